@@ -1,0 +1,29 @@
+"""bayescalc: the calculus that Bayesian machine learning runs on.
+
+One derivative/gradient core (:mod:`bayescalc.diff`, :mod:`bayescalc.optim`) under four
+layers: integration (:mod:`bayescalc.integrate`), the evidence, variational inference and
+min-max games (:mod:`bayescalc.minmax`). See ``docs/index.md``.
+"""
+
+from . import diff, integrate, minmax, optim
+from ._core.warnings import (
+    AccuracyWarning,
+    BayescalcWarning,
+    ConvergenceWarning,
+    IntegrationWarning,
+    ReliabilityWarning,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "diff",
+    "optim",
+    "integrate",
+    "minmax",
+    "AccuracyWarning",
+    "BayescalcWarning",
+    "ConvergenceWarning",
+    "IntegrationWarning",
+    "ReliabilityWarning",
+]

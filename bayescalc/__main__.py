@@ -1,0 +1,7 @@
+"""``python -m bayescalc`` is the ``bayescalc`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

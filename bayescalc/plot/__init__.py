@@ -1,0 +1,7 @@
+"""Figures for everything in bayescalc. Functions return matplotlib Figure/Axes and never
+show them; they build ``matplotlib.figure.Figure`` objects directly (no pyplot state), so
+they work headless without choosing a backend."""
+
+from ._common import new_figure, save_figure
+
+__all__ = ["new_figure", "save_figure"]
