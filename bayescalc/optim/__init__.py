@@ -1,3 +1,22 @@
-"""Gradient-based minimize/maximize, critical points and their kind (the core)."""
+"""Gradient-based minimize/maximize, critical points and their kind (the core).
 
-__all__: list[str] = []
+- :func:`minimize` / :func:`maximize`: gd, momentum, nesterov, adam, newton, lbfgs,
+  recording the path of iterates (:class:`OptimizeResult`).
+- :func:`critical_points`: every stationary point found in a box, de-duplicated and
+  classified, the global minimum and maximum among them flagged (:class:`CriticalPoint`).
+- :func:`classify`: minimum, maximum, saddle or degenerate, by the Hessian eigenvalues.
+- :mod:`.transforms`: the first-order rules as compositions of small pure steps.
+- :mod:`.surfaces`: test functions with known stationary points (Rosenbrock, hills).
+"""
+
+from . import surfaces, transforms
+from .classify import classify
+from .critical_points import critical_points
+from .minimize import DEFAULT_LR, DEFAULT_MAX_STEPS, METHODS, maximize, minimize
+from .result import CriticalPoint, IterationInfo, OptimizeResult
+
+__all__ = [
+    "minimize", "maximize", "critical_points", "classify", "OptimizeResult",
+    "CriticalPoint", "IterationInfo", "METHODS", "DEFAULT_LR", "DEFAULT_MAX_STEPS",
+    "transforms", "surfaces",
+]

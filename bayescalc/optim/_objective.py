@@ -1,0 +1,83 @@
+"""f, its gradient and Hessian as functions of an internal float64 vector ``z`` (shape (d,)).
+
+The optimizers work on ``z``; the user's f sees a point of the kind ``x0`` came in (a
+float, a numpy array or a torch tensor). Derivatives come from the user's ``grad`` /
+``hess`` when given, else from :mod:`bayescalc.diff` (autodiff for torch callables,
+numeric differences otherwise). ``sign=-1`` turns a maximization into a minimization.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import diff
+from .._core.arraykind import is_tensor, to_numpy
+
+
+class Objective:
+    """f (times ``sign``) with its gradient and Hessian on internal vectors.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one point, returning a scalar.
+    template : float, ndarray or Tensor
+        A point of the kind f expects (``x0``); scalars make f a function of a float.
+    grad, hess : callable or None
+        The user's gradient / Hessian of f (of the same kind of point), or None.
+    sign : float
+        +1 to minimize f, -1 to maximize it.
+    """
+
+    def __init__(self, f, template, *, grad=None, hess=None, sign=1.0):
+        self.f, self.user_grad, self.user_hess, self.sign = f, grad, hess, float(sign)
+        self.scalar = np.ndim(to_numpy(template)) == 0
+        self.template = template
+        self.dim = 1 if self.scalar else int(np.size(to_numpy(template)))
+
+    def point(self, z):
+        """The user's kind of point for the internal vector ``z``."""
+        z = np.asarray(z, dtype=np.float64)
+        if is_tensor(self.template):
+            import torch
+
+            dtype = self.template.dtype if self.template.is_floating_point() else torch.float64
+            value = z[0] if self.scalar else z
+            return torch.as_tensor(value, dtype=dtype, device=self.template.device)
+        return float(z[0]) if self.scalar else z.copy()
+
+    def value(self, z) -> float:
+        """sign * f(z); NaN/inf are returned as they are (the caller decides)."""
+        out = to_numpy(self.f(self.point(z)))
+        if out.size != 1:
+            raise ValueError(f"f must return a scalar, got an array of shape {out.shape}")
+        return self.sign * float(out.reshape(()))
+
+    def grad(self, z) -> np.ndarray:
+        """sign * ∇f(z), shape (d,)."""
+        x = self.point(z)
+        if self.user_grad is not None:
+            g = to_numpy(self.user_grad(x))
+        elif self.scalar:
+            g = to_numpy(diff.derivative(self.f, x))
+        else:
+            g = to_numpy(diff.gradient(self.f, x))
+        if g.size != self.dim:
+            raise ValueError(f"the gradient must have shape ({self.dim},), got shape {g.shape}")
+        return self.sign * g.reshape(self.dim)
+
+    def hess(self, z) -> np.ndarray:
+        """sign * ∇²f(z), symmetrized, shape (d, d)."""
+        x = self.point(z)
+        if self.user_hess is not None:
+            h = to_numpy(self.user_hess(x))
+        elif self.scalar:
+            h = to_numpy(diff.derivative(self.f, x, n=2))
+        else:
+            h = to_numpy(diff.hessian(self.f, x))
+        if h.size != self.dim**2:
+            raise ValueError(
+                f"the Hessian must have shape ({self.dim}, {self.dim}), got shape {h.shape}"
+            )
+        h = h.reshape(self.dim, self.dim)
+        return self.sign * 0.5 * (h + h.T)
