@@ -95,7 +95,7 @@ def minimize(f, x0, *, method="adam", lr=None, max_steps=None, tol=1e-6, grad=No
     (array([ 1., -2.]), True, array([0., 0.]))
     >>> r = minimize(lambda x: (x - 3.0) ** 2, 0.0, method="gd", lr=0.1)
     >>> round(r.x, 5), r.n_steps
-    (3.0, 72)
+    (3.0, 70)
     """
     objective, z0, stepper, options = _minimize_iv(f, x0, method, lr, max_steps, tol, grad,
                                                    hess, callback, sign=1.0)
