@@ -3,5 +3,6 @@ show them; they build ``matplotlib.figure.Figure`` objects directly (no pyplot s
 they work headless without choosing a backend."""
 
 from ._common import new_figure, save_figure
+from .optim import plot_convergence, plot_optimization_paths
 
-__all__ = ["new_figure", "save_figure"]
+__all__ = ["new_figure", "save_figure", "plot_optimization_paths", "plot_convergence"]
