@@ -1,3 +1,21 @@
-"""Gradient-based min-max games: GDA and its stable variants, game analysis."""
+"""Gradient-based min-max games: GDA and its stable variants, game analysis, GAN optimizers.
 
-__all__: list[str] = []
+* :func:`solve` — min over x, max over y of f(x, y) with simultaneous or alternating
+  gradient descent-ascent, extragradient, optimistic GDA or consensus optimization.
+* :func:`stability` — eigenvalues of the game Jacobian and each rule's step radius.
+* :class:`ExtraAdam`, :class:`OptimisticAdam` — torch optimizers for GANs;
+  :func:`ema_model` — an exponential moving average of a network's weights.
+* :mod:`~bayescalc.minmax.games` — the bilinear game and the Dirac-GAN.
+"""
+
+from . import games
+from .ema import ema_model
+from .optimizers import ExtraAdam, OptimisticAdam
+from .result import MinMaxResult, StabilityResult
+from .solve import METHODS, solve
+from .stability import stability, step_matrices
+
+__all__ = [
+    "solve", "stability", "step_matrices", "METHODS", "MinMaxResult", "StabilityResult",
+    "ExtraAdam", "OptimisticAdam", "ema_model", "games",
+]
