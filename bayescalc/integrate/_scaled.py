@@ -1,0 +1,61 @@
+"""Sums kept as ``exp(shift) * total`` so that log-space integrals never underflow.
+
+With ``log=True`` an integrand returns ``log f``; its values can all lie near -1e5, where
+``exp`` underflows to 0. The 1-D and multi-dimensional rules therefore accumulate
+``f * exp(-shift)`` with ``shift`` the largest log value seen so far (the log-sum-exp
+trick), rescaling what they stored whenever ``shift`` grows. In linear mode ``shift`` is 0.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class ScaledEstimate(NamedTuple):
+    """What a rule's loop found: the integral is ``total * exp(shift)``."""
+
+    total: float
+    error: float
+    shift: float
+    n_evals: int
+    converged: bool
+    message: str
+
+
+def new_shift(shift: float, log_values: np.ndarray) -> float:
+    """The running maximum of the finite log values (``shift`` never decreases)."""
+    top = np.max(log_values) if log_values.size else -np.inf
+    return float(max(shift, top)) if np.isfinite(top) else shift
+
+
+def linear_values(log_values: np.ndarray, shift: float) -> np.ndarray:
+    """``exp(log_values - shift)``, 0 where the log value is -inf (or shift is -inf)."""
+    if not np.isfinite(shift):
+        return np.zeros_like(log_values)
+    with np.errstate(under="ignore"):
+        return np.exp(log_values - shift)
+
+
+def tolerance(total: float, shift: float, *, rtol: float, atol: float, log: bool) -> float:
+    """The error allowed on ``total`` (in the scaled units of ``total``).
+
+    In log space both tolerances apply to ``log I``, whose error is the relative error of
+    ``I``: the loop stops when ``error(log I) <= max(rtol, atol)``.
+    """
+    if log:
+        return max(rtol, atol) * abs(total)
+    return max(atol, rtol * abs(total))
+
+
+def finish(estimate: ScaledEstimate, *, log: bool):
+    """``(value, error)`` of the integral, or of its log with ``log=True``.
+
+    The error of ``log I`` is the relative error of ``I`` (to first order).
+    """
+    if not log:
+        return estimate.total, estimate.error
+    if estimate.total > 0 and np.isfinite(estimate.shift):
+        return estimate.shift + float(np.log(estimate.total)), estimate.error / estimate.total
+    return -np.inf, np.inf

@@ -1,0 +1,96 @@
+"""The textbook rules with step doubling: composite Simpson and Gauss–Legendre.
+
+These are not adaptive in space: the whole range is refined uniformly (Simpson: the
+number of panels doubles, reusing every node; Gauss–Legendre: the order doubles). The
+error estimate is the difference between the last two estimates, which is the error of
+the *previous* one and so, for a converging rule, an upper bound in practice. They are
+here to show convergence rates (``examples/quadrature.py``) and as a baseline; use
+``method="auto"`` for real work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import roots_legendre
+
+from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+
+
+def _combine(log, values, shift):
+    """Scale fresh values (log mode) and return (linear values, new shift, factor)."""
+    if not log:
+        return values, 0.0, 1.0
+    grown = new_shift(shift, values)
+    factor = np.exp(shift - grown) if np.isfinite(shift) and np.isfinite(grown) else 0.0
+    return linear_values(values, grown), grown, factor
+
+
+def doubling_gauss_legendre(integrand, edges, *, rtol, atol, log, max_evals,
+                            first_order=4, history=None) -> ScaledEstimate:
+    """Gauss–Legendre of order 4, 8, 16, ... on every interval of ``edges``."""
+    left, right = np.asarray(edges[:-1], float), np.asarray(edges[1:], float)
+    center, half = 0.5 * (left + right), 0.5 * (right - left)
+    shift = -np.inf if log else 0.0
+    previous, n_evals, order = None, 0, first_order
+    total, error, message, converged = 0.0, np.inf, "", False
+    while n_evals + order * left.size <= max_evals:
+        nodes, weights = roots_legendre(order)
+        values = integrand((center[:, None] + half[:, None] * nodes).ravel())
+        n_evals += values.size
+        values, shift, factor = _combine(log, values, shift)
+        previous = None if previous is None else previous * factor
+        total = float(np.sum(half * (values.reshape(left.size, order) @ weights)))
+        if history is not None:
+            history.append((n_evals, total, shift))
+        if previous is not None:
+            error = abs(total - previous)
+            allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
+            if error <= allowed:
+                converged = True
+                message = f"converged at order {order}: error estimate {error:.2e}"
+                break
+        previous, order = total, 2 * order
+    if not converged:
+        message = f"max_evals = {max_evals} reached before the tolerance (order {order // 2})"
+    return ScaledEstimate(total, error, shift, n_evals, converged, message)
+
+
+def doubling_simpson(integrand, edges, *, rtol, atol, log, max_evals,
+                     history=None) -> ScaledEstimate:
+    """Composite Simpson with 2, 4, 8, ... panels per interval; nodes are reused.
+
+    Simpson's rule evaluates the endpoints, so it cannot integrate an endpoint singularity.
+    """
+    left, right = np.asarray(edges[:-1], float), np.asarray(edges[1:], float)
+    width = right - left
+    shift = -np.inf if log else 0.0
+    ends = integrand(np.concatenate([left, right]))
+    ends, shift, _ = _combine(log, ends, shift)
+    trapezoid = 0.5 * np.sum(width * (ends[: left.size] + ends[left.size:]))
+    n_evals, panels = ends.size, 1
+    previous_simpson = None
+    total, error, message, converged = 0.0, np.inf, "", False
+    while n_evals + panels * left.size <= max_evals:
+        midpoints = left[:, None] + width[:, None] * (np.arange(panels) + 0.5) / panels
+        values = integrand(midpoints.ravel())
+        n_evals += values.size
+        values, shift, factor = _combine(log, values, shift)
+        trapezoid *= factor
+        previous_simpson = None if previous_simpson is None else previous_simpson * factor
+        refined = 0.5 * trapezoid + 0.5 * float(np.sum(
+            width / panels * values.reshape(left.size, panels).sum(axis=1)))
+        total = (4.0 * refined - trapezoid) / 3.0
+        trapezoid, panels = refined, 2 * panels
+        if history is not None:
+            history.append((n_evals, total, shift))
+        if previous_simpson is not None:
+            error = abs(total - previous_simpson)
+            allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
+            if error <= allowed:
+                converged = True
+                message = f"converged with {panels} panels: error estimate {error:.2e}"
+                break
+        previous_simpson = total
+    if not converged:
+        message = f"max_evals = {max_evals} reached before the tolerance ({panels} panels)"
+    return ScaledEstimate(total, error, shift, n_evals, converged, message)

@@ -1,0 +1,131 @@
+"""Infinite and semi-infinite ranges mapped onto finite ones, and the wrapped integrand.
+
+The 1-D rules (Gauss–Kronrod, tanh-sinh) only ever see a finite interval. A range with an
+infinite end is mapped as in QUADPACK's ``qagi`` (Piessens et al. 1983, sec. 2.2.3), with
+the infinite end sent to ``t = 0``, where float64 resolves nodes down to 1e-308 (a slowly
+decaying tail becomes an integrable singularity at ``t = 0``, which the rules can refine
+without running out of floating-point resolution):
+
+* ``[a, inf)``:    ``x = a + (1 - t) / t``,  ``t in (0, 1]``,  ``|dx/dt| = 1 / t^2``
+* ``(-inf, b]``:   ``x = b - (1 - t) / t``,  ``t in (0, 1]``,  ``|dx/dt| = 1 / t^2``
+* ``(-inf, inf)``: ``x = sign(t) (1 - |t|) / |t|``, ``t in [-1, 1]`` with a breakpoint at
+  ``t = 0``, ``|dx/dt| = 1 / t^2``
+
+Every rule evaluates strictly inside its interval, so ``t = 0`` is never used; nodes so
+close to it that ``|x| > 1e100`` are not evaluated and count as 0 (integrands such as
+``x**2 * exp(-x)`` give NaN out there; an integrable tail has long vanished; a tail that
+has not shows up in the error estimate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.batch import BatchFunction
+
+_FARTHEST = 1e100
+
+
+def range_kind(a: float, b: float) -> str:
+    """``"finite"``, ``"upper-infinite"``, ``"lower-infinite"`` or ``"infinite"``."""
+    if np.isfinite(a) and np.isfinite(b):
+        return "finite"
+    if np.isfinite(a):
+        return "upper-infinite"
+    if np.isfinite(b):
+        return "lower-infinite"
+    return "infinite"
+
+
+def t_range(kind: str):
+    """Breakpoints of the new variable ``t`` for a range of this kind (not finite)."""
+    return (-1.0, 0.0, 1.0) if kind == "infinite" else (0.0, 1.0)
+
+
+def x_of_t(kind: str, a: float, b: float, t: np.ndarray):
+    """``x(t)`` and ``log |dx/dt|`` for the change of variables of this kind of range."""
+    if kind == "finite":
+        return t, np.zeros_like(t)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        size = np.abs(t)
+        step = (1.0 - size) / size
+        log_jacobian = -2.0 * np.log(size)
+    if kind == "infinite":
+        x = np.copysign(step, t)
+    else:
+        x = a + step if kind == "upper-infinite" else b - step
+    return x, log_jacobian
+
+
+def t_of_x(kind: str, a: float, b: float, x: np.ndarray) -> np.ndarray:
+    """The inverse map ``t(x)`` (used to carry breakpoints into the new variable)."""
+    x = np.asarray(x, dtype=np.float64)
+    if kind == "finite":
+        return x
+    if kind == "infinite":
+        return np.where(x >= 0, 1.0 / (1.0 + np.abs(x)), -1.0 / (1.0 + np.abs(x)))
+    distance = x - a if kind == "upper-infinite" else b - x
+    return 1.0 / (1.0 + distance)
+
+
+class WrappedIntegrand:
+    """The integrand in the variable of integration ``t``, checked and (log-)weighted.
+
+    Calling it with nodes ``t`` of shape ``(n,)`` returns ``f(x(t)) dx/dt`` (or, with
+    ``log=True``, ``log f(x(t)) + log dx/dt``). NaN, and ``inf`` where a finite value is
+    required, raise a ValueError naming the point ``x``.
+    """
+
+    def __init__(self, f, a: float, b: float, *, log: bool):
+        self.function = f if isinstance(f, BatchFunction) else BatchFunction(f)
+        self.kind = range_kind(a, b)
+        self.a, self.b, self.log = a, b, log
+        self.all_zero = True  # every value so far exactly 0 (a sign of underflow)
+
+    @property
+    def n_evals(self) -> int:
+        return self.function.n_evals
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        if self.kind == "finite":  # the fast path: no change of variables
+            values = self.function(t)
+            if not np.isfinite(values).all() and not (self.log and not _bad_log(values).any()):
+                self._raise(values, t)
+            if self.all_zero:
+                self.all_zero = not (np.any(values > -np.inf) if self.log else values.any())
+            return values
+        x, log_jacobian = x_of_t(self.kind, self.a, self.b, t)
+        inside = (np.abs(x) < _FARTHEST) & np.isfinite(log_jacobian)
+        if inside.all():
+            values = self.function(x)
+        else:
+            values = np.full_like(x, -np.inf if self.log else 0.0)
+            values[inside] = self.function(x[inside])
+        if not np.isfinite(values).all() and not (self.log and not _bad_log(values).any()):
+            self._raise(values, x)
+        if self.log:
+            if self.all_zero:
+                self.all_zero = not np.any(values > -np.inf)
+            return np.where(inside, values + log_jacobian, -np.inf)
+        if self.all_zero:
+            self.all_zero = not values.any()
+        # f * dx/dt as exp(log|f| + log dx/dt): near t = 0 the Jacobian alone overflows.
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+            product = np.sign(values) * np.exp(np.log(np.abs(values)) + log_jacobian)
+        if not np.isfinite(product).all():
+            i = int(np.flatnonzero(~np.isfinite(product))[0])
+            raise ValueError(f"f(x) dx/dt overflows at x = {x[i]!r} (f = {values[i]}): the "
+                             "integrand does not decay fast enough to be integrable?")
+        return np.where(inside, product, 0.0)
+
+    def _raise(self, values, x):
+        bad = _bad_log(values) if self.log else ~np.isfinite(values)
+        i = int(np.flatnonzero(bad)[0])
+        what = "log f" if self.log else "f"
+        hint = "" if self.log else " (a singularity at a node? try points= or method='tanh-sinh')"
+        raise ValueError(f"{what} returned a non-finite value {values[i]} at x = {x[i]!r}{hint}")
+
+
+def _bad_log(values):
+    """NaN or +inf: never a valid log density value (-inf is: f = 0 there)."""
+    return np.isnan(values) | (values == np.inf)
