@@ -210,4 +210,7 @@ def _as_kind(objective, x0, z):
 
 
 def _show(z) -> str:
-    return np.array2string(to_numpy(z), precision=6, separator=", ")
+    z = to_numpy(z)
+    if z.size == 1:
+        return repr(float(z.reshape(())))
+    return np.array2string(z, precision=6, separator=", ")
