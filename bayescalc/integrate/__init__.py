@@ -1,6 +1,19 @@
 """Integrals and expectations: adaptive quadrature, cubature and Monte Carlo."""
 
 from ._result import IntegrationResult
+from .control_variates import fit_coefficients as fit_control_variates
+from .cubature import cubature
+from .expectation import expectation
+from .fixed_quad import fixed_quad
+from .gauss_hermite import gauss_hermite_expectation
+from .importance import ImportanceResult, importance
+from .monte_carlo import MonteCarloResult, monte_carlo
+from .psis import psis_khat, psis_smooth
 from .quad import quad
+from .vegas import VegasResult, vegas
+from .vegas_map import AdaptiveMap
 
-__all__ = ["IntegrationResult", "quad"]
+__all__ = ["IntegrationResult", "quad", "fixed_quad", "cubature", "gauss_hermite_expectation",
+           "monte_carlo", "MonteCarloResult", "importance", "ImportanceResult", "psis_khat",
+           "psis_smooth", "fit_control_variates", "vegas", "VegasResult", "AdaptiveMap",
+           "expectation"]
