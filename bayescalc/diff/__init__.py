@@ -1,18 +1,23 @@
-"""Derivatives, gradients, Jacobians, Hessians: numeric and automatic (the core)."""
+"""Derivatives, gradients, Jacobians, Hessians: numeric and automatic (the core).
 
-from ._provisional import (
-    DerivativeResult,
-    GradientCheck,
-    check_gradient,
-    derivative,
-    finite_difference,
-    gradient,
-    hessian,
-    hvp,
-    jacobian,
-)
+The calculus verbs (:func:`derivative`, :func:`gradient`, :func:`jacobian`,
+:func:`hessian`, :func:`hvp`) return plain values; with ``method="auto"`` they use
+torch.func autodiff for torch callables and the adaptive Richardson engine otherwise.
+The engines (:func:`finite_difference`, :func:`gradient_estimate`,
+:func:`jacobian_estimate`, :func:`hessian_estimate`, :func:`hvp_estimate`) return a
+:class:`DerivativeResult` with an error estimate. See ``docs/diff.md``.
+"""
+
+from .check import check_gradient
+from .derivative import derivative, finite_difference
+from .gradient import gradient, gradient_estimate
+from .hessian import hessian, hessian_estimate
+from .hvp import hvp, hvp_estimate
+from .jacobian import jacobian, jacobian_estimate
+from .result import DerivativeResult, GradientCheck
 
 __all__ = [
     "derivative", "finite_difference", "gradient", "jacobian", "hessian", "hvp",
     "check_gradient", "DerivativeResult", "GradientCheck",
+    "gradient_estimate", "jacobian_estimate", "hessian_estimate", "hvp_estimate",
 ]

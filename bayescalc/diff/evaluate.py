@@ -1,0 +1,148 @@
+"""Evaluating the user's f on the points of a finite-difference stencil.
+
+The calculus verbs take f as a function of ONE point (a scalar, or shape (d,)); with
+``vectorized=True`` f takes a batch, shape (P,) for a scalar x or (P, d), and returns
+(P,) (or (P, m) for a vector-valued f). This module hides the difference: the engines
+ask for f on P points along lines :math:`x + t u_k` and get an array (P, *out) back,
+with f called once per request when it is vectorized.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.arraykind import is_tensor, to_numpy
+
+
+class LineSampler:
+    """f on points :math:`x + t\\,u_k`, counting evaluations and checking shapes.
+
+    Parameters
+    ----------
+    f : callable
+        The user's function.
+    x : ndarray, shape () or (d,)
+        The point (float64).
+    directions : ndarray, shape (K, d), optional
+        The line directions; None for a scalar x (the single line is the real axis).
+    vectorized : bool
+        Whether f takes a batch of points.
+    as_tensor : bool
+        Pass float64 torch tensors to f (x came in as a tensor).
+    output : {"scalar", "vector"}
+        What f must return for one point: a scalar, or a scalar or 1-D array.
+    """
+
+    def __init__(self, f, x, directions=None, *, vectorized=False, as_tensor=False,
+                 output="scalar"):
+        self.f = f
+        self.x = np.asarray(x, dtype=np.float64)
+        self.directions = None if directions is None else np.asarray(directions, dtype=np.float64)
+        self.vectorized = vectorized
+        self.as_tensor = as_tensor
+        self.output = output
+        self.n_evals = 0
+        self.out_shape = None
+
+    def center(self) -> np.ndarray:
+        """f(x), checked: finite, and of the right shape (sets ``out_shape``).
+
+        For a scalar function at an array of points x (``directions`` None and x not a
+        scalar) every element is its own line: returns f at each, shape (K,).
+        """
+        elementwise = self.directions is None and self.x.ndim > 0
+        bases = self.x.reshape(-1) if elementwise else self.x[None]
+        values = self.points(bases)
+        bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"f returned a non-finite value {values[i]} at x = {bases[i]}: "
+                             "a derivative needs f finite at x")
+        return values if elementwise else values[0]
+
+    def __call__(self, line, t) -> np.ndarray:
+        """f at :math:`x + t_p u_{line_p}` for every p, shape (P, *out)."""
+        t = np.asarray(t, dtype=np.float64)
+        if self.directions is None:
+            points = (self.x.reshape(-1)[line] if self.x.ndim else self.x) + t
+        else:
+            points = self.x[None, :] + t[:, None] * self.directions[line]
+        return self.points(points)
+
+    def points(self, points) -> np.ndarray:
+        """f at explicit points, shape (P, *out)."""
+        points = np.asarray(points, dtype=np.float64)
+        count = points.shape[0]
+        if self.vectorized:
+            values = self._to_numpy(self.f(self._convert(points)))
+            values = self._check_batch(values, count)
+        else:
+            values = [self._to_numpy(self.f(self._convert_one(p))) for p in points]
+            values = np.stack([self._check_one(v) for v in values]) if values else np.empty(0)
+        self.n_evals += count
+        return values
+
+    # -- helpers -------------------------------------------------------------------------
+    def _convert(self, points):
+        if self.as_tensor:
+            import torch
+
+            return torch.from_numpy(np.ascontiguousarray(points))
+        return points
+
+    def _convert_one(self, point):
+        if self.as_tensor:
+            import torch
+
+            return torch.from_numpy(np.array(point))
+        return float(point) if point.ndim == 0 else point.copy()
+
+    @staticmethod
+    def _to_numpy(value):
+        try:
+            return to_numpy(value)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"f must return a number or an array, got {type(value).__name__}"
+                            ) from error
+
+    def _check_one(self, value):
+        if self.output == "scalar" and value.ndim != 0:
+            if value.size == 1:
+                return value.reshape(())
+            raise ValueError(f"f must return a scalar for one point, got shape {value.shape}"
+                             " (use jacobian for a vector-valued f)")
+        if self.output == "vector" and value.ndim > 1:
+            raise ValueError(f"f must return a scalar or a 1-D array, got shape {value.shape}")
+        return self._check_same(value)
+
+    def _check_batch(self, values, count):
+        if values.ndim == 0 or values.shape[0] != count:
+            raise ValueError(
+                f"with vectorized=True, f must return one value per point: shape ({count},"
+                f"{'' if self.output == 'scalar' else ' [m]'}) for {count} points, "
+                f"got shape {values.shape}")
+        if self.output == "scalar" and values.ndim != 1:
+            if values.ndim == 2 and values.shape[1] == 1:
+                values = values[:, 0]
+            else:
+                raise ValueError(f"with vectorized=True, f must return shape ({count},) for "
+                                 f"{count} points, got shape {values.shape}")
+        if self.output == "vector" and values.ndim > 2:
+            raise ValueError(f"with vectorized=True, f must return shape ({count},) or "
+                             f"({count}, m), got shape {values.shape}")
+        for value in values[:1]:
+            self._check_same(value)
+        return values
+
+    def _check_same(self, value):
+        if self.out_shape is None:
+            self.out_shape = value.shape
+        elif value.shape != self.out_shape:
+            raise ValueError(f"f returned shape {value.shape} at one point and "
+                             f"{self.out_shape} at another")
+        return value
+
+
+def is_tensor_input(x) -> bool:
+    """True when x is a torch tensor (results then come back as tensors)."""
+    return is_tensor(x)

@@ -1,0 +1,54 @@
+"""Default steps: where the truncation and round-off errors balance.
+
+A difference formula of order p for the n-th derivative has truncation error
+:math:`\\approx C h^p |f^{(n+p)}|` and round-off error :math:`\\approx \\varepsilon |f| / h^n`;
+their sum is smallest near :math:`h^* \\propto \\varepsilon^{1/(n+p)} L`, where L is the
+length over which f changes (taken as :math:`\\max(|x|, 1)`). The adaptive Richardson
+engine starts at a deliberately moderate step and shrinks it while truncation dominates.
+
+Steps are rounded down to a power of two, so that :math:`x \\pm h` are exact in floating
+point (the argument then carries no rounding error) and halving keeps them exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = np.finfo(np.float64).eps
+
+# Largest step of the first Richardson window, in units of max(|x|, 1), by derivative
+# order: measured on the bench battery (bench/derivatives.py), where 1/8 for n = 1
+# reaches the round-off floor within the first window in most cases; higher derivatives
+# amplify round-off by 1/h^n and want larger steps.
+RICHARDSON_START = {1: 0.125, 2: 0.25, 3: 0.5}
+
+
+def power_of_two_below(value):
+    """The largest power of two <= value (elementwise, value > 0).
+
+    Examples
+    --------
+    >>> power_of_two_below(0.3)
+    0.25
+    """
+    value = np.asarray(value, dtype=np.float64)
+    result = 2.0 ** np.floor(np.log2(value))
+    return float(result) if result.ndim == 0 else result
+
+
+def richardson_start(x, n: int):
+    """The initial (largest) step of the adaptive engine at x (elementwise)."""
+    scale = np.maximum(np.abs(np.asarray(x, dtype=np.float64)), 1.0)
+    return power_of_two_below(RICHARDSON_START.get(n, 1.0) * scale)
+
+
+def basic_step(x, n: int, accuracy: int):
+    """The classical step :math:`\\varepsilon^{1/(n+p)} \\max(|x|, 1)` (elementwise).
+
+    Examples
+    --------
+    >>> print(f"{basic_step(1.0, 1, 1):.2e}")      # forward difference: sqrt(eps)
+    1.49e-08
+    """
+    scale = np.maximum(np.abs(np.asarray(x, dtype=np.float64)), 1.0)
+    return power_of_two_below(EPS ** (1.0 / (n + accuracy)) * scale)
