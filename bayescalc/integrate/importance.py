@@ -134,10 +134,10 @@ def _ratio_mean(values, log_q, x):
     log_abs = np.full(n, -np.inf)
     log_abs[nonzero] = np.log(np.abs(values[nonzero])) - log_q[nonzero]
     ratios = np.sign(values) * np.exp(log_abs)
-    value = float(ratios.mean())
-    error = float(ratios.std(ddof=1) / math.sqrt(n))
-    abs_ratios = np.abs(ratios)
-    ess = _ess(abs_ratios)
+    with np.errstate(invalid="ignore"):  # an infinite weight: reported, not computed
+        value = float(ratios.mean())
+        error = float(ratios.std(ddof=1) / math.sqrt(n))
+        ess = _ess(np.abs(ratios))
     return _result(value, error, n, ess, log_abs, x, "importance")
 
 

@@ -171,24 +171,27 @@ def _estimate(values, layout, integrals, log):
     if design == "antithetic":
         f_values = f_values.reshape(-1, 2).mean(axis=1)
         g_values = g_values.reshape(-1, 2, k).mean(axis=1) if k else g_values[::2]
-    groups = None
-    if design in ("qmc", "halton"):
-        groups = np.repeat(np.arange(layout.n_groups), layout.per_group)
+    replicated = design in ("qmc", "halton")
+    if replicated:  # the replicate means are the independent observations
+        f_values = f_values.reshape(layout.n_groups, layout.per_group).mean(axis=1)
+        g_values = g_values.reshape(layout.n_groups, layout.per_group, k).mean(axis=1)
     beta, reduction = None, 1.0
     if k:
-        beta = cv.fit_coefficients(f_values, g_values, groups)
+        # For RQMC the coefficient is fitted on the replicate means, not on the points:
+        # the point-level optimum ignores what QMC already cancels (Hickernell, Lemieux
+        # and Owen, "Control variates for quasi-Monte Carlo", Stat. Sci. 20, 2005).
+        beta = cv.fit_coefficients(f_values, g_values)
         residual = cv.residuals(f_values, g_values, integrals, beta)
-        reduction = cv.variance_reduction(f_values, residual, groups)
+        reduction = cv.variance_reduction(f_values, residual)
         f_values = residual
     if design == "stratified":
         cells = f_values.reshape(layout.n_groups, layout.per_group)
         mean = cells.mean(axis=1).mean()
         variance = np.sum(cells.var(axis=1, ddof=1) / layout.per_group) / layout.n_groups**2
         detail = f"{layout.n_groups} strata of {layout.per_group} points"
-    elif groups is not None:
-        replicate_means = f_values.reshape(layout.n_groups, layout.per_group).mean(axis=1)
-        mean = replicate_means.mean()
-        variance = replicate_means.var(ddof=1) / layout.n_groups
+    elif replicated:
+        mean = f_values.mean()
+        variance = f_values.var(ddof=min(1 + k, layout.n_groups - 1)) / layout.n_groups
         detail = f"{layout.n_groups} scrambled replicates of {layout.per_group} points"
     else:
         mean = f_values.mean()

@@ -162,7 +162,8 @@ def _gpd_fit_zhang_stephens(x: np.ndarray):
     theta = theta / (3.0 * x[int(n / 4 + 0.5) - 1]) + 1.0 / x[-1]
     k_grid = np.log1p(-theta[:, None] * x).mean(axis=1)
     profile = n * (np.log(-theta / k_grid) - k_grid - 1.0)
-    weights = 1.0 / np.exp(profile - profile[:, None]).sum(axis=1)
+    with np.errstate(over="ignore"):  # exp overflow means a negligible weight: 1/inf = 0
+        weights = 1.0 / np.exp(profile - profile[:, None]).sum(axis=1)
     keep = weights >= 10 * np.finfo(float).eps
     weights, theta = weights[keep], theta[keep]
     theta_mean = float(np.sum(theta * weights / weights.sum()))
