@@ -73,12 +73,16 @@ class LineSampler:
         """f at explicit points, shape (P, *out)."""
         points = np.asarray(points, dtype=np.float64)
         count = points.shape[0]
-        if self.vectorized:
-            values = self._to_numpy(self.f(self._convert(points)))
-            values = self._check_batch(values, count)
-        else:
-            values = [self._to_numpy(self.f(self._convert_one(p))) for p in points]
-            values = np.stack([self._check_one(v) for v in values]) if values else np.empty(0)
+        # Steps may cross the edge of f's domain (log of a negative number): the engines
+        # detect the non-finite values and step back, so numpy's warnings are noise here.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if self.vectorized:
+                values = self._to_numpy(self.f(self._convert(points)))
+                values = self._check_batch(values, count)
+            else:
+                values = [self._to_numpy(self.f(self._convert_one(p))) for p in points]
+                values = [self._check_one(v) for v in values]
+                values = np.stack(values) if values else np.empty(0)
         self.n_evals += count
         return values
 

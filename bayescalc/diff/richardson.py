@@ -120,8 +120,16 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
                 _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts,
                                   max_restarts, max_levels, levels, active)
                 continue
-            estimate = _window_estimate(block, center[k], n, side[k], h0[k] * 2.0 ** -start[k])
-            best.offer(k, estimate, h0[k] * 2.0 ** -start[k], side[k])
+            top_step = h0[k] * 2.0 ** -start[k]
+            estimate = _window_estimate(block, center[k], n, side[k], top_step)
+            best.offer(k, estimate, top_step, side[k])
+            if estimate.kink and hint is not None and 0 < 0.5 * hint[k] < top_step:
+                # The window straddles 0, where poles and kinks usually sit (1/x near 0):
+                # jump below |x| / 2 as for a non-finite value, before judging the kink.
+                target = int(np.ceil(np.log2(top_step / (0.5 * hint[k])))) + start[k]
+                if target + levels <= max_levels:
+                    start[k] = target
+                    continue
             trunc, roundoff = estimate.truncation, estimate.roundoff
             at_floor = trunc <= roundoff and not estimate.kink
             met = rtol > 0 and estimate.error <= rtol * np.max(np.abs(estimate.value))
