@@ -5,17 +5,20 @@
 * :func:`stability` — eigenvalues of the game Jacobian and each rule's step radius.
 * :class:`ExtraAdam`, :class:`OptimisticAdam` — torch optimizers for GANs;
   :func:`ema_model` — an exponential moving average of a network's weights.
-* :mod:`~bayescalc.minmax.games` — the bilinear game and the Dirac-GAN.
+* :mod:`~bayescalc.minmax.games` — the bilinear game and the Dirac-GAN;
+  :func:`sample_ring`, :func:`mode_coverage` — the ring-of-Gaussians GAN benchmark.
 """
 
 from . import games
 from .ema import ema_model
 from .optimizers import ExtraAdam, OptimisticAdam
 from .result import MinMaxResult, StabilityResult
+from .ring import ModeCoverage, mode_coverage, ring_centers, sample_ring
 from .solve import METHODS, solve
 from .stability import stability, step_matrices
 
 __all__ = [
     "solve", "stability", "step_matrices", "METHODS", "MinMaxResult", "StabilityResult",
     "ExtraAdam", "OptimisticAdam", "ema_model", "games",
+    "ring_centers", "sample_ring", "mode_coverage", "ModeCoverage",
 ]
