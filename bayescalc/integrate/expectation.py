@@ -113,7 +113,8 @@ def _qmc(f, dist, n, seed, n_replicates):
     d, to_sample = transform
     means = []
     for child in spawn_seeds(seed, n_replicates):
-        engine = qmc.Sobol(d, scramble=True, rng=np.random.default_rng(child.generate_state(4)))
+        engine = qmc.Sobol(d, scramble=True, bits=64,  # 30 bits: a 5e-10 bias
+                           rng=np.random.default_rng(child.generate_state(4)))
         with _quiet():
             u = engine.random(per_replicate)
         x = to_sample(np.clip(u, 1e-16, 1 - 1e-16))
