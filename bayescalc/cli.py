@@ -17,6 +17,7 @@ from pathlib import Path
 TOUR_LEGS = [
     "derivatives",
     "gradient_descent",
+    "monte_carlo",
 ]
 
 
