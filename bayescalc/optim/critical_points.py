@@ -20,14 +20,17 @@ def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None
 
     From ``n_starts`` scrambled Halton points in the box, solve :math:`\nabla f(x) = 0`
     by Levenberg–Marquardt on the residual :math:`r(x) = \nabla f(x)`, whose Jacobian
-    is the Hessian :math:`H`: :math:`x \leftarrow x - (H^2 + \mu I)^{-1} H \nabla f`,
-    with μ shrunk after a step that lowers :math:`\|\nabla f\|` and grown after one that
-    does not (Moré 1978, "The Levenberg-Marquardt algorithm: implementation and
-    theory"). Unlike descent on f, this converges to saddles and maxima as readily as to
-    minima, and (linearly) to degenerate points. Converged points inside the box are
-    merged when closer than ``merge_distance`` (as a fraction of the box's side in each
-    coordinate) and classified by the signs of the Hessian eigenvalues
-    (:func:`classify`).
+    is the Hessian :math:`H`:
+
+    .. math:: x \leftarrow x - (H^2 + \mu\,\mathrm{diag}(H^2))^{-1} H \nabla f
+
+    (Marquardt's scaling), with μ shrunk after a step that lowers :math:`\|\nabla f\|`
+    and grown after one that does not (Moré 1978, "The Levenberg-Marquardt algorithm:
+    implementation and theory"). Unlike descent on f, this converges to saddles and
+    maxima as readily as to minima, and (linearly) to degenerate points. Converged
+    points inside the box are merged when closer than ``merge_distance`` (as a fraction
+    of the box's side in each coordinate) and classified by the signs of the Hessian
+    eigenvalues (:func:`classify`).
 
     Parameters
     ----------
@@ -38,7 +41,7 @@ def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None
         One pair per coordinate (shape ``(d, 2)``); a single pair ``(low, high)`` means
         a function of one variable. Each low must be below its high; finite.
     n_starts : int, optional
-        Number of starts (default ``64 · d``). A stationary point is found when some
+        Number of starts (default ``32 · d``). A stationary point is found when some
         start lies in its basin; more starts find small basins.
     seed : int or Generator, optional
         Seeds the scrambled Halton starts.
@@ -120,7 +123,7 @@ def _critical_points_iv(f, bounds, n_starts, tol, gtol, max_steps, merge_distanc
                               allow_infinite=False)
     except ValueError as error:
         raise ValueError(f"bounds: {error}") from None
-    n_starts = check_int(n_starts, "n_starts", minimum=1, allow_none=True) or 64 * low.size
+    n_starts = check_int(n_starts, "n_starts", minimum=1, allow_none=True) or 32 * low.size
     options = {
         "tol": check_positive(tol, "tol"),
         "gtol": check_positive(gtol, "gtol"),
@@ -130,9 +133,15 @@ def _critical_points_iv(f, bounds, n_starts, tol, gtol, max_steps, merge_distanc
     return low, high, scalar, n_starts, options
 
 
-def _levenberg_marquardt(objective, z, low, width, *, max_steps, xtol=1e-10):
+def _levenberg_marquardt(objective, z, low, width, *, max_steps, xtol=1e-10,
+                         max_rejections=5):
     """Solve ∇f(z) = 0 from ``z``; return (z, |∇f(z)|, |∇f(start)|).
 
+    Stops when a step moves less than ``xtol`` of the box's side in every coordinate,
+    after ``max_rejections`` steps in a row that do not lower |∇f| (the noise floor of
+    the derivatives), or after ``max_steps``. The Hessian is recomputed only after a step
+    that cut |∇f| by less than 4×: while Newton converges fast, the previous Hessian is
+    good enough (Shamanskii's variant of Newton's method), which saves most Hessians.
     A start that leaves the box by more than its size is abandoned (grad norm inf).
     """
     gradient = objective.grad(z)
@@ -140,18 +149,11 @@ def _levenberg_marquardt(objective, z, low, width, *, max_steps, xtol=1e-10):
     if not np.isfinite(grad_norm):
         return z, np.inf, np.nan
     hessian = objective.hess(z)
-    damping = 1e-3
-    identity = np.eye(z.size)
+    damping, rejections = 1e-3, 0
     for _ in range(max_steps):
         if grad_norm == 0.0:
             break
-        normal = hessian @ hessian
-        scale = np.trace(normal) / z.size
-        try:
-            step = -np.linalg.solve(normal + damping * max(scale, 1e-300) * identity,
-                                    hessian @ gradient)
-        except np.linalg.LinAlgError:
-            break
+        step = _marquardt_step(hessian, gradient, damping)
         if not np.all(np.isfinite(step)):
             break
         z_new = z + step
@@ -159,16 +161,39 @@ def _levenberg_marquardt(objective, z, low, width, *, max_steps, xtol=1e-10):
             return z_new, np.inf, start_grad_norm  # left the box: abandon this start
         gradient_new = objective.grad(z_new)
         grad_norm_new = float(np.linalg.norm(gradient_new))
-        small_step = np.linalg.norm(step) <= xtol * (xtol + np.linalg.norm(z))
         if grad_norm_new < grad_norm:
+            fast = grad_norm_new < 0.25 * grad_norm
             z, gradient, grad_norm = z_new, gradient_new, grad_norm_new
-            hessian = objective.hess(z)
-            damping = max(damping / 3.0, 1e-12)
+            if not fast:
+                hessian = objective.hess(z)
+            damping, rejections = max(damping / 3.0, 1e-15), 0
         else:
-            damping *= 10.0
-        if small_step or damping > 1e12:
+            hessian = objective.hess(z)  # a stale Hessian may be why the step failed
+            damping, rejections = damping * 10.0, rejections + 1
+        if np.max(np.abs(step) / width) <= xtol or rejections >= max_rejections:
             break
     return z, grad_norm, start_grad_norm
+
+
+def _marquardt_step(hessian, gradient, damping):
+    """Solve ``(N + μ diag N) s = -H g`` (``N = H²``) in the variables scaled by √diag N.
+
+    In those variables the system has a unit diagonal, so a coordinate whose curvature is
+    tiny (near a degenerate root) is not lost to round-off beside a steep one. A
+    coordinate with ``diag N = 0`` has a zero Hessian row, and takes no step.
+    """
+    normal = hessian @ hessian
+    scale = np.sqrt(np.diag(normal))
+    active = scale > 0
+    step = np.zeros_like(gradient)
+    if not active.any():
+        return step
+    s_active = scale[active]
+    scaled = normal[np.ix_(active, active)] / np.outer(s_active, s_active)
+    scaled += damping * np.eye(scaled.shape[0])
+    rhs = (hessian @ gradient)[active] / s_active
+    step[active] = -np.linalg.lstsq(scaled, rhs, rcond=None)[0] / s_active
+    return step
 
 
 def _merge(found, low, width, merge_distance):

@@ -115,3 +115,32 @@ def rosenbrock_hessian(x):
     h[i + 1, i + 1] += 200.0
     h[i, i + 1] = h[i + 1, i] = -400.0 * x[:-1]
     return h
+
+
+def hills_gradient(x):
+    """The gradient of :func:`hills`, ``(P'(x), Q'(y))`` (numpy), shape ``(2,)``.
+
+    Examples
+    --------
+    >>> hills_gradient([2.0, 1.5])
+    array([0., 0.])
+    """
+    x, y = np.asarray(x, dtype=np.float64)
+    return np.array([0.5 * x * (x + 2.5) * (x + 1.5) * (x - 1.0) * (x - 2.0),
+                     y * (y + 1.0) * (y - 1.5)])
+
+
+def hills_hessian(x):
+    """The Hessian of :func:`hills`, ``diag(P''(x), Q''(y))`` (numpy), shape ``(2, 2)``.
+
+    Examples
+    --------
+    >>> hills_hessian([2.0, 1.5])
+    array([[15.75,  0.  ],
+           [ 0.  ,  3.75]])
+    """
+    x, y = np.asarray(x, dtype=np.float64)
+    # P' = ½ x(x+2.5)(x+1.5)(x-1)(x-2) and Q' = y(y+1)(y-1.5) from their roots; differentiate.
+    p_second = 0.5 * np.polyval(np.polyder(np.poly(_X_ROOTS)), x)
+    q_second = np.polyval(np.polyder(np.poly(_Y_ROOTS)), y)
+    return np.diag([p_second, q_second])
