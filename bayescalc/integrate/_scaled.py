@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+_EPS = np.finfo(float).eps
+
 
 class ScaledEstimate(NamedTuple):
     """What a rule's loop found: the integral is ``total * exp(shift)``."""
@@ -52,10 +54,13 @@ def tolerance(total: float, shift: float, *, rtol: float, atol: float, log: bool
 def finish(estimate: ScaledEstimate, *, log: bool):
     """``(value, error)`` of the integral, or of its log with ``log=True``.
 
-    The error of ``log I`` is the relative error of ``I`` (to first order).
+    The error of ``log I`` is the relative error of ``I`` (to first order) plus the
+    float64 rounding of a number the size of ``log I``.
     """
     if not log:
         return estimate.total, estimate.error
     if estimate.total > 0 and np.isfinite(estimate.shift):
-        return estimate.shift + float(np.log(estimate.total)), estimate.error / estimate.total
+        value = estimate.shift + float(np.log(estimate.total))
+        # + the rounding of log values of this size (log f near -1e5 carries ~1e-11)
+        return value, estimate.error / estimate.total + 4 * _EPS * abs(value)
     return -np.inf, np.inf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.arraykind import to_numpy
 from .._core.validation import as_bounds, check_callable, check_choice, check_int, check_positive
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from ._result import IntegrationResult
@@ -103,14 +104,17 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
 
 def _cubature_iv(f, lower, upper, rtol, atol, method, log, max_evals):
     check_callable(f)
-    low, high = as_bounds(lower, upper, strict=False)
-    sign = 1.0
-    flipped = low > high
-    if flipped.any():
-        if log:
-            raise ValueError("with log=True every lower bound must be <= its upper bound")
-        low, high = np.minimum(low, high), np.maximum(low, high)
-        sign = (-1.0) ** int(flipped.sum())
+    low, high = np.atleast_1d(to_numpy(lower)), np.atleast_1d(to_numpy(upper))
+    if low.shape == high.shape and low.ndim == 1:  # shapes and NaN are checked below
+        flipped = low > high
+        low, high = np.where(flipped, high, low), np.where(flipped, low, high)
+    else:
+        flipped = np.zeros(1, dtype=bool)
+    low, high = as_bounds(low, high, strict=False)
+    sign = (-1.0) ** int(flipped.sum())
+    if flipped.any() and log:
+        raise ValueError("with log=True every lower bound must be <= its upper bound "
+                         "(a reversed box makes the integral negative)")
     rtol = check_positive(rtol, "rtol", allow_zero=True)
     atol = check_positive(atol, "atol", allow_zero=True)
     if rtol == 0 and atol == 0:

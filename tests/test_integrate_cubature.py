@@ -1,0 +1,145 @@
+"""bayescalc.integrate.cubature: Genz families, infinite boxes, log space, bad input.
+
+Oracles: the closed forms of the six Genz (1984) families (bench/_quadrature_problems.py),
+Gaussian integrals, and a second method (Genz-Malik vs sparse grid vs tensor).
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from bayescalc._core.warnings import IntegrationWarning
+from bayescalc.integrate import cubature
+from bench._quadrature_problems import GENZ_FAMILIES, genz
+
+SMOOTH = ("oscillatory", "product peak", "corner peak", "gaussian")
+
+
+def _run(problem, **kwargs):
+    d = problem.d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        return cubature(problem.f, np.zeros(d), np.ones(d), **kwargs)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.parametrize("family", SMOOTH)
+def test_genz_smooth_families_meet_the_tolerance_honestly(family, d):
+    problem = genz(family, d)
+    result = _run(problem, rtol=1e-6)
+    true_error = abs(result.value - problem.exact)
+    assert result.success and result.method == "genz-malik"
+    assert true_error <= result.error <= 1e-6 * abs(problem.exact) * 1.0000001
+
+
+def test_genz_error_estimates_cover_at_least_90_percent():
+    covered = []
+    for d in (2, 3):
+        for family in GENZ_FAMILIES:
+            for seed in range(3):
+                problem = genz(family, d, seed)
+                result = _run(problem, rtol=1e-5, max_evals=50_000)
+                covered.append(result.error >= abs(result.value - problem.exact))
+    assert np.mean(covered) >= 0.9
+
+
+@pytest.mark.parametrize("method", ["sparse-grid", "tensor", "genz-malik"])
+def test_every_method_on_a_smooth_integrand(method):
+    problem = genz("gaussian", 3)
+    result = _run(problem, rtol=1e-7, method=method)
+    assert result.success and result.method == method
+    assert abs(result.value - problem.exact) <= result.error
+
+
+def test_sparse_grid_beats_tensor_in_d5_at_equal_budget():
+    problem = genz("product peak", 5)
+    sparse = _run(problem, rtol=1e-14, method="sparse-grid", max_evals=20_000)
+    tensor = _run(problem, rtol=1e-14, method="tensor", max_evals=20_000)
+    assert sparse.n_evals <= 20_000 and tensor.n_evals <= 20_000
+    assert abs(sparse.value - problem.exact) < abs(tensor.value - problem.exact)
+
+
+def test_auto_uses_sparse_grids_in_high_dimension():
+    problem = genz("gaussian", 7)
+    result = _run(problem, rtol=1e-5)
+    assert result.method == "sparse-grid" and result.success
+    assert abs(result.value - problem.exact) <= result.error
+
+
+def test_infinite_box_gaussian():
+    cov_inverse = np.array([[2.0, 0.5], [0.5, 1.0]])
+    result = cubature(lambda x: np.exp(-0.5 * np.einsum("ni,ij,nj->n", x, cov_inverse, x)),
+                      [-np.inf, -np.inf], [np.inf, np.inf], rtol=1e-7)
+    exact = 2 * np.pi / np.sqrt(np.linalg.det(cov_inverse))
+    assert result.success and abs(result.value - exact) <= result.error
+
+
+def test_half_infinite_box_and_the_scipy_failure_case():
+    # scipy 1.17.1's cubature gives 1.633 for exp(-(x-1)^2) over (-inf, 0]
+    exact_1d = 0.5 * math.sqrt(math.pi) * math.erfc(1.0)
+    result = cubature(lambda x: np.exp(-((x[:, 0] - 1) ** 2) - x[:, 1]),
+                      [-np.inf, 0.0], [0.0, np.inf], rtol=1e-8)
+    assert result.success and abs(result.value - exact_1d) <= result.error
+
+
+def test_one_dimensional_box_uses_quad():
+    result = cubature(lambda x: np.exp(-((x[:, 0] - 1) ** 2)), [-np.inf], [0.0], rtol=1e-10)
+    exact = 0.5 * math.sqrt(math.pi) * math.erfc(1.0)
+    assert result.success and abs(result.value - exact) <= result.error <= 1e-10 * exact * 1.01
+
+
+def test_log_space_underflowing_gaussian():
+    result = cubature(lambda x: -2000.0 - np.sum(x**2, axis=1), [-5, -5], [5, 5], log=True,
+                      rtol=1e-9)
+    exact = -2000.0 + 2 * np.log(math.sqrt(math.pi) * math.erf(5.0))
+    assert result.success and abs(result.value - exact) <= result.error
+    with pytest.warns(IntegrationWarning, match="log=True"):
+        linear = cubature(lambda x: np.exp(-2000.0 - np.sum(x**2, axis=1)), [-5, -5], [5, 5])
+    assert linear.value == 0.0 and not linear.success
+
+
+def test_non_vectorized_f_is_detected_and_still_correct():
+    result = cubature(lambda x: math.exp(-x[0] * x[1]), [0, 0], [1, 1], rtol=1e-8)
+    reference = cubature(lambda x: np.exp(-x[:, 0] * x[:, 1]), [0, 0], [1, 1], rtol=1e-8)
+    assert result.value == pytest.approx(reference.value, rel=1e-15)
+    assert result.n_evals == reference.n_evals
+
+
+def test_reversed_and_empty_boxes():
+    f = lambda x: np.exp(x[:, 0] + x[:, 1])  # noqa: E731
+    forward = cubature(f, [0, 0], [1, 1])
+    assert cubature(f, [1, 0], [0, 1]).value == pytest.approx(-forward.value, rel=1e-14)
+    assert cubature(f, [1, 1], [0, 0]).value == pytest.approx(forward.value, rel=1e-14)
+    empty = cubature(f, [0, 0], [0, 1])
+    assert empty.value == 0.0 and empty.success
+
+
+def test_budget_and_nan():
+    with pytest.warns(IntegrationWarning, match="max_evals"):
+        result = cubature(lambda x: np.abs(x[:, 0] - 0.3), [0, 0], [1, 1], max_evals=200,
+                          rtol=1e-12)
+    assert not result.success and result.n_evals <= 200
+    with pytest.raises(ValueError, match="non-finite value nan at x = "):
+        cubature(lambda x: np.where(x[:, 0] > 0.5, np.nan, 1.0), [0, 0], [1, 1])
+
+
+@pytest.mark.parametrize("lower, upper, match", [
+    ([0, 0], [1, 1, 1], "same shape"),
+    ([0, np.nan], [1, 1], "NaN"),
+    ([[0, 0]], [[1, 1]], "1-D"),
+])
+def test_bad_bounds(lower, upper, match):
+    with pytest.raises(ValueError, match=match):
+        cubature(lambda x: x[:, 0], lower, upper)
+
+
+def test_bad_options():
+    f = lambda x: x[:, 0]  # noqa: E731
+    with pytest.raises(ValueError, match="method"):
+        cubature(f, [0, 0], [1, 1], method="monte-carlo")
+    with pytest.raises(ValueError, match="cannot both be 0"):
+        cubature(f, [0, 0], [1, 1], rtol=0.0)
+    with pytest.raises(ValueError, match="log=True"):
+        cubature(f, [1, 0], [0, 1], log=True)
