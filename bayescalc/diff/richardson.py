@@ -30,9 +30,16 @@ import numpy as np
 from .stencils import geometric_window
 
 EPS = np.finfo(np.float64).eps
-# Each f value is trusted to a few ulps (elementary functions are correctly rounded to
-# within ~1 ulp; user code composes several): the round-off bound uses ROUNDOFF_ULPS.
-ROUNDOFF_ULPS = 4.0
+# Each f value is trusted to ROUNDOFF_ULPS units in the last place of |f|. An elementary
+# function is rounded to ~1 ulp of its result, but its argument was rounded first:
+# sin(16 x^2) near x = 1.08 carries ulp(18.7) * |cos| ~ 30 ulps of |f|. 32 covers such
+# compositions (the chain-rule example, the bench battery) at the price of a more
+# pessimistic, still tight, error estimate.
+ROUNDOFF_ULPS = 32.0
+# The step search stops at the round-off floor of a typical f (4 ulps), not at the
+# pessimistic bound above, which would stop it a window or two early.
+FLOOR_ULPS = 4.0
+KINK_WINDOWS = 3
 
 
 @dataclass
@@ -131,13 +138,14 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
                     start[k] = target
                     continue
             trunc, roundoff = estimate.truncation, estimate.roundoff
-            at_floor = trunc <= roundoff and not estimate.kink
+            at_floor = trunc <= roundoff * (FLOOR_ULPS / ROUNDOFF_ULPS) and not estimate.kink
             met = rtol > 0 and estimate.error <= rtol * np.max(np.abs(estimate.value))
             # Past the best window twice in a row: stop, but only once the best is a
             # plausible derivative (a window straddling a pole can look "best" early).
             plausible = best.at_floor[k] or best.error[k] <= 1e-3 * np.max(np.abs(best.value[k]))
             worse_twice = best.rounds_since_best[k] >= 2 and (plausible or best.kink[k])
-            if at_floor or met or worse_twice:
+            kinked = best.kink_streak[k] >= KINK_WINDOWS
+            if at_floor or met or worse_twice or kinked:
                 best.converged[k] = bool(at_floor or met or best.at_floor[k]) and not best.kink[k]
                 active[k] = False
             else:
@@ -156,6 +164,7 @@ class _WindowEstimate:
     truncation: float
     roundoff: float
     kink: bool
+    score: float        # the likely error (round-off at FLOOR_ULPS): ranks windows
 
 
 def _window_estimate(block, center, n, side, top_step):
@@ -170,6 +179,7 @@ def _window_estimate(block, center, n, side, top_step):
                             * np.tensordot(np.abs(high), np.abs(nodes_values), axes=1)))
     kink = False
     error = truncation + roundoff
+    score = truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
     if side == 0:
         # A derivative exists only if the one-sided estimates agree: |x| at 0 has a
         # central difference of exactly 0 at every step, a confident wrong answer.
@@ -178,8 +188,8 @@ def _window_estimate(block, center, n, side, top_step):
         gap = float(np.max(np.abs(forward - backward)))
         if gap > 10.0 * (forward_error + backward_error) + error:
             kink = True
-            error = max(error, gap)
-    return _WindowEstimate(value, error, truncation, roundoff, kink)
+            error = score = max(error, gap)
+    return _WindowEstimate(value, error, truncation, roundoff, kink, score)
 
 
 def _one_sided(block, center, n, side, scale, levels):
@@ -247,6 +257,8 @@ class _Best:
     def __init__(self, count, out_shape):
         self.value = np.full((count,) + out_shape, np.nan)
         self.error = np.full(count, np.inf)
+        self.score = np.full(count, np.inf)
+        self.kink_streak = np.zeros(count, dtype=int)
         self.step = np.full(count, np.nan)
         self.side = np.zeros(count, dtype=int)
         self.converged = np.zeros(count, dtype=bool)
@@ -255,13 +267,20 @@ class _Best:
         self.rounds_since_best = np.zeros(count, dtype=int)
 
     def offer(self, k, estimate, step, side):
-        if estimate.error < self.error[k] or not np.isfinite(self.error[k]):
+        # Windows are ranked by their likely error (round-off at FLOOR_ULPS), reported
+        # with the safe bound (ROUNDOFF_ULPS). Three kinks in a row are conclusive: at
+        # still smaller steps round-off would hide the kink, so the kink is kept.
+        self.kink_streak[k] = self.kink_streak[k] + 1 if estimate.kink else 0
+        conclusive = self.kink_streak[k] >= KINK_WINDOWS
+        if estimate.score < self.score[k] or not np.isfinite(self.score[k]) or conclusive:
+            self.score[k] = estimate.score
             self.value[k] = estimate.value
             self.error[k] = estimate.error
             self.step[k] = step
             self.side[k] = side
             self.kink[k] = estimate.kink
-            self.at_floor[k] = estimate.truncation <= estimate.roundoff and not estimate.kink
+            floor = estimate.roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+            self.at_floor[k] = estimate.truncation <= floor and not estimate.kink
             self.rounds_since_best[k] = 0
         else:
             self.rounds_since_best[k] += 1
