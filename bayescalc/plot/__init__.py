@@ -3,8 +3,10 @@ show them; they build ``matplotlib.figure.Figure`` objects directly (no pyplot s
 they work headless without choosing a backend."""
 
 from ._common import new_figure, save_figure
+from .derivatives import plot_derivative_check, plot_partials, plot_secants, plot_step_error
 from .monte_carlo import plot_error_vs_n, plot_importance_weights, plot_vegas_map
 from .optim import plot_convergence, plot_optimization_paths
 
-__all__ = ["new_figure", "save_figure", "plot_optimization_paths", "plot_convergence",
+__all__ = ["new_figure", "save_figure", "plot_secants", "plot_step_error",
+           "plot_derivative_check", "plot_partials", "plot_optimization_paths", "plot_convergence",
            "plot_error_vs_n", "plot_importance_weights", "plot_vegas_map"]
