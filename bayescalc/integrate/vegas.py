@@ -26,7 +26,7 @@ from . import samplers
 from ._result import IntegrationResult
 from .monte_carlo import _estimate, evaluate_plan
 from .parallel import check_executor
-from .vegas_map import AdaptiveMap
+from .vegas_map import AdaptiveMap, map_points
 
 SAMPLINGS = ("mc", "stratified", "qmc")
 _Q_FAIL = 1e-3  # iterations this inconsistent (chi^2 p-value) make the result suspect
@@ -67,9 +67,7 @@ class _MappedIntegrand:
         self.grid, self.device, self.squeeze = grid, device, squeeze
 
     def _map(self, y):
-        adaptive = AdaptiveMap(self.grid.shape[0], self.grid.shape[1] - 1)
-        adaptive.grid = self.grid
-        unit, jacobian = adaptive.map(y)
+        unit, jacobian = map_points(self.grid, y)
         return self.lower + self.width * unit, jacobian
 
     def to_x(self, y):
@@ -130,8 +128,10 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
         default) is safe, larger adapts faster but can oscillate.
     n_bins : int, optional
         Bins per axis, default ``min(1000, max(10, n_eval // 10))`` like the vegas package.
-    seed, executor, batch_size, device
+    seed, executor, device
         As in :func:`monte_carlo`; every iteration has its own spawned seed.
+    batch_size : int, optional
+        Points per batch, default ``max(2048, n_eval / 8)``; as in :func:`monte_carlo`.
     initial_map : AdaptiveMap, optional
         Start from a trained map (it is copied, not changed).
 
@@ -166,6 +166,7 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
             adaptive.grid[:, 1:])
     squeeze = np.ndim(lower) == 0 and np.ndim(upper) == 0
     wrapped = BatchFunction(f) if device is None else f
+    batch_size = batch_size or max(2048, -(-n_eval // 8))  # few batches: the map is per batch
     run = _Runner(wrapped, low, high - low, adaptive, device, squeeze, executor, batch_size)
     seeds = spawn_seeds(seed, n_adapt + n_iter)
     design = "qmc" if sampling == "qmc" else sampling

@@ -68,13 +68,7 @@ class AdaptiveMap:
 
     def map(self, y: np.ndarray):
         """``x(y)`` of shape ``(n, d)`` and the Jacobian ``prod_j J_j(y)`` of shape ``(n,)``."""
-        n_bins = self.n_bins
-        scaled = y * n_bins
-        index = np.minimum(scaled.astype(np.intp), n_bins - 1)
-        left = np.take_along_axis(self.grid.T, index, axis=0)
-        width = np.take_along_axis(np.diff(self.grid, axis=1).T, index, axis=0)
-        x = left + width * (scaled - index)
-        return x, np.prod(n_bins * width, axis=1)
+        return map_points(self.grid, y)
 
     def add_training_data(self, y: np.ndarray, values: np.ndarray) -> None:
         """Accumulate ``values**2`` (``values = f(x(y)) J(y)``) in the bins of ``y``."""
@@ -131,3 +125,15 @@ def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
     targets = cumulative[-1] * np.arange(1, weight.size) / weight.size
     new_edges = np.interp(targets, cumulative, edges)
     return np.concatenate([[0.0], new_edges, [1.0]])
+
+
+def map_points(grid: np.ndarray, y: np.ndarray):
+    """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1)."""
+    n_bins = grid.shape[1] - 1
+    scaled = y * n_bins
+    index = np.minimum(scaled.astype(np.intp), n_bins - 1)
+    axis = np.arange(grid.shape[0])
+    left = grid[axis, index]
+    width = grid[axis, index + 1] - left
+    x = left + width * (scaled - index)
+    return x, np.prod(n_bins * width, axis=1)
