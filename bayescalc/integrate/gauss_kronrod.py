@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from ._scaled import ScaledEstimate, linear_values, new_shift
 
 # QUADPACK qk21 abscissae and weights (Fullerton, Bell Labs, 1981), positive half.
 _KRONROD_NODES = np.array([
@@ -47,16 +47,19 @@ _EPS = np.finfo(float).eps
 _POINTS = NODES.size
 
 
+_BOTH_WEIGHTS = np.stack([KRONROD_WEIGHTS, GAUSS_WEIGHTS], axis=1)  # (21, 2)
+
+
 def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray):
     """Kronrod estimates and QUADPACK error estimates of m subintervals at once.
 
     ``values`` has shape ``(m, 21)`` (the integrand at each subinterval's nodes) and
     ``half_width`` shape ``(m,)``. Returns ``(estimate, error)``, each of shape ``(m,)``.
     """
-    kronrod = values @ KRONROD_WEIGHTS
-    difference = np.abs(kronrod - values @ GAUSS_WEIGHTS)
-    absolute = np.abs(values)
-    resabs = absolute @ KRONROD_WEIGHTS
+    both = values @ _BOTH_WEIGHTS
+    kronrod = both[:, 0]
+    difference = np.abs(kronrod - both[:, 1])
+    resabs = np.abs(values) @ KRONROD_WEIGHTS
     resasc = np.abs(values - 0.5 * kronrod[:, None]) @ KRONROD_WEIGHTS
     positive = resasc > 0
     if positive.all():
@@ -75,46 +78,58 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
     ``edges`` is an increasing array of breakpoints; all its intervals are evaluated in
     the first call. With ``log=True`` the integrand returns log values and the sums are
     kept scaled (see :mod:`._scaled`). With ``endpoint_depth = k`` the loop gives up
-    early (message starting ``"endpoint"``) when the largest error sits on a subinterval
-    touching one of ``edges`` that has been bisected ``k`` times: an endpoint singularity,
-    which tanh-sinh integrates far more cheaply.
+    early (message starting ``"endpoint"``) when most of the error sits on subintervals
+    touching one of ``edges`` that have been bisected ``k`` times: endpoint
+    singularities, which tanh-sinh integrates far more cheaply.
+
+    The subintervals live in fixed arrays (capacity from ``max_evals``): a bisected one
+    is overwritten by its left half and its right half is appended, so a round costs a
+    fixed number of numpy operations whatever the number of subintervals.
     """
     edges = np.asarray(edges, dtype=float)
-    left, right = edges[:-1], edges[1:]
+    edge_set = set(edges.tolist())
+    capacity = max_evals // _POINTS + edges.size
+    lefts, rights = np.empty(capacity), np.empty(capacity)
+    estimates, errors = np.empty(capacity), np.empty(capacity)
+    count = edges.size - 1
+    lefts[:count], rights[:count] = edges[:-1], edges[1:]
+    slots = np.arange(count)  # where this round's subintervals go
     shift = -np.inf if log else 0.0
     n_evals, message, converged = 0, "", False
-    # state rows: left, right, estimate, error (one array, so one concatenate per round)
-    state = np.empty((4, 0))
-    smallest_piece = float(np.min(np.diff(edges)))
+    narrowest = float(np.min(np.diff(edges))) * 0.5 ** (endpoint_depth or 0)
     while True:
+        left, right = lefts[slots], rights[slots]
         center, half = 0.5 * (left + right), 0.5 * (right - left)
-        nodes = center[:, None] + half[:, None] * NODES
-        values = integrand(nodes.ravel()).reshape(nodes.shape)
+        values = integrand((center[:, None] + half[:, None] * NODES).ravel())
+        values = values.reshape(slots.size, _POINTS)
         n_evals += values.size
         if log:
             grown = new_shift(shift, values)
-            if grown != shift and state.shape[1]:
-                state[2:] *= np.exp(shift - grown) if np.isfinite(shift) else 0.0
+            if grown != shift and n_evals > values.size:
+                factor = np.exp(shift - grown) if np.isfinite(shift) else 0.0
+                estimates[:count] *= factor
+                errors[:count] *= factor
             shift = grown
             values = linear_values(values, shift)
-        estimate, error = gauss_kronrod_rule(values, half)
-        state = np.concatenate([state, np.stack([left, right, estimate, error])], axis=1)
-        total, total_error = float(state[2].sum()), float(state[3].sum())
-        allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
+        estimates[slots], errors[slots] = gauss_kronrod_rule(values, half)
+        error = errors[:count]
+        total, total_error = float(estimates[:count].sum()), float(error.sum())
+        allowed = max(rtol, atol) * abs(total) if log else max(atol, rtol * abs(total))
         if total_error <= allowed:
             converged = True
             message = f"converged: error estimate {total_error:.2e} <= tolerance {allowed:.2e}"
             break
-        splits_left = (max_evals - n_evals) // (2 * _POINTS)
+        splits_left = min((max_evals - n_evals) // (2 * _POINTS), capacity - count)
         if splits_left < 1:
-            message = _budget_message(max_evals, state)
+            message = _budget_message(max_evals, lefts[:count], rights[:count], error)
             break
-        chosen = _choose_splits(state[3], total_error, allowed, splits_left)
-        low, high = state[0, chosen], state[1, chosen]
-        if endpoint_depth is not None and _at_endpoint(
-                low[0], high[0], state[3, chosen[0]], total_error, edges,
-                smallest_piece * 0.5**endpoint_depth):
-            message = f"endpoint singularity suspected near x = {_near(low[0], high[0], edges)}"
+        chosen = _choose_splits(error, total_error, allowed, splits_left)
+        low, high = lefts[chosen], rights[chosen]
+        if (endpoint_depth is not None and high[0] - low[0] <= narrowest
+                and (float(low[0]) in edge_set or float(high[0]) in edge_set)
+                and _at_endpoint(lefts[:count], rights[:count], error, total_error, edges,
+                                 narrowest)):
+            message = f"endpoint singularity suspected at x = {_worst_edge(low, high, edge_set)}"
             break
         splittable = (high - low) > 256 * _EPS * np.maximum(np.abs(low), np.abs(high))
         if not splittable.all():
@@ -124,35 +139,39 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
                            "the tolerance is below what float64 can reach")
                 break
             chosen, low, high = chosen[splittable], low[splittable], high[splittable]
-        keep = np.ones(state.shape[1], dtype=bool)
-        keep[chosen] = False
-        state = state[:, keep]
         middle = 0.5 * (low + high)
-        left, right = np.concatenate([low, middle]), np.concatenate([middle, high])
+        appended = np.arange(count, count + chosen.size)
+        rights[chosen] = middle                      # left halves overwrite their parents
+        lefts[appended], rights[appended] = middle, high
+        count += chosen.size
+        slots = np.concatenate([chosen, appended])
     return ScaledEstimate(total, total_error, shift, n_evals, converged, message)
 
 
-def _at_endpoint(low, high, worst_error, total_error, edges, width):
-    touches = np.any(edges == low) or np.any(edges == high)
-    return touches and high - low <= width and worst_error > 0.5 * total_error
+def _at_endpoint(lefts, rights, error, total_error, edges, narrowest):
+    """Do subintervals touching a breakpoint, bisected deep, hold most of the error?"""
+    touching = np.isin(lefts, edges) | np.isin(rights, edges)
+    deep = touching & (rights - lefts <= narrowest)
+    return bool(deep.any()) and float(error[deep].sum()) > 0.5 * total_error
 
 
-def _near(low, high, edges):
-    return low if np.any(edges == low) else high
+def _worst_edge(low, high, edge_set):
+    return float(low[0]) if float(low[0]) in edge_set else float(high[0])
 
 
 def _choose_splits(error, total_error, allowed, limit):
     """Indices of the largest errors, enough that the rest sum below half the tolerance."""
-    if error.size == 1:
-        return np.zeros(1, dtype=np.intp)
+    worst = int(np.argmax(error))
+    if total_error - error[worst] <= 0.5 * allowed or limit == 1:
+        return np.array([worst])
     order = np.argsort(error)[::-1]
     untouched = total_error - np.cumsum(error[order])
     count = int(np.searchsorted(-untouched, -0.5 * allowed)) + 1
     return order[: max(1, min(count, limit))]
 
 
-def _budget_message(max_evals, state):
-    worst = int(np.argmax(state[3]))
+def _budget_message(max_evals, lefts, rights, error):
+    worst = int(np.argmax(error))
     return (f"max_evals = {max_evals} reached before the tolerance; the largest error is on "
-            f"[{state[0, worst]:.6g}, {state[1, worst]:.6g}] of the integration variable "
+            f"[{lefts[worst]:.6g}, {rights[worst]:.6g}] of the integration variable "
             "(a singularity there, or a divergent integral?)")

@@ -1,0 +1,171 @@
+"""Quadrature side by side with scipy.integrate.quad, tanhsinh and cubature, one run.
+
+Table 1: the 1-D battery (bench/_quadrature_problems.py) at rtol 1e-10: relative error,
+evaluations, whether the reported error covers the true one, and the wall-time ratio
+scipy quad / bayescalc quad (medians of repeats, the same vectorized numpy integrand;
+scipy quad calls it with one float at a time, which is how it is used).
+Table 2: the six Genz families on [0, 1]^d, d = 2, 3, 5: bayescalc Genz-Malik against
+scipy cubature's Genz-Malik rule at EQUAL evaluation counts (ours gets scipy's count as
+its budget), and each one's error coverage.
+Table 3: sparse grids vs tensor Gauss rules vs Genz-Malik at equal budgets, d = 5, 8, 10.
+"""
+
+from __future__ import annotations
+
+import statistics
+import warnings
+
+import numpy as np
+from scipy import integrate
+
+from bayescalc.integrate import cubature, quad
+from bench._harness import Table, median_time, set_threads, write_results
+from bench._quadrature_problems import GENZ_FAMILIES, battery, genz
+
+RTOL = 1e-10
+
+
+def _relative(value, exact, log):
+    if log:
+        return abs(value - exact) / max(1.0, abs(exact))
+    return abs(value - exact) / abs(exact)
+
+
+def _scipy_quad(problem):
+    f = (lambda x: float(np.exp(problem.f(x)))) if problem.log else problem.f
+    output = integrate.quad(f, problem.a, problem.b, epsabs=0.0, epsrel=RTOL, limit=200,
+                            full_output=1)
+    value, error, info = output[:3]
+    claims = len(output) == 3  # a 4th item is scipy's warning message
+    if problem.log:
+        value = np.log(value) if value > 0 else -np.inf
+    return value, error, int(info["neval"]), bool(claims)
+
+
+def _scipy_tanhsinh(problem):
+    result = integrate.tanhsinh(problem.f, problem.a, problem.b, rtol=RTOL, log=problem.log,
+                                maxlevel=12)
+    error = float(np.exp(result.error - result.integral)) if problem.log else float(result.error)
+    return float(result.integral), error, int(result.nfev), bool(result.success)
+
+
+def one_dimensional(quick):
+    table = Table("1-D battery, rtol 1e-10 (scipy quad: epsabs=0, epsrel=1e-10, limit=200)",
+                  ["integrand", "kind", "bc rel. error", "bc n_evals", "bc covers", "bc ok",
+                   "quad rel. error", "quad n_evals", "quad claims ok", "tanhsinh rel. error",
+                   "tanhsinh nfev", "tanhsinh claims ok", "time quad / bc"])
+    repeats = 3 if quick else 7
+    ours_n, quad_n, ratios, covered, met = [], [], [], [], []
+    for problem in battery():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = quad(problem.f, problem.a, problem.b, rtol=RTOL, log=problem.log)
+            q_value, _, q_n, q_ok = _scipy_quad(problem)
+            t_value, _, t_n, t_ok = _scipy_tanhsinh(problem)
+            ours_time = median_time(lambda p=problem: quad(p.f, p.a, p.b, rtol=RTOL, log=p.log),
+                                    repeats=repeats)
+            quad_time = median_time(lambda p=problem: _scipy_quad(p), repeats=repeats)
+        true_error = abs(ours.value - problem.exact)
+        ours_rel = _relative(ours.value, problem.exact, problem.log)
+        ours_n.append(ours.n_evals)
+        quad_n.append(q_n)
+        ratios.append(quad_time / ours_time)
+        covered.append(ours.error >= true_error)
+        met.append(ours.success and ours_rel <= RTOL)
+        table.add(problem.name, problem.kind, ours_rel, ours.n_evals, bool(covered[-1]),
+                  ours.success, _relative(q_value, problem.exact, problem.log), q_n, q_ok,
+                  _relative(t_value, problem.exact, problem.log), t_n, t_ok,
+                  quad_time / ours_time)
+    table.notes += [
+        f"bayescalc meets rtol 1e-10 on {sum(met)}/{len(met)}; its error covers the true "
+        f"error on {sum(covered)}/{len(covered)} ({100 * np.mean(covered):.0f}%).",
+        f"median n_evals: bayescalc {statistics.median(ours_n):g}, scipy quad "
+        f"{statistics.median(quad_n):g}.",
+        f"median wall-time ratio scipy quad / bayescalc: {statistics.median(ratios):.2f} "
+        "(> 1: bayescalc faster; timed in the same run, medians of repeats).",
+        "(log) rows: bayescalc and tanhsinh integrate log f with log=True (errors of log I "
+        "relative to max(1, |log I|)); scipy quad gets exp(log f), which underflows to 0.",
+        "scipy quad's 'claims ok' is whether it returned without a warning message.",
+    ]
+    return table
+
+
+def _scipy_cubature(problem, rtol, max_subdivisions):
+    count = [0]
+
+    def counted(x):
+        count[0] += x.shape[0]
+        return problem.f(x)
+
+    d = problem.d
+    result = integrate.cubature(counted, np.zeros(d), np.ones(d), rule="genz-malik",
+                                rtol=rtol, max_subdivisions=max_subdivisions)
+    return float(result.estimate), float(result.error), count[0]
+
+
+def genz_table(quick):
+    table = Table("Genz families on [0,1]^d: Genz-Malik, bayescalc vs scipy cubature at equal "
+                  "n_evals", ["family", "d", "n_evals (scipy's)", "scipy rel. error",
+                              "scipy covers", "bc rel. error", "bc covers", "bc at rtol 1e-6",
+                              "bc n_evals", "bc covers (1e-6)"])
+    seeds = [0] if quick else [0, 1]
+    wins, covered_scipy, covered_ours = [], [], []
+    for d in (2, 3, 5):
+        for family in GENZ_FAMILIES:
+            for seed in seeds:
+                problem = genz(family, d, seed)
+                s_value, s_error, s_n = _scipy_cubature(problem, 1e-4, 30 if d == 5 else 60)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    equal = cubature(problem.f, np.zeros(d), np.ones(d), method="genz-malik",
+                                     rtol=1e-15, max_evals=s_n)
+                    tight = cubature(problem.f, np.zeros(d), np.ones(d), method="genz-malik",
+                                     rtol=1e-6, max_evals=300_000)
+                exact = problem.exact
+                s_rel = abs(s_value - exact) / abs(exact)
+                e_rel = abs(equal.value - exact) / abs(exact)
+                wins.append(e_rel <= s_rel)
+                covered_scipy.append(bool(s_error >= abs(s_value - exact)))
+                covered_ours += [bool(equal.error >= abs(equal.value - exact)),
+                                 bool(tight.error >= abs(tight.value - exact))]
+                table.add(family if not seed else f"{family} (seed {seed})", d, s_n, s_rel,
+                          covered_scipy[-1], e_rel, covered_ours[-2],
+                          abs(tight.value - exact) / abs(exact), tight.n_evals, covered_ours[-1])
+    table.notes += [
+        f"bayescalc at least as accurate as scipy at equal n_evals on {sum(wins)}/{len(wins)}.",
+        f"error covers the truth: bayescalc {sum(covered_ours)}/{len(covered_ours)} "
+        f"({100 * np.mean(covered_ours):.0f}%), scipy {sum(covered_scipy)}/{len(covered_scipy)}.",
+        "scipy cubature ran with rtol 1e-4 and max_subdivisions 60 (30 in d = 5); it halves "
+        "every axis of a region at once (2^d children), bayescalc halves one axis.",
+    ]
+    return table
+
+
+def sparse_table(quick):
+    table = Table("Smooth Genz families: sparse grid vs tensor Gauss vs Genz-Malik, equal budget",
+                  ["family", "d", "budget", "sparse rel. error", "sparse n_evals",
+                   "tensor rel. error", "tensor n_evals", "genz-malik rel. error"])
+    budget = 20_000 if quick else 50_000
+    wins = []
+    for d in (5, 8) if quick else (5, 8, 10):
+        for family in ("oscillatory", "product peak", "corner peak", "gaussian"):
+            problem = genz(family, d)
+            row = []
+            for method in ("sparse-grid", "tensor", "genz-malik"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = cubature(problem.f, np.zeros(d), np.ones(d), method=method,
+                                      rtol=1e-15, max_evals=budget)
+                row.append((abs(result.value - problem.exact) / abs(problem.exact),
+                            result.n_evals))
+            wins.append(row[0][0] < row[1][0])
+            table.add(family, d, budget, row[0][0], row[0][1], row[1][0], row[1][1], row[2][0])
+    table.notes.append(f"sparse grid more accurate than the tensor rule on "
+                       f"{sum(wins)}/{len(wins)}.")
+    return table
+
+
+def main(quick: bool) -> None:
+    threads = set_threads(1)
+    tables = [one_dimensional(quick), genz_table(quick), sparse_table(quick)]
+    write_results("quadrature", tables, threads=threads)
