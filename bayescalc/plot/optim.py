@@ -17,8 +17,8 @@ _MARKERS = {  # kind -> (marker, colour)
 
 
 def plot_optimization_paths(f, bounds, *, results=(), labels=None, points=(), ax=None,
-                            levels: int = 30, resolution: int = 120, vectorized: bool = False,
-                            title: str | None = None):
+                            levels=30, norm=None, resolution: int = 120,
+                            vectorized: bool = False, title: str | None = None):
     """Contour map of a 2-D ``f`` with optimizer paths and classified critical points.
 
     Parameters
@@ -37,6 +37,12 @@ def plot_optimization_paths(f, bounds, *, results=(), labels=None, points=(), ax
         the global minimum and maximum are annotated.
     ax : matplotlib Axes, optional
         Draw into this axes instead of a new figure.
+    levels, norm
+        Contour levels (a count or the values) and colour normalization (e.g.
+        ``matplotlib.colors.LogNorm()`` for a valley like Rosenbrock's), passed to
+        ``contourf``.
+    resolution : int
+        Grid points per side; f is evaluated ``resolution²`` times.
 
     Returns
     -------
@@ -57,7 +63,7 @@ def plot_optimization_paths(f, bounds, *, results=(), labels=None, points=(), ax
     if box.shape != (2, 2):
         raise ValueError(f"bounds must be two (low, high) pairs, got shape {box.shape}")
     if ax is None:
-        fig, ax = new_figure(size=(6.0, 5.0))
+        fig, ax = new_figure(size=(6.5, 6.0))
     else:
         fig = ax.figure
     xs = np.linspace(box[0, 0], box[0, 1], resolution)
@@ -69,7 +75,7 @@ def plot_optimization_paths(f, bounds, *, results=(), labels=None, points=(), ax
     else:
         values = np.array([float(to_numpy(f(point))) for point in grid])
     filled = ax.contourf(grid_x, grid_y, values.reshape(grid_x.shape), levels=levels,
-                         cmap="viridis", alpha=0.85)
+                         norm=norm, cmap="viridis", alpha=0.85, extend="both")
     ax.contour(grid_x, grid_y, values.reshape(grid_x.shape), levels=levels, colors="white",
                linewidths=0.3, alpha=0.6)
     fig.colorbar(filled, ax=ax, label="f(x)")
@@ -90,15 +96,18 @@ def plot_optimization_paths(f, bounds, *, results=(), labels=None, points=(), ax
     for p in points:
         if p.is_global_minimum or p.is_global_maximum:
             text = "global min" if p.is_global_minimum else "global max"
-            ax.annotate(f"{text}\nf = {p.value:.3g}", np.asarray(p.x), xytext=(8, 8),
-                        textcoords="offset points", fontsize=8, color="white",
+            right_half = np.asarray(p.x)[0] > box[0].mean()  # label toward the middle
+            ax.annotate(f"{text}\nf = {p.value:.3g}", np.asarray(p.x),
+                        xytext=(-8 if right_half else 8, -22), textcoords="offset points",
+                        ha="right" if right_half else "left", fontsize=8, color="white",
                         weight="bold")
     ax.set_xlim(box[0]), ax.set_ylim(box[1])
     ax.set_xlabel("$x_1$"), ax.set_ylabel("$x_2$")
     if title:
         ax.set_title(title)
     if any(label is not None for label in labels) or points:
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7,
+                  frameon=False)
     return fig
 
 
