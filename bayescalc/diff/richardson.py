@@ -114,21 +114,26 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
             values[lines, level_index, sides] = fresh
             have[lines, level_index, sides] = True
             n_evals += lines.size
+        precomputed = _central_estimates(values, center, active, start, side, h0, n, levels,
+                                         max_levels)
         for k in np.flatnonzero(active):
             window = slice(start[k], start[k] + levels)
             if start[k] + levels > max_levels:
                 active[k] = False
                 continue
-            block = values[k, window]                      # (levels, 2, *out)
-            finite = np.isfinite(block.reshape(levels, 2, -1)).all(axis=2)
-            needed = _needed_sides(side[k])
-            if not finite[:, needed].all():
-                restarts[k] += 1
-                _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts,
-                                  max_restarts, max_levels, levels, active)
-                continue
             top_step = h0[k] * 2.0 ** -start[k]
-            estimate = _window_estimate(block, center[k], n, side[k], top_step)
+            if k in precomputed:
+                estimate = precomputed[k]
+            else:
+                block = values[k, window]                      # (levels, 2, *out)
+                finite = np.isfinite(block.reshape(levels, 2, -1)).all(axis=2)
+                needed = _needed_sides(side[k])
+                if not finite[:, needed].all():
+                    restarts[k] += 1
+                    _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts,
+                                      max_restarts, max_levels, levels, active)
+                    continue
+                estimate = _window_estimate(block, center[k], n, side[k], top_step)
             best.offer(k, estimate, top_step, side[k])
             if estimate.kink and hint is not None and 0 < 0.5 * hint[k] < top_step:
                 # The window straddles 0, where poles and kinks usually sit (1/x near 0):
@@ -167,8 +172,82 @@ class _WindowEstimate:
     score: float        # the likely error (round-off at FLOOR_ULPS): ranks windows
 
 
+def _central_estimates(values, center, active, start, side, h0, n, levels, max_levels):
+    """Window estimates of every active central line whose window is finite, at once.
+
+    Returns {line: _WindowEstimate}; the other lines (non-finite values, one-sided
+    windows) go through :func:`_window_estimate` one by one.
+    """
+    lines = np.flatnonzero(active & (side == 0) & (start + levels <= max_levels))
+    if lines.size == 0:
+        return {}
+    index = start[lines][:, None] + np.arange(levels)[None, :]
+    blocks = values[lines[:, None], index]                  # (B, levels, 2, *out)
+    finite = np.isfinite(blocks.reshape(lines.size, -1)).all(axis=1)
+    lines, blocks = lines[finite], blocks[finite]
+    if lines.size == 0:
+        return {}
+    top = h0[lines] * 2.0 ** -start[lines]
+    batch = _batch_estimates(blocks, center[lines], n, top)
+    return {int(k): _WindowEstimate(batch["value"][i], float(batch["error"][i]),
+                                    float(batch["truncation"][i]), float(batch["roundoff"][i]),
+                                    bool(batch["kink"][i]), float(batch["score"][i]))
+            for i, k in enumerate(lines)}
+
+
+def _batch_estimates(blocks, centers, n, top):
+    """Central-window estimates for B lines: blocks (B, levels, 2, *out)."""
+    count, levels = blocks.shape[:2]
+    out_shape = blocks.shape[3:]
+    scale = (top ** -n).reshape((count,) + (1,) * len(out_shape))
+
+    def combine(weights, nodes_values):
+        # Node by node, in a fixed order: a BLAS product would sum in an order that
+        # depends on B, and batched results must equal looped ones bit for bit.
+        total = np.zeros((count,) + out_shape)
+        for weight, column in zip(weights, np.moveaxis(nodes_values, 1, 0), strict=True):
+            if weight != 0.0:
+                total += weight * column
+        return scale * total
+
+    def worst(array):
+        return np.abs(array).reshape(count, -1).max(axis=1)
+
+    _, high, low = geometric_window(n, levels, 2.0, 0)
+    nodes_values = np.concatenate(
+        [centers[:, None], blocks.reshape((count, 2 * levels) + out_shape)], axis=1)
+    value = combine(high, nodes_values)
+    truncation = worst(value - combine(low, nodes_values))
+    roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
+    error = truncation + roundoff
+    score = truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+    # A derivative exists only if the one-sided estimates agree: |x| at 0 has a
+    # central difference of exactly 0 at every step, a confident wrong answer.
+    one_sided = []
+    for sign, column in ((1, 0), (-1, 1)):
+        _, side_high, side_low = geometric_window(n, levels, 2.0, sign)
+        side_values = np.concatenate([centers[:, None], blocks[:, :, column]], axis=1)
+        side_value = combine(side_high, side_values)
+        side_round = ROUNDOFF_ULPS * EPS * combine(np.abs(side_high), np.abs(side_values))
+        side_error = (np.abs(side_value - combine(side_low, side_values)) + side_round)
+        one_sided.append((side_value, side_error.reshape(count, -1).max(axis=1)))
+    (forward, forward_error), (backward, backward_error) = one_sided
+    gap = worst(forward - backward)
+    kink = gap > 10.0 * (forward_error + backward_error) + error
+    error = np.where(kink, np.maximum(error, gap), error)
+    score = np.where(kink, error, score)
+    return {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
+            "kink": kink, "score": score}
+
+
 def _window_estimate(block, center, n, side, top_step):
     """Extrapolated value and error estimate from one window of values."""
+    if side == 0:
+        batch = _batch_estimates(block[None], np.asarray(center)[None], n,
+                                 np.array([top_step]))
+        return _WindowEstimate(batch["value"][0], float(batch["error"][0]),
+                               float(batch["truncation"][0]), float(batch["roundoff"][0]),
+                               bool(batch["kink"][0]), float(batch["score"][0]))
     levels = block.shape[0]
     scale = top_step ** -n
     high, low, nodes_values = _weights_and_values(block, center, n, side, levels)
@@ -177,28 +256,9 @@ def _window_estimate(block, center, n, side, top_step):
     truncation = float(np.max(np.abs(value - lower)))
     roundoff = float(np.max(ROUNDOFF_ULPS * EPS * scale
                             * np.tensordot(np.abs(high), np.abs(nodes_values), axes=1)))
-    kink = False
     error = truncation + roundoff
     score = truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
-    if side == 0:
-        # A derivative exists only if the one-sided estimates agree: |x| at 0 has a
-        # central difference of exactly 0 at every step, a confident wrong answer.
-        forward, forward_error = _one_sided(block, center, n, +1, scale, levels)
-        backward, backward_error = _one_sided(block, center, n, -1, scale, levels)
-        gap = float(np.max(np.abs(forward - backward)))
-        if gap > 10.0 * (forward_error + backward_error) + error:
-            kink = True
-            error = score = max(error, gap)
-    return _WindowEstimate(value, error, truncation, roundoff, kink, score)
-
-
-def _one_sided(block, center, n, side, scale, levels):
-    high, low, nodes_values = _weights_and_values(block, center, n, side, levels)
-    value = scale * np.tensordot(high, nodes_values, axes=1)
-    lower = scale * np.tensordot(low, nodes_values, axes=1)
-    roundoff = ROUNDOFF_ULPS * EPS * scale * np.tensordot(np.abs(high), np.abs(nodes_values),
-                                                          axes=1)
-    return value, float(np.max(np.abs(value - lower) + roundoff))
+    return _WindowEstimate(value, error, truncation, roundoff, False, score)
 
 
 def _weights_and_values(block, center, n, side, levels):
