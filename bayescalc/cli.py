@@ -17,6 +17,7 @@ from pathlib import Path
 TOUR_LEGS = [
     "derivatives",
     "gradient_descent",
+    "quadrature",
     "monte_carlo",
 ]
 

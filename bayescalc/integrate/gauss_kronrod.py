@@ -54,7 +54,8 @@ def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray):
     """Kronrod estimates and QUADPACK error estimates of m subintervals at once.
 
     ``values`` has shape ``(m, 21)`` (the integrand at each subinterval's nodes) and
-    ``half_width`` shape ``(m,)``. Returns ``(estimate, error)``, each of shape ``(m,)``.
+    ``half_width`` shape ``(m,)``. Returns ``(estimate, error, roundoff)``, each of shape
+    ``(m,)``; ``roundoff = 50 eps ∫|f|`` is the floor of ``error``.
     """
     both = values @ _BOTH_WEIGHTS
     kronrod = both[:, 0]
@@ -67,8 +68,9 @@ def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray):
     else:
         ratio = np.divide(200.0 * difference, resasc, out=np.ones_like(resasc), where=positive)
         error = np.where(positive, resasc * np.minimum(1.0, ratio**1.5), difference)
-    error = np.maximum(error, (50.0 * _EPS) * resabs)
-    return kronrod * half_width, error * half_width
+    roundoff = (50.0 * _EPS) * resabs
+    error = np.maximum(error, roundoff)
+    return kronrod * half_width, error * half_width, roundoff * half_width
 
 
 def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
@@ -90,7 +92,7 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
     edge_set = set(edges.tolist())
     capacity = max_evals // _POINTS + edges.size
     lefts, rights = np.empty(capacity), np.empty(capacity)
-    estimates, errors = np.empty(capacity), np.empty(capacity)
+    estimates, errors, roundoffs = np.empty(capacity), np.empty(capacity), np.empty(capacity)
     count = edges.size - 1
     lefts[:count], rights[:count] = edges[:-1], edges[1:]
     slots = np.arange(count)  # where this round's subintervals go
@@ -109,15 +111,21 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
                 factor = np.exp(shift - grown) if np.isfinite(shift) else 0.0
                 estimates[:count] *= factor
                 errors[:count] *= factor
+                roundoffs[:count] *= factor
             shift = grown
             values = linear_values(values, shift)
-        estimates[slots], errors[slots] = gauss_kronrod_rule(values, half)
+        estimates[slots], errors[slots], roundoffs[slots] = gauss_kronrod_rule(values, half)
         error = errors[:count]
         total, total_error = float(estimates[:count].sum()), float(error.sum())
         allowed = max(rtol, atol) * abs(total) if log else max(atol, rtol * abs(total))
         if total_error <= allowed:
             converged = True
             message = f"converged: error estimate {total_error:.2e} <= tolerance {allowed:.2e}"
+            break
+        if total_error <= 2.0 * float(roundoffs[:count].sum()):
+            message = (f"the tolerance {allowed:.2e} is below the rounding error of the sums "
+                       f"(error estimate {total_error:.2e}, mostly 50 eps ∫|f|: cancellation "
+                       "in f); this is the best float64 allows")
             break
         splits_left = min((max_evals - n_evals) // (2 * _POINTS), capacity - count)
         if splits_left < 1:
