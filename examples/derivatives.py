@@ -59,8 +59,8 @@ def difference_quotients(out_dir) -> dict:
         steps, {"forward difference (f(x+h) - f(x))/h": errors},
         optimum=(steps[best], errors[best]),
         models={"truncation: h": steps, "round-off: eps x^2 / h": EPS * X0**2 / steps},
-        marks={f"Richardson engine ({engine.n_evals} evaluations)":
-               (engine.step, abs(engine.value - 2 * X0))})
+        marks={f"Richardson engine ({engine.n_evals} evaluations, error "
+               f"{abs(engine.value - 2 * X0):.0e})": (engine.step, abs(engine.value - 2 * X0))})
     save_figure(fig, out_dir, "error_vs_step")
     return {"best_step": float(steps[best]), "best_forward_error": float(errors[best]),
             "theoretical_best_step": float(theory),

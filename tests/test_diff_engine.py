@@ -47,8 +47,8 @@ def test_window_weights_are_exact_to_their_order(n, levels):
 
 def test_steps_are_powers_of_two():
     assert power_of_two_below(0.3) == 0.25
-    assert richardson_start(1e6, 1) == 2.0**16
-    np.testing.assert_array_equal(richardson_start(np.array([0.0, 3.0]), 1), [0.125, 0.25])
+    assert richardson_start(1e6, 1) == 2.0**14          # 1e6 / 32 = 31250 -> 16384
+    np.testing.assert_array_equal(richardson_start(np.array([0.0, 3.0]), 1), [2.0**-5, 2.0**-4])
 
 
 def test_noise_stops_within_the_budget():

@@ -96,7 +96,7 @@ def plot_step_error(steps, errors, *, optimum=None, models=None, marks=None, ax=
     """
     fig, ax = _figure(ax)
     steps = np.asarray(steps, dtype=float)
-    tiny = np.finfo(float).tiny
+    tiny = 1e-17           # exact results (error 0) are drawn here, below double rounding
     for label, error in errors.items():
         ax.loglog(steps, np.maximum(np.asarray(error, dtype=float), tiny), ".-", label=label)
     for label, model in (models or {}).items():
