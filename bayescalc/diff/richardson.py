@@ -13,7 +13,13 @@ largest step. Their difference estimates the truncation error (it is the error o
 lower-order estimate, so it over-covers the higher one); a bound on the propagated
 round-off, :math:`c\\,\\varepsilon \\sum_i |w_i f_i| / h^n`, is added. The window slides
 to smaller steps (two new evaluations per line per round) while truncation dominates
-round-off, and the window with the smallest total error is kept.
+round-off, and the window with the smallest likely error is kept.
+
+Where f is NaN/inf at a step (the edge of its domain) the window moves below the bad
+steps, jumping under |x|/2 at once (edges and poles usually sit at 0), and turns
+one-sided when one side stays bad. Each central window also forms the forward and
+backward estimates from its own points: when they disagree beyond their error estimates
+in three windows running, f has a kink there, and the error says so.
 
 References: L. F. Richardson (1911); J. N. Lyness and C. B. Moler, "Van der Monde
 systems and numerical differentiation", Numer. Math. 8 (1966); the window/step search
