@@ -34,6 +34,8 @@ class Objective:
         self.scalar = np.ndim(to_numpy(template)) == 0
         self.template = template
         self.dim = 1 if self.scalar else int(np.size(to_numpy(template)))
+        self._last = None  # (z, value) of the latest evaluation: a line search's accepted
+        # point is not evaluated twice
 
     def point(self, z):
         """The user's kind of point for the internal vector ``z``."""
@@ -48,10 +50,14 @@ class Objective:
 
     def value(self, z) -> float:
         """sign * f(z); NaN/inf are returned as they are (the caller decides)."""
+        if self._last is not None and np.array_equal(self._last[0], z):
+            return self._last[1]
         out = to_numpy(self.f(self.point(z)))
         if out.size != 1:
             raise ValueError(f"f must return a scalar, got an array of shape {out.shape}")
-        return self.sign * float(out.reshape(()))
+        value = self.sign * float(out.reshape(()))
+        self._last = (np.array(z, dtype=np.float64), value)
+        return value
 
     def grad(self, z) -> np.ndarray:
         """sign * ∇f(z), shape (d,)."""
