@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import scipy.special as sc
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bayescalc import AccuracyWarning
 from bayescalc.diff import derivative, finite_difference
@@ -295,3 +297,19 @@ def test_wrong_shapes_and_arguments():
         derivative(np.exp, 1.0, method="spline")
     with pytest.raises(TypeError, match="f must be callable"):
         derivative(3.0, 1.0)
+
+
+# -- property: random polynomials and exponentials ----------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(coefficients=st.lists(st.floats(-3, 3), min_size=1, max_size=9),
+       rate=st.floats(-3, 3), x=st.floats(-2, 2))
+def test_error_estimate_covers_on_random_smooth_functions(coefficients, rate, x):
+    polynomial = np.polynomial.Polynomial(coefficients)
+    f = lambda t: polynomial(t) + np.exp(rate * t)  # noqa: E731
+    exact = polynomial.deriv()(x) + rate * np.exp(rate * x)
+    result = finite_difference(f, x)
+    true_error = abs(result.value - exact)
+    assert result.error >= true_error
+    # round-off floor: |f| values up to ~3 * 2^9 + e^6 over the steps, h >= 1/512
+    assert true_error <= 1e-10 * max(1.0, abs(exact), abs(f(x)))
