@@ -11,14 +11,14 @@ from ._result import IntegrationResult
 from ._scaled import finish
 from .genz_malik import adaptive_genz_malik
 from .quad import quad
-from .sparse_grid import adaptive_sparse_grid
+from .sparse_grid import dimension_adaptive_sparse_grid
 from .tensor_rule import adaptive_tensor
 from .transforms import BoxIntegrand
 
 METHODS = ("auto", "genz-malik", "sparse-grid", "tensor")
 _ENGINES = {
     "genz-malik": adaptive_genz_malik,
-    "sparse-grid": adaptive_sparse_grid,
+    "sparse-grid": dimension_adaptive_sparse_grid,
     "tensor": adaptive_tensor,
 }
 # "auto": Genz-Malik up to this dimension, sparse grids above it.
@@ -43,10 +43,11 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
     method : {"auto", "genz-malik", "sparse-grid", "tensor"}, keyword-only
         ``"genz-malik"``: adaptive subdivision with the degree-7/5 Genz–Malik pair,
         vectorized over regions (robust: peaks, kinks, discontinuities; d <= ~7).
-        ``"sparse-grid"``: Smolyak on nested Clenshaw–Curtis rules, level by level
-        (smooth integrands up to d ~ 10-15). ``"tensor"``: Gauss–Legendre products with
-        order doubling (smooth, d <= 3). ``"auto"``: :func:`quad` for d = 1, Genz–Malik for
-        d <= 5, else the sparse grid, falling back to Genz–Malik if it fails.
+        ``"sparse-grid"``: dimension-adaptive Smolyak (Gerstner–Griebel) on nested
+        Clenshaw–Curtis rules (smooth integrands up to d ~ 10-15). ``"tensor"``:
+        Gauss–Legendre products with order doubling (smooth, d <= 3). ``"auto"``:
+        :func:`quad` for d = 1, Genz–Malik for d <= 5, else the sparse grid, falling back
+        to Genz–Malik if it fails.
     log : bool, keyword-only
     max_evals : int, keyword-only
         Budget of integrand evaluations.

@@ -24,7 +24,8 @@ _ENGINES = {
 # "auto" keeps this much of max_evals for the tanh-sinh fallback.
 _FALLBACK_RESERVE = 4000
 # ... and hands over to tanh-sinh once the worst subinterval is an end one bisected this often.
-_ENDPOINT_DEPTH = 3
+# (deeper on infinite ranges, whose mapped integrand is often steep but harmless at t = 0).
+_ENDPOINT_DEPTH = {"finite": 2, "infinite": 4}
 
 
 def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=50_000,
@@ -119,12 +120,13 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
 def _auto(integrand, edges, options, max_evals):
     """Gauss–Kronrod; on failure, tanh-sinh with what is left; the better one wins."""
     reserve = min(max_evals // 4, _FALLBACK_RESERVE)
+    depth_kind = "finite" if integrand.kind == "finite" else "infinite"
     first = adaptive_gauss_kronrod(integrand, edges, max_evals=max_evals - reserve,
-                                   endpoint_depth=_ENDPOINT_DEPTH, **options)
+                                   endpoint_depth=_ENDPOINT_DEPTH[depth_kind], **options)
     if first.converged:
         return first, "gauss-kronrod"
     second = adaptive_tanh_sinh(integrand, edges, max_evals=max_evals - integrand.n_evals,
-                                **options)
+                                patience=2, **options)
     if second.converged:
         return second, "tanh-sinh"
     if first.message.startswith("endpoint"):  # not a clean endpoint singularity after all

@@ -75,31 +75,3 @@ def merge_points(points, weights):
     keep = merged != 0
     return unique[keep], merged[keep]
 
-
-def nested_sparse_grid(rule, d: int, k: int, finest: int):
-    """Like :func:`sparse_grid` for nested rules given by integer positions (fast merge).
-
-    ``rule(level)`` returns ``(positions, weights)`` with ``positions`` integer indices
-    into the nodes of the finest level (0 .. ``finest``). Returns integer positions
-    ``(n, d)`` and weights ``(n,)``.
-    """
-    cache = {}
-    blocks, weight_blocks = [], []
-    for index, coefficient in multi_indices(d, k):
-        rules = [cache.setdefault(level, rule(level)) for level in index]
-        grids = np.meshgrid(*[r[0] for r in rules], indexing="ij")
-        weights = np.meshgrid(*[r[1] for r in rules], indexing="ij")
-        blocks.append(np.stack([g.ravel() for g in grids], axis=1))
-        weight_blocks.append(coefficient * np.prod([w.ravel() for w in weights], axis=0))
-    positions = np.concatenate(blocks)
-    weights = np.concatenate(weight_blocks)
-    base = finest + 1
-    if d * np.log2(base) < 62:
-        keys = np.ravel_multi_index(positions.T, (base,) * d)
-        unique_keys, inverse = np.unique(keys, return_inverse=True)
-        unique = np.stack(np.unravel_index(unique_keys, (base,) * d), axis=1)
-    else:
-        unique, inverse = np.unique(positions, axis=0, return_inverse=True)
-    merged = np.bincount(inverse.ravel(), weights=weights, minlength=unique.shape[0])
-    keep = np.abs(merged) > 1e-14 * np.abs(weights).max()
-    return unique[keep], merged[keep]

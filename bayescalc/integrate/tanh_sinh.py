@@ -56,8 +56,14 @@ def _nodes(t, left, right, t_left, t_right):
     return x, weight, valid
 
 
-def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals) -> ScaledEstimate:
-    """Tanh-sinh on each interval of ``edges``; each level is one call of ``integrand``."""
+def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
+                       patience=None) -> ScaledEstimate:
+    """Tanh-sinh on each interval of ``edges``; each level is one call of ``integrand``.
+
+    With ``patience = k``, give up once ``k`` levels after the 4th have each failed to
+    shrink the difference between successive estimates tenfold (double exponential
+    convergence roughly doubles the digits per level; an interior kink or jump does not).
+    """
     left, right = np.asarray(edges[:-1], float), np.asarray(edges[1:], float)
     t_left, t_right = _side_limits(left, right)
     t_max = float(max(t_left.max(), t_right.max()))
@@ -104,6 +110,10 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals) -> Scale
             converged = True
             message = f"converged: error estimate {error:.2e} <= tolerance {allowed:.2e}"
             break
+        if patience is not None and _stalled(history, patience):
+            message = (f"tanh-sinh is not converging (level {level}: the estimates stopped "
+                       "gaining digits; an interior kink, jump or peak?)")
+            break
     else:
         message = f"tanh-sinh did not converge in {_MAX_LEVEL} levels (h = {h:g})"
     return ScaledEstimate(total, error, shift, n_evals, converged, message)
@@ -131,3 +141,11 @@ def _error(history, abs_total, tail):
         if 0 < delta1 < delta2:
             estimate = delta1 * delta1 / delta2
     return float(max(estimate, roundoff) + tail)
+
+
+def _stalled(history, patience):
+    """Have the last ``patience`` levels (past level 4) each gained less than a digit?"""
+    if len(history) < 5 + patience:
+        return False
+    deltas = np.abs(np.diff(history[-(patience + 2):]))
+    return bool(np.all(deltas[1:] > 0.1 * deltas[:-1]))
