@@ -56,10 +56,10 @@ def finite_difference(f, x, *, n=1, method="richardson", step=None, vectorized=F
         estimate compares with the same stencil at 2h); "complex": the complex step
         (n = 1) or Cauchy's integral on a circle (n >= 2), for f that accepts complex x.
     step : float, optional
-        "richardson": the largest initial step (default
-        :math:`\\max(|x|, 1) / 8` rounded to a power of two); the classical stencils: their
-        step (default :math:`\\varepsilon^{1/(n+p)} \\max(|x|, 1)`); "complex" with n >= 2:
-        the radius of the circle.
+        "richardson": the largest initial step (default :math:`\\max(|x|, 1) / 32` for
+        n = 1, rounded to a power of two); the classical stencils: their step (default
+        :math:`\\varepsilon^{1/(n+p)} \\max(|x|, 1)`); "complex" with n >= 2: the radius
+        of the circle (default :math:`\\max(|x|, 1) / 2`).
     vectorized : bool
         f takes an array of points and returns one value per point.
     rtol : float
