@@ -26,11 +26,17 @@ import numpy as np
 from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
 
 _L2, _L3, _L4, _L5 = np.sqrt(9 / 70), np.sqrt(9 / 10), np.sqrt(9 / 10), np.sqrt(9 / 19)
+# |I7 - I5| is the error of the degree-5 rule; on smooth integrands it overstates the
+# error of I7 by orders of magnitude, on kinks (Genz's C0 family) it understated it by up
+# to 3x in our tests: a factor 3 makes it a promise there for little extra work. (Scaling
+# it down by |I7 - I5| / |I5 - I3| in the asymptotic regime, DCUHRE's idea, lost
+# coverage on the smooth families before they reached that regime: 26 misses in 162.)
+_SAFETY = 3.0
 
 
 @lru_cache(maxsize=16)
 def genz_malik_template(d: int):
-    """Points on [-1, 1]^d, degree-7 and degree-5 weights (each summing to 1)."""
+    """Points on [-1, 1]^d; degree-7, degree-5 and degree-3 weights (each summing to 1)."""
     points = [np.zeros(d)]
     w7 = [(12824 - 9120 * d + 400 * d * d) / 19683]
     w5 = [(729 - 950 * d + 50 * d * d) / 729]
@@ -54,7 +60,10 @@ def genz_malik_template(d: int):
         points.append(_L5 * np.array(signs))
         w7.append(6859 / 19683 / 2**d)
         w5.append(0.0)
-    return np.array(points), np.array(w7), np.array(w5)
+    w3 = np.zeros(len(points))
+    w3[0] = 1.0 - 2 * d / (6 * _L3**2)
+    w3[1 + 2 * d:1 + 4 * d] = 1.0 / (6 * _L3**2)  # degree 3: E x_i^2 = 1/3 on [-1, 1]
+    return np.array(points), np.array(w7), np.array(w5), w3
 
 
 def _fourth_differences(values, d):
@@ -68,7 +77,7 @@ def _fourth_differences(values, d):
 def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) -> ScaledEstimate:
     """Integrate ``integrand`` (points ``(n, d)`` -> ``(n,)``) over the box [lower, upper]."""
     d = lower.size
-    template, w7, w5 = genz_malik_template(d)
+    template, w7, w5, _ = genz_malik_template(d)
     per_region = template.shape[0]
     centers, halves = (0.5 * (lower + upper))[None, :], (0.5 * (upper - lower))[None, :]
     shift = -np.inf if log else 0.0
@@ -96,7 +105,7 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
             values = linear_values(values, shift)
         volume = np.prod(2 * halves, axis=1)
         new_estimate = volume * (values @ w7)
-        new_error = volume * np.abs(values @ (w7 - w5))
+        new_error = _SAFETY * volume * np.abs(values @ (w7 - w5))
         new_axis = np.argmax(_fourth_differences(values, d) + 1e-300 * halves, axis=1)
         if parent_estimate.size:
             new_error = _distrust(new_estimate, new_error, parent_estimate, parent_error)
