@@ -80,7 +80,8 @@ def test_inconsistent_iterations_warn():
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = vegas(needle, [0, 0], [1, 1], n_eval=500, n_adapt=0, n_iter=10, seed=3)
+        r = vegas(needle, [0, 0], [1, 1], n_eval=500, n_adapt=0, n_iter=10, seed=3,
+                  sampling="mc")
     if not r.success:
         assert any("iterations disagree" in str(w.message) for w in caught)
     assert r.n_evals == 5000
@@ -139,3 +140,25 @@ def test_bad_input():
         vegas(lambda x: np.where(x[:, 0] > 0.9, np.nan, 1.0), [0, 0], [1, 1], n_eval=500)
     with pytest.raises(ValueError, match="initial_map has dimension 2"):
         vegas(peak, [0], [1], n_eval=100, initial_map=AdaptiveMap(2))
+
+
+def test_torch_integrand_on_device_equals_numpy():
+    torch = pytest.importorskip("torch")
+    numpy_result = vegas(peak, [0, 0], [1, 1], n_eval=2000, n_iter=3, n_adapt=2, seed=4)
+
+    def torch_peak(x):
+        return torch.exp(-100.0 * ((x - 0.5) ** 2).sum(dim=1))
+
+    on_cpu = vegas(torch_peak, [0, 0], [1, 1], n_eval=2000, n_iter=3, n_adapt=2, seed=4,
+                   device="cpu")
+    assert on_cpu.value == pytest.approx(numpy_result.value, rel=1e-12)
+
+
+def test_stratified_allocation_follows_the_variance_and_spends_the_budget():
+    vegas_module = __import__("importlib").import_module("bayescalc.integrate.vegas")
+    counts = vegas_module._allocate(100, np.array([0.0, 1.0, 16.0, 0.0]), beta=1.0)
+    assert counts.sum() == 100 and counts.min() >= 2
+    assert counts[2] > counts[1] > counts[0]       # sigma 4 > 1 > 0
+    r = vegas(peak, [0, 0], [1, 1], n_eval=3000, n_iter=4, n_adapt=2, seed=0)
+    assert r.method == "vegas-stratified"
+    assert abs(r.value - peak_exact(2)) < 5 * r.error

@@ -185,10 +185,11 @@ def _estimate(values, layout, integrals, log):
         reduction = cv.variance_reduction(f_values, residual)
         f_values = residual
     if design == "stratified":
-        cells = f_values.reshape(layout.n_groups, layout.per_group)
-        mean = cells.mean(axis=1).mean()
-        variance = np.sum(cells.var(axis=1, ddof=1) / layout.per_group) / layout.n_groups**2
-        detail = f"{layout.n_groups} strata of {layout.per_group} points"
+        mean, variance, cell_variances = stratified_estimate(f_values, layout.counts)
+        detail = (f"{layout.n_groups} strata of {layout.per_group} points"
+                  if np.all(layout.counts == layout.counts[0]) else
+                  f"{layout.n_groups} strata of {layout.counts.min()}-{layout.counts.max()} "
+                  "points")
     elif replicated:
         mean = f_values.mean()
         variance = f_values.var(ddof=min(1 + k, layout.n_groups - 1)) / layout.n_groups
@@ -207,6 +208,22 @@ def _estimate(values, layout, integrals, log):
     return MonteCarloResult(value, error, layout.n_used, True, message, design,
                             n_groups=layout.n_groups, variance_reduction=reduction,
                             control_coefficients=beta)
+
+
+def stratified_estimate(values, counts):
+    """Mean, its variance and the per-cell variances, for equal-volume cells.
+
+    ``values`` are ordered cell by cell, ``counts[h] >= 2`` of them in cell ``h``:
+    ``I = (1/K) sum_h mean_h`` and ``Var = (1/K^2) sum_h s_h^2 / n_h``.
+    """
+    n_cells = counts.size
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    means = np.add.reduceat(values, starts) / counts
+    deviations = values - np.repeat(means, counts)
+    cell_variances = np.add.reduceat(deviations**2, starts) / (counts - 1)
+    mean = means.mean()
+    variance = np.sum(cell_variances / counts) / n_cells**2
+    return mean, variance, cell_variances
 
 
 def _monte_carlo_iv(f, lower, upper, n, method, log, control_variate, executor, batch_size,

@@ -49,7 +49,8 @@ class Plan(NamedTuple):
     ``n_used`` points are evaluated (a multiple of the design's unit: 2 for antithetic
     pairs, ``K * p`` for strata, ``R * m`` for replicates). ``n_groups`` is ``R`` for
     replicated QMC, ``K`` for strata and 1 otherwise; ``per_group`` the points in each
-    group; ``cells`` the grid of strata per axis.
+    group; ``cells`` the grid of strata per axis and ``counts`` the points in each cell
+    (stratified designs; a stratified batch holds cells ``start .. start + group - 1``).
     """
 
     design: str
@@ -59,6 +60,7 @@ class Plan(NamedTuple):
     per_group: int
     batches: tuple
     cells: tuple = ()
+    counts: np.ndarray | None = None
 
 
 def default_batch_size(n: int) -> int:
@@ -67,7 +69,7 @@ def default_batch_size(n: int) -> int:
 
 
 def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
-         n_replicates: int | None = None) -> Plan:
+         n_replicates: int | None = None, cells=None, counts=None) -> Plan:
     """Lay out ``n`` points of ``design`` in ``d`` dimensions as seeded batches.
 
     Examples
@@ -88,16 +90,22 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
         batches = tuple(Batch(s, c) for s, c in zip(seeds, counts, strict=True))
         return Plan(design, d, n_used, 1, n_used, batches)
     if design == "stratified":
-        cells = _strata_grid(n // 2, d)
+        # ``counts`` per cell (at least 2 each) may be given, e.g. allocated by VEGAS+
+        cells = _strata_grid(n // 2, d) if cells is None else list(cells)
         n_cells = math.prod(cells)
-        per_cell = n // n_cells
-        cells_per_batch = max(1, batch_size // per_cell)
-        counts = _split(n_cells, cells_per_batch)
-        seeds = spawn_seeds(seed, len(counts))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        batches = tuple(Batch(s, c * per_cell, 0, int(a)) for s, c, a in
-                        zip(seeds, counts, starts, strict=True))
-        return Plan(design, d, n_cells * per_cell, n_cells, per_cell, batches, tuple(cells))
+        if counts is None:
+            counts = np.full(n_cells, n // n_cells)
+        counts = np.asarray(counts, dtype=np.intp)
+        ends = np.cumsum(counts)
+        # cut after the cell where the running count passes each multiple of batch_size
+        cuts = np.unique(np.searchsorted(ends, np.arange(batch_size, ends[-1], batch_size)))
+        bounds = np.concatenate([[0], cuts + 1, [n_cells]])
+        bounds = np.unique(np.minimum(bounds, n_cells))
+        seeds = spawn_seeds(seed, bounds.size - 1)
+        batches = tuple(Batch(s, int(counts[a:b].sum()), int(b - a), int(a)) for s, a, b in
+                        zip(seeds, bounds[:-1], bounds[1:], strict=True))
+        return Plan(design, d, int(ends[-1]), n_cells, int(counts[0]), batches, tuple(cells),
+                    counts)
     # replicated randomized QMC
     replicates, per_replicate = _replicate_layout(design, n, n_replicates)
     seeds = spawn_seeds(seed, replicates)
@@ -124,10 +132,9 @@ def points(layout: Plan, batch: Batch) -> np.ndarray:
         return np.stack([u, 1.0 - u], axis=1).reshape(batch.count, d)
     if layout.design == "stratified":
         cells = np.asarray(layout.cells)
-        n_cells = batch.count // layout.per_group
-        index = np.arange(batch.start, batch.start + n_cells)
+        index = np.arange(batch.start, batch.start + batch.group)
         corner = np.stack(np.unravel_index(index, layout.cells), axis=1)
-        corner = np.repeat(corner, layout.per_group, axis=0)
+        corner = np.repeat(corner, layout.counts[index], axis=0)
         u = _generator(batch.seed).random((batch.count, d))
         return (corner + u) / cells
     if layout.design == "qmc":
