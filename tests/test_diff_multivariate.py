@@ -239,3 +239,27 @@ def test_bad_input():
         hessian(rosenbrock, np.ones(3), step=0.0)
     with pytest.raises(ValueError, match="step must be finite and > 0"):
         gradient(rosenbrock, np.ones(3), step=np.array([1e-3, -1e-3, 1e-3]))
+
+
+def test_numeric_methods_pass_tensors_to_a_torch_f():
+    x = torch.tensor(point(4, seed=9))
+    value = gradient(rosenbrock_torch, x, method="richardson")
+    assert isinstance(value, torch.Tensor) and value.device == x.device
+    np.testing.assert_allclose(value.numpy(), rosenbrock_gradient(x.numpy()), rtol=1e-11,
+                               atol=1e-11)
+    H = hessian(rosenbrock_torch, x, method="richardson")
+    np.testing.assert_allclose(H.numpy(), rosenbrock_hessian(x.numpy()), rtol=1e-9, atol=1e-8)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_stay_on_their_device():
+    x = torch.tensor(point(4, seed=10), device="cuda")
+    for method in ("autodiff", "richardson"):
+        value = gradient(rosenbrock_torch, x, method=method)
+        assert value.device == x.device
+        np.testing.assert_allclose(value.cpu().numpy(), rosenbrock_gradient(x.cpu().numpy()),
+                                   rtol=1e-11, atol=1e-11)
+    H = hessian(rosenbrock_torch, x)
+    assert H.device == x.device
+    np.testing.assert_allclose(H.cpu().numpy(), rosenbrock_hessian(x.cpu().numpy()),
+                               rtol=1e-13, atol=1e-12)

@@ -22,7 +22,7 @@ from ._validation import (
     check_step,
 )
 from .complex_step import complex_step_first, contour_derivative
-from .evaluate import LineSampler
+from .evaluate import LineSampler, tensor_device
 from .lines import numeric_lines
 from .result import DerivativeResult
 
@@ -89,7 +89,8 @@ def finite_difference(f, x, *, n=1, method="richardson", step=None, vectorized=F
     6.5
     """
     f, point, n, method, step, rtol = _finite_difference_iv(f, x, n, method, step, rtol)
-    sampler = LineSampler(f, point, vectorized=vectorized, as_tensor=is_tensor(x))
+    sampler = LineSampler(f, point, vectorized=vectorized, as_tensor=is_tensor(x),
+                          device=tensor_device(x))
     center = sampler.center()
     if method == "richardson":
         value, error, used_step, success, message = _richardson(sampler, point, center, n,

@@ -29,17 +29,20 @@ class LineSampler:
         Whether f takes a batch of points.
     as_tensor : bool
         Pass float64 torch tensors to f (x came in as a tensor).
+    device : torch.device, optional
+        Where those tensors live (x's device).
     output : {"scalar", "vector"}
         What f must return for one point: a scalar, or a scalar or 1-D array.
     """
 
     def __init__(self, f, x, directions=None, *, vectorized=False, as_tensor=False,
-                 output="scalar"):
+                 device=None, output="scalar"):
         self.f = f
         self.x = np.asarray(x, dtype=np.float64)
         self.directions = None if directions is None else np.asarray(directions, dtype=np.float64)
         self.vectorized = vectorized
         self.as_tensor = as_tensor
+        self.device = device
         self.output = output
         self.n_evals = 0
         self.out_shape = None
@@ -91,14 +94,14 @@ class LineSampler:
         if self.as_tensor:
             import torch
 
-            return torch.from_numpy(np.ascontiguousarray(points))
+            return torch.from_numpy(np.ascontiguousarray(points)).to(self.device)
         return points
 
     def _convert_one(self, point):
         if self.as_tensor:
             import torch
 
-            return torch.from_numpy(np.array(point))
+            return torch.from_numpy(np.array(point)).to(self.device)
         return float(point) if point.ndim == 0 else point.copy()
 
     @staticmethod
@@ -147,6 +150,6 @@ class LineSampler:
         return value
 
 
-def is_tensor_input(x) -> bool:
-    """True when x is a torch tensor (results then come back as tensors)."""
-    return is_tensor(x)
+def tensor_device(x):
+    """x's torch device when x is a tensor (f then gets tensors there), else None."""
+    return x.device if is_tensor(x) else None

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.arraykind import is_tensor, like
+from .._core.arraykind import like
 from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_vector_point, check_callable, check_method, check_positive, check_step
+from .evaluate import tensor_device
 from .multivariate import line_derivatives, pair_directions
 from .result import DerivativeResult
 
@@ -86,7 +87,7 @@ def hessian_estimate(f, x, *, method="richardson", step=None, vectorized=False, 
     rows, cols, pairs = pair_directions(d)
     directions = np.concatenate([np.eye(d), pairs])
     lines, _, n_evals = line_derivatives(f, point, directions, 2, method,
-                                         vectorized=vectorized, as_tensor=is_tensor(x),
+                                         vectorized=vectorized, as_tensor=tensor_device(x),
                                          output="scalar", step=step, rtol=rtol)
     second = np.asarray(lines.value, dtype=np.float64)
     error = np.asarray(lines.error, dtype=np.float64)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.arraykind import is_tensor, like
+from .._core.arraykind import like
 from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_vector_point, check_callable, check_method, check_positive, check_step
+from .evaluate import tensor_device
 from .multivariate import line_derivatives
 from .result import DerivativeResult
 
@@ -80,7 +81,7 @@ def jacobian_estimate(f, x, *, method="richardson", step=None, vectorized=False,
     rtol = check_positive(rtol, "rtol", allow_zero=True)
     point = as_vector_point(x).reshape(-1)
     lines, center, n_evals = line_derivatives(f, point, np.eye(point.size), 1, method,
-                                              vectorized=vectorized, as_tensor=is_tensor(x),
+                                              vectorized=vectorized, as_tensor=tensor_device(x),
                                               output="vector", step=step, rtol=rtol)
     value = np.asarray(lines.value)                          # (d, *out)
     error = np.asarray(lines.error)
