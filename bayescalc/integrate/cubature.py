@@ -98,8 +98,8 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
                    "float64, pass log f with log=True")
     if not np.isfinite(value) and not (log and value == -np.inf):
         success, message = False, f"the estimate is not finite ({value}): {message}"
-    result = IntegrationResult(sign * value, error, integrand.n_evals, bool(success),
-                               message, used)
+    result = IntegrationResult(float(sign * value), float(error), integrand.n_evals,
+                               bool(success), message, used)
     return warn_unless_success(result, IntegrationWarning)
 
 

@@ -112,8 +112,8 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
     if not np.isfinite(value) and not (log and value == -np.inf):
         success = False
         message = f"the estimate is not finite ({value}): {message}"
-    result = IntegrationResult(sign * value, error, integrand.n_evals, bool(success),
-                               message, used)
+    result = IntegrationResult(float(sign * value), float(error), integrand.n_evals,
+                               bool(success), message, used)
     return warn_unless_success(result, IntegrationWarning)
 
 
