@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
-from .._core.random import spawn_seeds
 from .._core.validation import check_callable, check_choice, check_int
+from . import samplers
 from ._result import IntegrationResult
 from ._sampling import gaussian_parts, standard_normal_to, torch_sample
 
@@ -102,21 +102,18 @@ def _mc(f, dist, n, seed):
 
 def _qmc(f, dist, n, seed, n_replicates):
     import torch
-    from scipy.stats import qmc
 
     transform = _qmc_transform(dist)
     if transform is None:
         raise ValueError("method='qmc' needs a Gaussian-based distribution (Normal, "
                          "MultivariateNormal, Independent Normal, a transform of one) or a "
                          f"univariate one with an inverse CDF; got {type(dist).__name__}")
-    per_replicate = n // n_replicates
     d, to_sample = transform
+    layout = samplers.plan("qmc", n, d, seed, n_replicates=n_replicates, batch_size=n)
+    per_replicate = layout.per_group
     means = []
-    for child in spawn_seeds(seed, n_replicates):
-        engine = qmc.Sobol(d, scramble=True, bits=64,  # 30 bits: a 5e-10 bias
-                           rng=np.random.default_rng(child.generate_state(4)))
-        with _quiet():
-            u = engine.random(per_replicate)
+    for batch in layout.batches:  # one batch per replicate: batch_size >= its size
+        u = samplers.points(layout, batch)
         x = to_sample(np.clip(u, 1e-16, 1 - 1e-16))
         means.append(_call(f, x, per_replicate).mean())
     means = torch.stack(means)
@@ -185,18 +182,6 @@ def _call(f, x, n):
         raise ValueError(f"f returned a non-finite value {values[i].item()} at x = "
                          f"{x[i].detach().cpu().numpy()}")
     return values
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._context = warnings.catch_warnings()
-        self._context.__enter__()
-        warnings.simplefilter("ignore", UserWarning)
-
-    def __exit__(self, *exc):
-        return self._context.__exit__(*exc)
 
 
 def _expectation_iv(f, dist, method, n, n_replicates):

@@ -3,8 +3,10 @@
 The integrand is sampled through an :class:`~.vegas_map.AdaptiveMap`, iteration after
 iteration; after each iteration the map is trained on ``(f J)^2`` so that the next one
 samples where ``|f|`` is large. Three ways to draw the points in the map's ``y`` space
-(:mod:`.samplers`): ``"mc"`` (uniform, as Lepage 1978), ``"stratified"`` (the cube cut
-into equal cells with 2 or more points each, as Lepage 1980) and ``"qmc"`` (scrambled
+(:mod:`.samplers`): ``"stratified"``, the default (the cube cut into about
+``n_eval / 8`` equal cells, each with 2 points plus a share of the rest that follows the
+cell's standard deviation in the previous iteration: VEGAS+, Lepage 2021), ``"mc"``
+(uniform, as Lepage 1978) and ``"qmc"`` (scrambled
 Sobol', our addition: the warm-up trains the map on Sobol' points, then the map is
 frozen and the remaining budget goes to replicated randomized QMC through it, so the
 error comes from independent replicates and converges at the QMC rate on what the map
