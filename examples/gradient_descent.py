@@ -6,7 +6,8 @@ initialization, [descent] takes a minimum or a maximum."
 
 1. Gradient descent on the hills surface f(x, y) = P(x) + Q(y) (six minima, two maxima,
    seven saddles, all known in closed form) from five starts: each path ends in the
-   minimum whose basin it started in; the start decides.
+   minimum whose basin it started in; the start decides. Gradient ascent (``maximize``)
+   from two starts climbs to one maximum or the other.
 2. ``critical_points`` finds every stationary point (∇f = 0) from seeded starts and
    classifies each by its Hessian eigenvalues; checked against the analytic list, with
    the global minimum and maximum named.
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from bayescalc.optim import critical_points, minimize
+from bayescalc.optim import critical_points, maximize, minimize
 from bayescalc.optim.surfaces import (
     HILLS_BOUNDS,
     hills,
@@ -41,6 +42,7 @@ from bayescalc.plot import save_figure
 from bayescalc.plot.optim import plot_convergence, plot_optimization_paths
 
 STARTS = [(1.6, 1.0), (-0.5, -0.5), (-2.9, 1.9), (0.6, 1.9), (-1.9, -1.4)]
+ASCENT_STARTS = [(-1.0, 0.3), (0.7, -0.2)]
 # (lr, max_steps) on Rosenbrock: the budgets tests/test_optim_minimize.py holds them to.
 ROSENBROCK_RUNS = {"gd": (1.9e-3, 20_000), "momentum": (1e-3, 4_000),
                    "nesterov": (1e-3, 4_000), "adam": (None, 7_000), "newton": (None, 30),
@@ -75,6 +77,16 @@ def descents(out_dir, derivatives) -> tuple[dict, list]:
     ends = {tuple(np.round(r.x, 4)) for r in runs}
     print(f"   {len(STARTS)} starts reached {len(ends)} different minima: the start decides")
     summary["distinct_minima_reached"] = len(ends)
+    print("   gradient ascent (maximize, gd, lr = 0.02) from two starts:")
+    for index, start in enumerate(ASCENT_STARTS):
+        run = maximize(hills, np.array(start), method="gd", lr=0.02, max_steps=5_000,
+                       grad=derivatives.get("grad"))
+        (point, kind), _ = _nearest(run.x, exact)
+        print(f"   start ({start[0]:5.2f}, {start[1]:5.2f}) -> ({_clean(run.x[0]):.6f}, "
+              f"{_clean(run.x[1]):.6f})  f = {run.fun:9.6f}  {kind} at ({point[0]:g}, "
+              f"{point[1]:g})  in {run.n_steps} steps")
+        runs.append(run)
+        summary[f"ascent_{index + 1}_end"] = [_clean(v) for v in run.x]
     return summary, runs
 
 
@@ -106,8 +118,9 @@ def stationary_points(out_dir, runs, derivatives) -> dict:
           "(among the stationary points)")
     fig = plot_optimization_paths(
         hills, HILLS_BOUNDS, results=runs, points=points,
-        labels=[f"gd from ({s[0]:g}, {s[1]:g})" for s in STARTS],
-        title="hills: descent paths and every stationary point")
+        labels=[f"descent from ({s[0]:g}, {s[1]:g})" for s in STARTS]
+        + [f"ascent from ({s[0]:g}, {s[1]:g})" for s in ASCENT_STARTS],
+        title="hills: descent and ascent paths, every stationary point")
     save_figure(fig, out_dir, "hills_paths_and_critical_points")
     return {"n_critical_points": len(points), "n_correct": int(correct), **counts,
             "global_minimum": [_clean(v) for v in global_min.x],

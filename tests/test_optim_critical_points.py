@@ -220,3 +220,19 @@ def test_kind_from_eigenvalues_tolerance():
     assert kind_from_eigenvalues([1e-7, 1.0], tol=1e-8) == "minimum"
     assert kind_from_eigenvalues([-3e3, -1.0]) == "maximum"  # 1 > 1e-5 * 3e3
     assert kind_from_eigenvalues([-3e3, -1.0], tol=1e-3) == "degenerate"  # 1 <= 3
+
+
+def test_starts_where_f_is_not_finite_are_dropped():
+    # x log x - x: NaN for x < 0 (diff refuses there), one minimum at x = 1 (f' = log x).
+    def f(x):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return x * np.log(x) - x
+
+    found = critical_points(f, (-1.0, 2.0), seed=0)
+    assert [p.kind for p in found] == ["minimum"]
+    assert found[0].x == pytest.approx(1.0, abs=1e-6)
+
+
+def test_f_failing_everywhere_is_an_error():
+    with pytest.raises(ValueError, match="failed at every start.*non-finite"):
+        critical_points(lambda x: np.nan * x, (0.0, 1.0), seed=0)

@@ -93,6 +93,11 @@ def test_the_start_decides_which_minimum_descent_reaches():
     np.testing.assert_allclose(ends[0], [2.0, 1.5], atol=1e-5)
     np.testing.assert_allclose(ends[1], [0.0, -1.0], atol=1e-5)
     np.testing.assert_allclose(ends[2], [-2.5, 1.5], atol=1e-5)
+    # ... and ascent reaches one maximum or the other.
+    tops = [maximize(hills, np.array(start), method="lbfgs").x
+            for start in ([-1.0, 0.3], [0.7, -0.2])]
+    np.testing.assert_allclose(tops[0], [-1.5, 0.0], atol=1e-6)
+    np.testing.assert_allclose(tops[1], [1.0, 0.0], atol=1e-6)
 
 
 def test_maximize_reports_f_itself_and_follows_minimize_of_minus_f():

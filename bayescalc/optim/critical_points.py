@@ -69,7 +69,9 @@ def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None
     Raises
     ------
     ValueError
-        ``bounds`` not of shape ``(d, 2)``, not finite, or with low >= high.
+        ``bounds`` not of shape ``(d, 2)``, not finite, or with low >= high; or f (or its
+        derivatives) failing at every start. A start near which f is NaN/inf (where
+        :mod:`bayescalc.diff` refuses to differentiate) is dropped.
 
     Examples
     --------
@@ -88,14 +90,21 @@ def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None
     sampler = qmc.Halton(low.size, scramble=True, seed=as_generator(seed))
     starts = low + width * sampler.random(n_starts)
 
-    found, start_grad_norms = [], []
+    found, start_grad_norms, errors = [], [], []
     for start in starts:
-        z, grad_norm, start_grad_norm = _levenberg_marquardt(
-            objective, start, low, width, max_steps=options["max_steps"])
+        try:
+            z, grad_norm, start_grad_norm = _levenberg_marquardt(
+                objective, start, low, width, max_steps=options["max_steps"])
+        except ValueError as error:  # f not finite near this start: drop the start
+            errors.append(error)
+            continue
         start_grad_norms.append(start_grad_norm)
         inside = np.all(np.abs((z - low) / width - 0.5) <= 0.5 + 1e-9)
         if inside and np.isfinite(grad_norm):
             found.append((grad_norm, z))
+    if len(errors) == len(starts):
+        raise ValueError(f"f or its derivatives failed at every start; the first error: "
+                         f"{errors[0]}") from errors[0]
     threshold = options["gtol"] * max(1.0, float(np.nanmedian(start_grad_norms)))
     unique = _merge([(g, z) for g, z in found if g <= threshold], low, width,
                     options["merge_distance"])
