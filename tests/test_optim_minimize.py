@@ -273,3 +273,18 @@ def test_warning_free_on_success():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         minimize(lambda x: np.sum(x**2), np.ones(4), method="lbfgs")
+
+
+def test_divergence_from_too_large_a_learning_rate_is_reported():
+    # gd on x⁴ with lr = 1 from x = 10: x -> x - 4x³ explodes to overflow within steps.
+    with np.errstate(over="ignore", invalid="ignore"), pytest.warns(ConvergenceWarning):
+        r = minimize(lambda x: x**4, 10.0, method="gd", lr=1.0, grad=lambda x: 4 * x**3)
+    assert not r.success
+    # Python floats overflow with an OverflowError, numpy arrays with inf: both stop.
+    assert "raised OverflowError" in r.message and "at step 4" in r.message
+    assert np.isfinite(r.x)
+    with np.errstate(over="ignore", invalid="ignore"), pytest.warns(ConvergenceWarning):
+        r = minimize(lambda x: np.sum(x**4), np.array([10.0]), method="gd", lr=1.0,
+                     grad=lambda x: 4 * x**3)
+    assert "lower lr" in r.message or "returned inf" in r.message
+    assert np.all(np.isfinite(r.x)) and not r.success

@@ -162,7 +162,19 @@ def _run(objective, z0, stepper, *, x0, method, tol, max_steps, callback) -> Opt
         except LineSearchError as error:
             message = f"stopped at step {step}: the line search failed ({error})"
             break
-        value_new = objective.value(z_new) if np.all(np.isfinite(z_new)) else np.nan
+        if not np.all(np.isfinite(z_new)):
+            message = (f"the iterate overflowed at step {step} (x = {_show(z_new)}): the "
+                       f"steps diverge, lower lr; returning the last finite iterate "
+                       f"(step {step - 1})")
+            break
+        try:
+            value_new = objective.value(z_new)
+        except ArithmeticError as error:  # Python floats raise OverflowError, not inf
+            value_new = np.nan
+            message = (f"f raised {type(error).__name__} ({error}) at step {step} "
+                       f"(x = {_show(z_new)}); returning the last finite iterate "
+                       f"(step {step - 1})")
+            break
         if not np.isfinite(value_new):
             message = (f"f returned {sign * value_new} at step {step} (x = {_show(z_new)}); "
                        f"stopped there, returning the last finite iterate (step {step - 1})")
