@@ -92,15 +92,12 @@ def finite_difference(f, x, *, n=1, method="richardson", step=None, vectorized=F
     sampler = LineSampler(f, point, vectorized=vectorized, as_tensor=is_tensor(x),
                           device=tensor_device(x))
     center = sampler.center()
-    if method == "richardson":
-        value, error, used_step, success, message = _richardson(sampler, point, center, n,
-                                                                step, rtol)
-    elif method == "complex":
+    if method == "complex":
         value, error, used_step, success, message = _complex(sampler, f, point, n, step,
                                                              vectorized)
     else:
-        value, error, used_step, success, message = _basic(sampler, point, center, n, method,
-                                                           step)
+        value, error, used_step, success, message = _real(sampler, point, center, n, method,
+                                                          step, rtol)
     result = DerivativeResult(
         value=like(x, value), error=_plain(error), n_evals=sampler.n_evals, method=method,
         step=_plain(used_step), success=bool(success), message=message)
@@ -159,21 +156,13 @@ def derivative(f, x, *, n=1, method="auto", step=None, vectorized=False):
 
 # -- the methods ---------------------------------------------------------------------------
 
-def _richardson(sampler, point, center, n, step, rtol):
+def _real(sampler, point, center, n, method, step, rtol):
+    """A real-valued method on one line per element of x."""
     flat = point.reshape(-1)
-    h0 = None if step is None else np.broadcast_to(step, flat.shape)
-    lines = numeric_lines(sampler, np.asarray(center).reshape(flat.shape), n, "richardson",
-                          scale=np.abs(flat), hint=np.abs(flat), step=h0, rtol=rtol)
-    shape = point.shape
-    return (lines.value.reshape(shape), lines.error.reshape(shape),
-            lines.step.reshape(shape), lines.success, lines.message)
-
-
-def _basic(sampler, point, center, n, method, step):
-    flat = point.reshape(-1)
-    h = None if step is None else np.broadcast_to(step, flat.shape)
+    first_step = None if step is None else np.broadcast_to(step, flat.shape)
+    hint = np.abs(flat) if method == "richardson" else None
     lines = numeric_lines(sampler, np.asarray(center).reshape(flat.shape), n, method,
-                          scale=np.abs(flat), step=h)
+                          scale=np.abs(flat), hint=hint, step=first_step, rtol=rtol)
     shape = point.shape
     return (lines.value.reshape(shape), lines.error.reshape(shape),
             lines.step.reshape(shape), lines.success, lines.message)
