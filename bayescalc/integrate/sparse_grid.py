@@ -37,6 +37,12 @@ def clenshaw_curtis(level: int):
     """Nodes and weights of the nested Clenshaw–Curtis rule of ``level`` on [-1, 1].
 
     Weights by the explicit cosine sum (Waldvogel 2006 gives the FFT version).
+
+    Examples
+    --------
+    >>> nodes, weights = clenshaw_curtis(2)          # Simpson's rule on [-1, 1]
+    >>> print(nodes, weights * 3)
+    [-1.  0.  1.] [1. 4. 1.]
     """
     if level == 1:
         return np.zeros(1), np.array([2.0])

@@ -21,6 +21,12 @@ def plot_quadrature_convergence(curves, *, title="", ax=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_quadrature_convergence({"trapezoid": ([3, 5, 9], [1e-2, 2.5e-3, 6e-4])})
+    >>> fig.axes[0].get_xscale()
+    'log'
     """
     if ax is None:
         fig, ax = new_figure()
@@ -46,6 +52,13 @@ def plot_log_integrand(x, log_values, *, log_integral=None, title="", ax=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> x = np.linspace(-1, 1, 11)
+    >>> fig = plot_log_integrand(x, -1e4 * x**2 - 1e4, log_integral=-10004.6)
+    >>> len(fig.axes[0].lines)
+    3
     """
     if ax is None:
         fig, ax = new_figure()
