@@ -68,8 +68,8 @@ def test_dask_local_cluster_gives_the_identical_number():
                          batch_size=512)
     serial_qmc = monte_carlo(smooth, [0, 0, 0], [1, 1, 1], n=4096, seed=21, batch_size=512)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         on_client = monte_carlo(smooth, [0, 0, 0], [1, 1, 1], n=4096, method="mc", seed=21,
                                 batch_size=512, executor=client)
