@@ -101,7 +101,7 @@ def battery(quick):
             covered = bool(np.isfinite(error) and error >= true_error)
             rows[name].append((relative, count, covered))
     times = {name: median_time(lambda m=method: [m(f, x) for _, f, _, x in CASES],
-                               repeats=1 if quick else 3, min_seconds=0.0)
+                               repeats=1 if quick else 7, min_seconds=0.0)
              for name, method in CONTENDERS.items()}
     summary = Table(
         "Scalar battery: 16 functions x 3 points (48 cases, traps included)",
@@ -214,7 +214,7 @@ def multivariate(quick):
                     warnings.simplefilter("ignore")
                     results[name] = run(x)
                     timings[name] = median_time(lambda r=run, x=x: r(x),
-                                                repeats=1 if quick else 3, min_seconds=0.0)
+                                                repeats=1 if quick else 7, min_seconds=0.0)
             for name, (value, error, count) in results.items():
                 true_error = np.abs(value - exact)
                 relative = float(np.max(true_error) / np.max(np.abs(exact)))

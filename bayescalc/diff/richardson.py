@@ -282,16 +282,17 @@ def _needed_sides(side):
 
 
 def _requests(active, start, side, levels, have, max_levels):
-    lines, level_index, sides = [], [], []
-    for k in np.flatnonzero(active):
-        top = min(start[k] + levels, max_levels)
-        for j in range(start[k], top):
-            for s in _needed_sides(side[k]):
-                if not have[k, j, s]:
-                    lines.append(k)
-                    level_index.append(j)
-                    sides.append(s)
-    return np.array(lines, dtype=int), np.array(level_index, dtype=int), np.array(sides, dtype=int)
+    """The (line, level, side) triples the active windows still need, in that order."""
+    lines = np.flatnonzero(active)
+    level = start[lines][:, None] + np.arange(levels)[None, :]            # (A, levels)
+    inside = level < max_levels
+    level = np.minimum(level, max_levels - 1)
+    sides = side[lines]
+    need = np.stack([np.broadcast_to((sides >= 0)[:, None], level.shape),
+                     np.broadcast_to((sides <= 0)[:, None], level.shape)], axis=-1)
+    need = need & inside[..., None] & ~have[lines[:, None], level]
+    which, index, column = np.nonzero(need)
+    return lines[which], level[which, index], column
 
 
 def _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts, max_restarts,
