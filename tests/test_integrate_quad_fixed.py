@@ -69,3 +69,29 @@ def test_torch_only_integrand_with_float_limits():
 def test_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         fixed_quad(*args)
+
+
+@pytest.mark.parametrize("rule, a, b, exact_value, exact_grad", [
+    # ∫ exp(-θ x²) dx = sqrt(pi/θ);  d/dθ = -sqrt(pi)/2 θ^-1.5
+    ("gauss-hermite", -np.inf, np.inf, lambda t: math.sqrt(math.pi / t),
+     lambda t: -0.5 * math.sqrt(math.pi) * t**-1.5),
+    # ∫_0^inf x exp(-θ x) dx = 1/θ²;  d/dθ = -2/θ³
+    ("gauss-laguerre", 0.0, np.inf, lambda t: t**-2, lambda t: -2 * t**-3),
+])
+def test_hermite_and_laguerre_gradients(rule, a, b, exact_value, exact_grad):
+    integrand = {"gauss-hermite": lambda th: lambda x: torch.exp(-th * x * x),
+                 "gauss-laguerre": lambda th: lambda x: x * torch.exp(-th * x)}[rule]
+
+    def value(theta):
+        th = torch.as_tensor(theta, dtype=torch.float64)[0]
+        return float(fixed_quad(integrand(th), a, b, n=40, rule=rule))
+
+    def grad(theta):
+        th = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(fixed_quad(integrand(th[0]), a, b, n=40, rule=rule), th)
+        return g.numpy()
+
+    theta = np.array([1.3])
+    assert value(theta) == pytest.approx(exact_value(1.3), rel=1e-10)
+    assert grad(theta)[0] == pytest.approx(exact_grad(1.3), rel=1e-9)
+    assert check_gradient(value, grad, theta, rtol=1e-6).ok

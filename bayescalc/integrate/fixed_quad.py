@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.special import roots_hermite, roots_laguerre, roots_legendre
 
@@ -82,7 +84,9 @@ def fixed_quad(f, a, b, n=20, rule="gauss-legendre"):
     x = (0.5 * (low + high) + 0.5 * (high - low) * nodes if rule == "gauss-legendre"
          else nodes + low if rule == "gauss-laguerre" else nodes)
     try:
-        values = f(x)
+        with warnings.catch_warnings():  # torch code given numpy nodes: numpy 2 deprecation
+            warnings.simplefilter("ignore", DeprecationWarning)
+            values = f(x)
     except Exception:  # noqa: BLE001 - a torch-only integrand: retry with a tensor
         return _torch_sum(f, a, b, nodes, weights, rule)
     scale = 0.5 * (high - low) if rule == "gauss-legendre" else 1.0
