@@ -69,7 +69,7 @@ def battery() -> list[Problem]:
         Problem("1/sqrt(x)", "singular", lambda x: 1 / np.sqrt(x), 0.0, 1.0, 2.0),
         Problem("log(x)", "singular", np.log, 0.0, 1.0, -1.0),
         Problem("x^-0.9", "singular", lambda x: x**-0.9, 0.0, 1.0, 10.0),
-        Problem("|x-1/3|", "kink", lambda x: np.abs(x - 1 / 3), 0.0, 1.0, 5 / 18),
+        Problem("abs(x-1/3)", "kink", lambda x: np.abs(x - 1 / 3), 0.0, 1.0, 5 / 18),
         Problem("step at 1/pi", "step", lambda x: np.where(x > 1 / np.pi, 1.0, 0.0), 0.0, 1.0,
                 1 - 1 / np.pi),
         Problem("exp(-x^2)", "infinite", lambda x: np.exp(-x * x), -np.inf, np.inf,

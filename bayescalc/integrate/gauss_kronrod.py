@@ -10,7 +10,7 @@ where ``resasc = ∫ |f - mean f|`` and ``resabs = ∫ |f|`` by the Kronrod rule
 
 The loop is QUADPACK ``qag``'s, with one change that makes it fast from Python: each
 round bisects *all* the subintervals with the largest errors (greedily, until the ones
-left untouched carry less than half the tolerance) and evaluates the 21 nodes of every
+left untouched carry less than the tolerance) and evaluates the 21 nodes of every
 new half in ONE call of the integrand. Every round is bounded by ``max_evals``.
 """
 
@@ -112,7 +112,8 @@ def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray, rule: Kronrod
 
 
 def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
-                           endpoint_depth=None, points=21) -> ScaledEstimate:
+                           endpoint_depth=None, growing_depth=None,
+                           points=21) -> ScaledEstimate:
     """Integrate ``integrand`` (a function of nodes ``(n,)``) over the intervals in ``edges``.
 
     ``edges`` is an increasing array of breakpoints; all its intervals are evaluated in
@@ -121,8 +122,10 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
     With ``endpoint_depth = k`` the loop gives up early (message starting
     ``"endpoint"``) when most of the error sits on subintervals touching one of
     ``edges`` that have been bisected ``k`` times: endpoint singularities, which
-    tanh-sinh integrates far more cheaply. (15 is QUADPACK ``qagi``'s rule; on this
-    battery 21 needed fewer evaluations on infinite ranges too, so ``quad`` uses 21.)
+    tanh-sinh integrates far more cheaply; ``growing_depth`` (smaller) applies when the
+    end subinterval's mean |f| exceeds its neighbour's (f grows toward the end). (15 is
+    QUADPACK ``qagi``'s rule; on our battery 21 needed fewer evaluations on infinite
+    ranges too, so ``quad`` uses 21.)
 
     The subintervals live in fixed arrays (capacity from ``max_evals``): a bisected one
     is overwritten by its left half and its right half is appended, so a round costs a
@@ -139,7 +142,9 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
     slots = np.arange(count)  # where this round's subintervals go
     shift = -np.inf if log else 0.0
     n_evals, message, converged = 0, "", False
-    narrowest = float(np.min(np.diff(edges))) * 0.5 ** (endpoint_depth or 0)
+    smallest_piece = float(np.min(np.diff(edges)))
+    narrowest = smallest_piece * 0.5 ** (endpoint_depth or 0)
+    narrowest_growing = smallest_piece * 0.5 ** (growing_depth or endpoint_depth or 0)
     while True:
         left, right = lefts[slots], rights[slots]
         center, half = 0.5 * (left + right), 0.5 * (right - left)
@@ -174,12 +179,17 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
             break
         chosen = _choose_splits(error, total_error, allowed, splits_left)
         low, high = lefts[chosen], rights[chosen]
-        if (endpoint_depth is not None and high[0] - low[0] <= narrowest
-                and (float(low[0]) in edge_set or float(high[0]) in edge_set)
-                and _at_endpoint(lefts[:count], rights[:count], error, total_error, edges,
-                                 narrowest)):
-            message = f"endpoint singularity suspected at x = {_worst_edge(low, high, edge_set)}"
-            break
+        if (endpoint_depth is not None and high[0] - low[0] <= max(narrowest, narrowest_growing)
+                and (float(low[0]) in edge_set or float(high[0]) in edge_set)):
+            depth_width = narrowest
+            if narrowest_growing > narrowest and _grows_toward_edge(
+                    lefts[:count], rights[:count], estimates[:count], low[0], high[0], edge_set):
+                depth_width = narrowest_growing
+            if _at_endpoint(lefts[:count], rights[:count], error, total_error, edges,
+                            depth_width):
+                message = ("endpoint singularity suspected at x = "
+                           f"{_worst_edge(low, high, edge_set)}")
+                break
         splittable = (high - low) > 256 * _EPS * np.maximum(np.abs(low), np.abs(high))
         if not splittable.all():
             if not splittable.any():
@@ -204,18 +214,28 @@ def _at_endpoint(lefts, rights, error, total_error, edges, narrowest):
     return bool(deep.any()) and float(error[deep].sum()) > 0.5 * total_error
 
 
+def _grows_toward_edge(lefts, rights, estimates, low, high, edge_set):
+    """Is the mean |f| of the end subinterval [low, high] above its inner neighbour's?"""
+    inner = rights == low if float(high) in edge_set else lefts == high
+    if not inner.any():
+        return False
+    j = int(np.flatnonzero(inner)[0])
+    end = int(np.flatnonzero((lefts == low) & (rights == high))[0])
+    return abs(estimates[end]) / (high - low) > abs(estimates[j]) / (rights[j] - lefts[j])
+
+
 def _worst_edge(low, high, edge_set):
     return float(low[0]) if float(low[0]) in edge_set else float(high[0])
 
 
 def _choose_splits(error, total_error, allowed, limit):
-    """Indices of the largest errors, enough that the rest sum below half the tolerance."""
+    """Indices of the largest errors, enough that the rest sum below the tolerance."""
     worst = int(np.argmax(error))
-    if total_error - error[worst] <= 0.5 * allowed or limit == 1:
+    if total_error - error[worst] <= allowed or limit == 1:
         return np.array([worst])
     order = np.argsort(error)[::-1]
     untouched = total_error - np.cumsum(error[order])
-    count = int(np.searchsorted(-untouched, -0.5 * allowed)) + 1
+    count = int(np.searchsorted(-untouched, -allowed)) + 1
     return order[: max(1, min(count, limit))]
 
 

@@ -24,7 +24,8 @@ _ENGINES = {
 # "auto" keeps this much of max_evals for the tanh-sinh fallback.
 _FALLBACK_RESERVE = 4000
 # ... and hands over to tanh-sinh once the worst subinterval is an end one bisected this often.
-# (deeper on infinite ranges, whose mapped integrand is often steep but harmless at t = 0).
+# (deeper on infinite ranges, whose mapped integrand is often steep but harmless at t = 0,
+# unless it grows toward the end: then 2 there too).
 _ENDPOINT_DEPTH = {"finite": 2, "infinite": 4}
 
 
@@ -122,7 +123,8 @@ def _auto(integrand, edges, options, max_evals):
     reserve = min(max_evals // 4, _FALLBACK_RESERVE)
     depth_kind = "finite" if integrand.kind == "finite" else "infinite"
     first = adaptive_gauss_kronrod(integrand, edges, max_evals=max_evals - reserve,
-                                   endpoint_depth=_ENDPOINT_DEPTH[depth_kind], **options)
+                                   endpoint_depth=_ENDPOINT_DEPTH[depth_kind],
+                                   growing_depth=2, **options)
     if first.converged:
         return first, "gauss-kronrod"
     second = adaptive_tanh_sinh(integrand, edges, max_evals=max_evals - integrand.n_evals,
