@@ -46,17 +46,32 @@ class GameField:
         return np.asarray(z, dtype=np.float64)
 
     def _runs_on_torch(self, z0) -> bool:
-        """True when f maps tensors to a tensor that torch.func can differentiate."""
+        """True when f maps tensors to a tensor that torch.func differentiates correctly.
+
+        A callable that leaves torch inside (``float(x)``, numpy functions) can still run
+        under torch.func but loses those terms' derivatives; so the autodiff gradient at
+        z0 is compared with the diff core's numeric one when f also runs on numpy.
+        """
         try:
             import torch
 
             z = torch.as_tensor(z0, dtype=torch.float64)
             if not is_tensor(self.objective(z)):
                 return False
-            diff.gradient(self.objective, z, method="autodiff")
+            exact = to_numpy(diff.gradient(self.objective, z, method="autodiff")).reshape(-1)
         except Exception:  # noqa: BLE001 - any failure means "not a torch callable"
             return False
-        return True
+        try:
+            numeric = to_numpy(diff.gradient(self.objective, z0)).reshape(-1)
+        except Exception:  # noqa: BLE001 - torch-only callable: nothing to compare with
+            return True
+        scale = max(1.0, float(np.max(np.abs(numeric), initial=0.0)))
+        return not np.all(np.isfinite(numeric)) or bool(
+            np.max(np.abs(exact - numeric)) <= 1e-4 * scale)
+
+    def value(self, z) -> float:
+        """f at the flat point z, as a float."""
+        return float(to_numpy(self.objective(self._point(z))))
 
     def gradient(self, z) -> np.ndarray:
         """∇f at z, flat (x part then y part)."""

@@ -123,7 +123,7 @@ def solve(f, x0, y0, *, method: str = "extragradient", lr: float = 0.1, steps: i
         if grad_norm <= tol:
             converged = True
             break
-        if not np.all(np.isfinite(z_new)):
+        if not (np.all(np.isfinite(z_new)) and np.isfinite(field.value(z_new))):
             stopped = step
             break
         z = z_new
