@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import scipy.optimize
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import ortho_group
 
 from bayescalc import ConvergenceWarning
@@ -288,3 +290,23 @@ def test_divergence_from_too_large_a_learning_rate_is_reported():
                      grad=lambda x: 4 * x**3)
     assert "lower lr" in r.message or "returned inf" in r.message
     assert np.all(np.isfinite(r.x)) and not r.success
+
+
+@settings(max_examples=25, deadline=None)
+@given(d=st.integers(1, 6), log_condition=st.floats(0.0, 3.0), seed=st.integers(0, 2**31))
+def test_newton_and_lbfgs_solve_random_quadratics(d, log_condition, seed):
+    # Property: on any strongly convex quadratic, both reach x* = A⁻¹b with
+    # |x - x*| <= tol / λ_min (λ_min = 1 here), newton in at most 2 steps (the Hessian
+    # comes from diff, exact to ~1e-10 for a quadratic).
+    rng = np.random.default_rng(seed)
+    q = ortho_group.rvs(d, random_state=rng) if d > 1 else np.ones((1, 1))
+    a = q @ np.diag(np.geomspace(1.0, 10.0**log_condition, d)) @ q.T
+    b = rng.normal(size=d)
+    exact = np.linalg.solve(a, b)
+    for method in ("newton", "lbfgs"):
+        r = minimize(lambda x: 0.5 * x @ a @ x - b @ x, np.zeros(d), method=method,
+                     grad=lambda x: a @ x - b, tol=1e-9)
+        assert r.success, r.message
+        assert np.linalg.norm(r.x - exact) <= 1e-9 * 1.001
+        if method == "newton":
+            assert r.n_steps <= 2

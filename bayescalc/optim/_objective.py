@@ -34,8 +34,9 @@ class Objective:
         self.scalar = np.ndim(to_numpy(template)) == 0
         self.template = template
         self.dim = 1 if self.scalar else int(np.size(to_numpy(template)))
-        self._last = None  # (z, value) of the latest evaluation: a line search's accepted
-        # point is not evaluated twice
+        # (z, value) and (z, gradient) of the latest evaluations: a point a line search
+        # accepted is not evaluated twice
+        self._last = self._last_grad = None
 
     def point(self, z):
         """The user's kind of point for the internal vector ``z``."""
@@ -61,6 +62,8 @@ class Objective:
 
     def grad(self, z) -> np.ndarray:
         """sign * ∇f(z), shape (d,)."""
+        if self._last_grad is not None and np.array_equal(self._last_grad[0], z):
+            return self._last_grad[1].copy()
         x = self.point(z)
         if self.user_grad is not None:
             g = to_numpy(self.user_grad(x))
@@ -70,7 +73,9 @@ class Objective:
             g = to_numpy(diff.gradient(self.f, x))
         if g.size != self.dim:
             raise ValueError(f"the gradient must have shape ({self.dim},), got shape {g.shape}")
-        return self.sign * g.reshape(self.dim)
+        g = self.sign * g.reshape(self.dim)
+        self._last_grad = (np.array(z, dtype=np.float64), g.copy())
+        return g
 
     def hess(self, z) -> np.ndarray:
         """sign * ∇²f(z), symmetrized, shape (d, d)."""

@@ -50,7 +50,10 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Stepper:
         pairs = state.pairs
         if state.previous_z is not None:
             s, y = z - state.previous_z, gradient - state.previous_gradient
-            if s @ y > 1e-10 * np.linalg.norm(s) * np.linalg.norm(y):
+            # Keep a pair only with positive curvature and a step well above round-off
+            # (y of a step near 1e-14 |x| is mostly noise and would spoil H_k).
+            if (s @ y > 1e-10 * np.linalg.norm(s) * np.linalg.norm(y)
+                    and np.linalg.norm(s) > 1e-12 * max(1.0, np.linalg.norm(z))):
                 pairs = (pairs + ((s, y),))[-memory:]
         if pairs:
             direction, alpha0 = two_loop(gradient, pairs), lr
