@@ -19,6 +19,8 @@ TOUR_LEGS = [
     "gradient_descent",
     "quadrature",
     "monte_carlo",
+    "dirac_gan",
+    "gan_ring",
 ]
 
 
