@@ -90,8 +90,8 @@ def _scipy(method, f, grad, hess, x0):
 def minimize_table(quick: bool) -> Table:
     table = Table(
         "minimize against scipy.optimize.minimize (exact derivatives for both)",
-        ["problem", "ours", "steps", "f / grad / hess evals", "|x - x*|", "scipy", "nit",
-         "f / grad / hess evals", "|x - x*|", "time ours / scipy"])
+        ["problem", "ours", "steps", "f / grad / hess evals", "distance to x*", "scipy",
+         "nit", "f / grad / hess evals", "distance to x*", "time ours / scipy"])
     repeats = 3 if quick else 7
     for name, f, grad, hess, x0, exact in problems():
         for ours_method, peer_method in (("lbfgs", "L-BFGS-B"), ("newton", "Newton-CG")):
@@ -108,7 +108,7 @@ def minimize_table(quick: bool) -> Table:
     table.notes.append("both stop at a gradient norm of about 1e-6 (scipy's L-BFGS-B at "
                        "max|g_i| <= 1e-6/sqrt(d), Newton-CG at xtol 1e-10); evaluations "
                        "counted by wrapping f, grad and hess")
-    table.notes.append("|x - x*| is the distance to the global minimizer; Rosenbrock in "
+    table.notes.append("distance to x*: to the global minimizer; Rosenbrock in "
                        "d = 10 also has a local minimum near (-1, 1, ..., 1) (f ≈ 3.99), "
                        "which a method may legitimately reach from (-1.2, 1, -1.2, 1, ...)")
     table.notes.append("ours is a Python loop with an Armijo backtracking line search; "
