@@ -9,14 +9,19 @@
 - :mod:`.surfaces`: test functions with known stationary points (Rosenbrock, hills).
 """
 
-from . import surfaces, transforms
+from . import surfaces as surfaces
+from . import transforms as transforms
 from .classify import classify
 from .critical_points import critical_points
-from .minimize import DEFAULT_LR, DEFAULT_MAX_STEPS, METHODS, maximize, minimize
+from .minimize import DEFAULT_LR as DEFAULT_LR
+from .minimize import DEFAULT_MAX_STEPS as DEFAULT_MAX_STEPS
+from .minimize import METHODS as METHODS
+from .minimize import maximize, minimize
 from .result import CriticalPoint, IterationInfo, OptimizeResult
 
+# The public API (documented in docs/api.md); the method tables (METHODS, DEFAULT_LR,
+# DEFAULT_MAX_STEPS) and the submodules transforms and surfaces are importable too.
 __all__ = [
     "minimize", "maximize", "critical_points", "classify", "OptimizeResult",
-    "CriticalPoint", "IterationInfo", "METHODS", "DEFAULT_LR", "DEFAULT_MAX_STEPS",
-    "transforms", "surfaces",
+    "CriticalPoint", "IterationInfo",
 ]
