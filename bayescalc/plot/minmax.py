@@ -79,7 +79,7 @@ def plot_ring_progress(snapshots, steps, centers, *, modes=None, high_quality=No
     1
     """
     n = len(snapshots)
-    ncols = min(n, 4)
+    ncols = min(n, int(np.ceil(np.sqrt(n))))
     nrows = -(-n // ncols)
     fig, axes = new_figure(ncols, nrows, size=(2.6, 2.6))
     axes = np.atleast_1d(axes).ravel()
