@@ -105,3 +105,5 @@ def test_bad_input():
         stability(games.bilinear, np.zeros((2, 2)), 0.0)
     with pytest.raises(TypeError, match="f must be callable"):
         stability(None, 0.0, 0.0)
+    with pytest.raises(ValueError, match="grad_method must be one of"):
+        stability(games.bilinear, 0.0, 0.0, grad_method="magic")

@@ -17,6 +17,8 @@ import numpy as np
 from .. import diff
 from .._core.arraykind import is_tensor, to_numpy
 
+GRAD_METHODS = ("auto", "autodiff", "central", "richardson")
+
 
 class GameField:
     """v, J and Jᵀv of f(x, y) as functions of the flat float64 point z (numpy)."""

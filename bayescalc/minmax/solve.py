@@ -13,7 +13,7 @@ from .._core.validation import (
     check_positive,
 )
 from .._core.warnings import ConvergenceWarning, warn_unless_success
-from ._field import GameField
+from ._field import GRAD_METHODS, GameField
 from .result import MinMaxResult
 from .rules import RULES
 
@@ -33,7 +33,7 @@ def _solve_iv(f, x0, y0, method, lr, steps, tol, ema, consensus_weight, grad_met
         if ema >= 1.0:
             raise ValueError(f"ema must be a decay in [0, 1), got {ema}")
     consensus_weight = check_positive(consensus_weight, "consensus_weight", allow_zero=True)
-    check_choice(grad_method, "grad_method", ("auto", "autodiff", "central", "richardson"))
+    check_choice(grad_method, "grad_method", GRAD_METHODS)
     return x, y, lr, steps, tol, ema, consensus_weight
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.validation import as_point, check_callable, check_positive
-from ._field import GameField
+from .._core.validation import as_point, check_callable, check_choice, check_positive
+from ._field import GRAD_METHODS, GameField
 from .result import StabilityResult
 
 
-def _stability_iv(f, x, y, lr, consensus_weight):
+def _stability_iv(f, x, y, lr, consensus_weight, grad_method):
     check_callable(f, "f")
+    check_choice(grad_method, "grad_method", GRAD_METHODS)
     x, y = as_point(x, "x"), as_point(y, "y")
     lr = check_positive(lr, "lr", allow_none=True)
     consensus_weight = check_positive(consensus_weight, "consensus_weight", allow_zero=True)
@@ -104,7 +105,7 @@ def stability(f, x, y, *, lr: float | None = None, consensus_weight: float = 1.0
     {'simultaneous': 1.005, 'alternating': 1.0, 'extragradient': 0.995,
      'optimistic': 0.995, 'consensus': 0.9}
     """
-    x, y, lr, consensus_weight = _stability_iv(f, x, y, lr, consensus_weight)
+    x, y, lr, consensus_weight = _stability_iv(f, x, y, lr, consensus_weight, grad_method)
     field = GameField(f, x, y, method=grad_method)
     jacobian = field.jacobian(np.concatenate([x.ravel(), y.ravel()]))
     eigenvalues = np.sort_complex(np.linalg.eigvals(jacobian).astype(complex))
