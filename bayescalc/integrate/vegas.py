@@ -230,7 +230,10 @@ class _Runner:
             self.counts = _allocate(n, cell_variances, self.beta)
         if train:
             y = np.concatenate([samplers.points(layout, b) for b in layout.batches])
-            self.adaptive.add_training_data(y, values[:, 0])
+            weights = None
+            if design == "stratified":  # unequal counts: weight by inverse density
+                weights = np.repeat(1.0 / layout.counts, layout.counts)
+            self.adaptive.add_training_data(y, values[:, 0], weights)
             self.adaptive.adapt(alpha)
         return estimate
 

@@ -70,15 +70,23 @@ class AdaptiveMap:
         """``x(y)`` of shape ``(n, d)`` and the Jacobian ``prod_j J_j(y)`` of shape ``(n,)``."""
         return map_points(self.grid, y)
 
-    def add_training_data(self, y: np.ndarray, values: np.ndarray) -> None:
-        """Accumulate ``values**2`` (``values = f(x(y)) J(y)``) in the bins of ``y``."""
+    def add_training_data(self, y: np.ndarray, values: np.ndarray, weights=None) -> None:
+        """Accumulate ``values**2`` (``values = f(x(y)) J(y)``) in the bins of ``y``.
+
+        ``weights`` (one per point) make the bin averages weighted ones: points drawn
+        with unequal densities in ``y`` (VEGAS+ strata with unequal counts) are weighted
+        by the inverse of their density, so each bin average still estimates the mean of
+        ``(f J)^2`` over the bin.
+        """
         n_bins = self.n_bins
         index = np.minimum((y * n_bins).astype(np.intp), n_bins - 1)
         flat = (index + n_bins * np.arange(self.d)).ravel()
-        squared = np.repeat(values**2, self.d)
+        weights = np.ones(values.size) if weights is None else np.asarray(weights, float)
+        squared = np.repeat(weights * values**2, self.d)
         size = self.d * n_bins
         self._sum += np.bincount(flat, weights=squared, minlength=size).reshape(self.d, n_bins)
-        self._count += np.bincount(flat, minlength=size).reshape(self.d, n_bins)
+        self._count += np.bincount(flat, weights=np.repeat(weights, self.d),
+                                   minlength=size).reshape(self.d, n_bins)
 
     def adapt(self, alpha: float = 0.5) -> None:
         """Move the grid so each bin holds an equal share of the damped training data.
