@@ -165,6 +165,13 @@ def test_divergent_integral_fails_honestly_with_bounded_work():
     assert result.message
 
 
+def test_divergent_integral_with_the_default_budget_does_not_overflow():
+    # bisection toward 0 stops at width 1e-290, before 1/x at the nodes overflows to inf
+    with pytest.warns(IntegrationWarning):
+        result = quad(lambda x: 1 / x, 0.0, 1.0)
+    assert not result.success and result.n_evals <= 50_000
+
+
 def test_nan_and_inf_from_f_name_the_point():
     with pytest.raises(ValueError, match=r"non-finite value nan at x = "):
         quad(lambda x: np.where(x > 0.5, np.nan, x), 0.0, 1.0)

@@ -79,6 +79,7 @@ G7K15 = _symmetric(_KRONROD15_NODES, _KRONROD15_WEIGHTS, _GAUSS7_WEIGHTS)
 RULES = {21: G10K21, 15: G7K15}
 NODES, KRONROD_WEIGHTS, GAUSS_WEIGHTS = G10K21.nodes, G10K21.kronrod_weights, G10K21.gauss_weights
 _EPS = np.finfo(float).eps
+_NARROWEST = 1e-290  # no bisection below: nodes near 0 stay normal floats (1/x stays finite)
 
 
 def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray, rule: KronrodRule = G10K21):
@@ -190,7 +191,8 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
                 message = ("endpoint singularity suspected at x = "
                            f"{_worst_edge(low, high, edge_set)}")
                 break
-        splittable = (high - low) > 256 * _EPS * np.maximum(np.abs(low), np.abs(high))
+        splittable = (high - low) > np.maximum(256 * _EPS * np.maximum(np.abs(low), np.abs(high)),
+                                               _NARROWEST)
         if not splittable.all():
             if not splittable.any():
                 message = ("subintervals too narrow to bisect further (roundoff) near "
