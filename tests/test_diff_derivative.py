@@ -325,3 +325,9 @@ def test_error_estimate_covers_on_random_smooth_functions(coefficients, rate, x)
     assert 10 * result.error >= true_error
     # round-off floor: |f| values up to ~3 * 2^9 + e^6 over the steps, h >= 1/512
     assert true_error <= 1e-10 * max(1.0, abs(exact), abs(f(x)))
+
+
+def test_auto_does_not_trust_autodiff_through_float():
+    # float(x) runs under torch.func but drops d/dx sin(x): "auto" must go numeric.
+    f = lambda x: x * x + np.sin(float(x))  # noqa: E731
+    assert derivative(f, 1.0) == pytest.approx(2.0 + math.cos(1.0), rel=1e-12)

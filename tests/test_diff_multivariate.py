@@ -263,3 +263,12 @@ def test_cuda_tensors_stay_on_their_device():
     assert H.device == x.device
     np.testing.assert_allclose(H.cpu().numpy(), rosenbrock_hessian(x.cpu().numpy()),
                                rtol=1e-13, atol=1e-12)
+
+
+def test_auto_checks_that_autodiff_saw_every_term():
+    # float(p[0]) runs under torch.func but drops the sin term's derivative: a
+    # directional check against a central difference sends f to the numeric engine.
+    f = lambda p: p[0] * p[1] + np.sin(float(p[0]))  # noqa: E731
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(gradient(f, x), [2.0 + np.cos(1.0), 1.0], rtol=1e-12)
+    np.testing.assert_allclose(hessian(f, x), [[-np.sin(1.0), 1.0], [1.0, 0.0]], atol=1e-9)

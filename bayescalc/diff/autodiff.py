@@ -6,8 +6,10 @@ Hessian-vector products (one forward-over-reverse pass, no Hessian formed). Exac
 floating point: the only errors are those of f's own arithmetic.
 
 ``method="auto"`` tries these first: f counts as a torch callable when it runs under
-``torch.func`` on a float64 tensor point and returns a tensor. A numpy function fails
-that test (``np.exp`` refuses a tensor that requires grad) and gets the numeric engine.
+``torch.func`` on a float64 tensor point, returns a tensor, and its autodiff directional
+derivative agrees with a central difference (:func:`auto`). A numpy function fails that
+test (``np.exp`` refuses a tensor that requires grad) and gets the numeric engine; so
+does f that calls ``float(x)``, which runs but drops derivative terms.
 At a kink, torch returns its subgradient convention (``abs`` at 0 gives 0); the numeric
 engine instead reports the kink.
 """
@@ -44,6 +46,54 @@ def attempt(compute):
             raise
         except Exception:  # noqa: BLE001 - any failure means "not torch-traceable"
             return None
+
+
+def auto(compute, f, x, *, vectorized=False, elementwise=False):
+    """``compute()`` when f is a faithfully traced torch callable, else None.
+
+    f that turns its tensor into a Python number (``float(x)``, ``x.item()``) runs under
+    torch.func but silently drops the derivative of everything computed from that
+    number (torch warns only once per process). So an autodiff answer is accepted only
+    when f's directional derivative by autodiff (``jvp``) agrees with a central
+    difference along one fixed direction: two more evaluations of f.
+    """
+    value = attempt(compute)
+    if value is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return value if _faithful(f, x, vectorized, elementwise) else None
+        except Exception:  # noqa: BLE001 - a check that cannot run is a failed check
+            return None
+
+
+def _faithful(f, x, vectorized, elementwise):
+    import torch
+    import torch.func as tf
+
+    point = as_tensor(x)
+    if elementwise:
+        point = point.reshape(-1)[0]
+        one = (lambda y: f(y.reshape(1))[0]) if vectorized else f
+    else:
+        one = _one_point(f, vectorized)
+    # A fixed direction with no zero or repeated entries (no randomness, no global state).
+    index = torch.arange(1, point.numel() + 1, dtype=point.dtype, device=point.device)
+    direction = torch.sin(1.3 * index + 0.4)
+    direction = (direction / torch.linalg.vector_norm(direction)).reshape(point.shape)
+    value, tangent = tf.jvp(lambda y: _require_tensor(one(y)), (point,), (direction,))
+    scale = max(1.0, float(point.abs().max()))
+    step = float(np.finfo(np.float64).eps ** (1 / 3)) * scale
+    plus = to_numpy(one(point + step * direction))
+    minus = to_numpy(one(point - step * direction))
+    if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
+        return True          # at an edge of f's domain: nothing to compare with
+    central = (plus - minus) / (2 * step)
+    tangent = to_numpy(tangent)
+    # The central difference is good to ~1e-10 relative (step^2 |f'''| / 6 + eps |f| / step).
+    tolerance = 1e-5 * (np.abs(central) + np.abs(tangent)) + 1e-8 * np.abs(to_numpy(value))
+    return bool(np.all(np.abs(tangent - central) <= tolerance))
 
 
 def _check_value(value, point):

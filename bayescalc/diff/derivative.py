@@ -147,7 +147,8 @@ def derivative(f, x, *, n=1, method="auto", step=None, vectorized=False):
         as_scalar_or_points(x)
         if method == "autodiff":
             return like(x, autodiff.derivative(f, x, n, vectorized=vectorized))
-        value = autodiff.attempt(lambda: autodiff.derivative(f, x, n, vectorized=vectorized))
+        value = autodiff.auto(lambda: autodiff.derivative(f, x, n, vectorized=vectorized), f,
+                              x, vectorized=vectorized, elementwise=True)
         if value is not None:
             return like(x, value)
         method = "richardson"

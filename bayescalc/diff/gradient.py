@@ -59,7 +59,8 @@ def gradient(f, x, *, method="auto", step=None, vectorized=False):
         if method == "autodiff":
             return like(x, autodiff.gradient(f, _vector(x), vectorized=vectorized)
                         .reshape(np.shape(x)))
-        value = autodiff.attempt(lambda: autodiff.gradient(f, _vector(x), vectorized=vectorized))
+        value = autodiff.auto(lambda: autodiff.gradient(f, _vector(x), vectorized=vectorized),
+                              f, _vector(x), vectorized=vectorized)
         if value is not None:
             return like(x, value.reshape(np.shape(x)))
         method = "richardson"

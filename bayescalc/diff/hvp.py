@@ -50,8 +50,9 @@ def hvp(f, x, v, *, method="auto", step=None, vectorized=False):
         as_numpy_vector(v, point.size)
         if method == "autodiff":
             return like(x, autodiff.hvp(f, _vector(x), _vector(v), vectorized=vectorized))
-        value = autodiff.attempt(
-            lambda: autodiff.hvp(f, _vector(x), _vector(v), vectorized=vectorized))
+        value = autodiff.auto(
+            lambda: autodiff.hvp(f, _vector(x), _vector(v), vectorized=vectorized),
+            f, _vector(x), vectorized=vectorized)
         if value is not None:
             return like(x, value)
         method = "richardson"

@@ -49,7 +49,8 @@ def jacobian(f, x, *, method="auto", step=None, vectorized=False):
         as_vector_point(x)
         if method == "autodiff":
             return like(x, autodiff.jacobian(f, _vector(x), vectorized=vectorized))
-        value = autodiff.attempt(lambda: autodiff.jacobian(f, _vector(x), vectorized=vectorized))
+        value = autodiff.auto(lambda: autodiff.jacobian(f, _vector(x), vectorized=vectorized),
+                              f, _vector(x), vectorized=vectorized)
         if value is not None:
             return like(x, value)
         method = "richardson"
