@@ -145,19 +145,30 @@ def dimension_adaptive_sparse_grid(integrand, lower, upper, *, rtol, atol, log,
 
 
 def _grid(index, rules):
-    """Positions and Δ-weights of the tensor grid of one multi-index."""
-    parts = [rules[level] for level in index]
-    positions = np.meshgrid(*[p[0] for p in parts], indexing="ij")
+    """Positions and Δ-weights of the tensor grid of one multi-index.
+
+    Only the axes above level 1 vary (usually a few); the others sit at the center.
+    """
+    varying = [j for j, level in enumerate(index) if level > 1]
+    fixed_weight = float(np.prod([rules[index[j]][1][0] for j in range(len(index))
+                                  if index[j] == 1]))
+    center = rules[1][0][0]
+    if not varying:
+        return np.full((1, len(index)), center), np.array([fixed_weight])
+    parts = [rules[index[j]] for j in varying]
+    grids = np.meshgrid(*[p[0] for p in parts], indexing="ij")
     weights = np.meshgrid(*[p[1] for p in parts], indexing="ij")
-    return (np.stack([g.ravel() for g in positions], axis=1),
-            np.prod([w.ravel() for w in weights], axis=0))
+    positions = np.full((grids[0].size, len(index)), center)
+    for column, grid in zip(varying, grids, strict=True):
+        positions[:, column] = grid.ravel()
+    return positions, fixed_weight * np.prod([w.ravel() for w in weights], axis=0)
 
 
 def _refine(active, old, terms, d, max_level):
     """Retire the active indices with the largest terms; return their new neighbours."""
     ranked = sorted(active, key=lambda i: abs(terms[i]), reverse=True)
     largest = abs(terms[ranked[0]])
-    pending = []
+    pending, seen = [], set()
     for index in ranked:
         if abs(terms[index]) < 0.1 * largest and pending:
             break
@@ -165,11 +176,12 @@ def _refine(active, old, terms, d, max_level):
         old.add(index)
         for k in range(d):
             forward = index[:k] + (index[k] + 1,) + index[k + 1:]
-            if forward[k] > max_level or forward in terms or forward in pending:
+            if forward[k] > max_level or forward in terms or forward in seen:
                 continue
             backward_ok = all(
                 forward[m] == 1 or (forward[:m] + (forward[m] - 1,) + forward[m + 1:]) in old
                 for m in range(d))
             if backward_ok:
                 pending.append(forward)
+                seen.add(forward)
     return pending
