@@ -174,9 +174,9 @@ class BoxIntegrand:
             self.all_zero = not (np.any(values > -np.inf) if self.log else values.any())
         if not self.mapped.any():
             return values
-        if self.log:
-            return np.where(inside, values + log_jacobian, -np.inf)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # masked where not inside
+            if self.log:
+                return np.where(inside, values + log_jacobian, -np.inf)
             return np.where(inside & (values != 0), values * np.exp(log_jacobian), 0.0)
 
     def _map(self, t):
