@@ -272,3 +272,11 @@ def test_auto_checks_that_autodiff_saw_every_term():
     x = np.array([1.0, 2.0])
     np.testing.assert_allclose(gradient(f, x), [2.0 + np.cos(1.0), 1.0], rtol=1e-12)
     np.testing.assert_allclose(hessian(f, x), [[-np.sin(1.0), 1.0], [1.0, 0.0]], atol=1e-9)
+
+
+def test_numeric_method_on_a_torch_only_f_with_a_numpy_point():
+    # torch.stack refuses numpy entries: the sampler detects it and passes tensors.
+    f = lambda p: torch.stack([p[0] * p[1], torch.sin(p[1])])  # noqa: E731
+    J = jacobian(f, np.array([1.0, 2.0]), method="richardson")
+    assert isinstance(J, np.ndarray)
+    np.testing.assert_allclose(J, [[2.0, 1.0], [0.0, np.cos(2.0)]], rtol=1e-12, atol=1e-13)

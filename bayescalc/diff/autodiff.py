@@ -48,7 +48,7 @@ def attempt(compute):
             return None
 
 
-def auto(compute, f, x, *, vectorized=False, elementwise=False):
+def auto(compute, f, x, *, vectorized=False, elementwise=False, directional=None):
     """``compute()`` when f is a faithfully traced torch callable, else None.
 
     f that turns its tensor into a Python number (``float(x)``, ``x.item()``) runs under
@@ -56,6 +56,8 @@ def auto(compute, f, x, *, vectorized=False, elementwise=False):
     number (torch warns only once per process). So an autodiff answer is accepted only
     when f's directional derivative by autodiff (``jvp``) agrees with a central
     difference along one fixed direction: two more evaluations of f.
+    ``directional(value, u)`` gives that derivative from the computed value (a gradient
+    dotted with u) and saves the jvp; without it the jvp is computed.
     """
     value = attempt(compute)
     if value is None:
@@ -63,12 +65,13 @@ def auto(compute, f, x, *, vectorized=False, elementwise=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return value if _faithful(f, x, vectorized, elementwise) else None
+            return value if _faithful(f, x, vectorized, elementwise, value, directional) \
+                else None
         except Exception:  # noqa: BLE001 - a check that cannot run is a failed check
             return None
 
 
-def _faithful(f, x, vectorized, elementwise):
+def _faithful(f, x, vectorized, elementwise, value, directional):
     import torch
     import torch.func as tf
 
@@ -82,7 +85,11 @@ def _faithful(f, x, vectorized, elementwise):
     index = torch.arange(1, point.numel() + 1, dtype=point.dtype, device=point.device)
     direction = torch.sin(1.3 * index + 0.4)
     direction = (direction / torch.linalg.vector_norm(direction)).reshape(point.shape)
-    value, tangent = tf.jvp(lambda y: _require_tensor(one(y)), (point,), (direction,))
+    if directional is None:
+        _, tangent = tf.jvp(lambda y: _require_tensor(one(y)), (point,), (direction,))
+    else:
+        tangent = directional(value, direction)
+    center = to_numpy(one(point))
     scale = max(1.0, float(point.abs().max()))
     step = float(np.finfo(np.float64).eps ** (1 / 3)) * scale
     plus = to_numpy(one(point + step * direction))
@@ -92,7 +99,7 @@ def _faithful(f, x, vectorized, elementwise):
     central = (plus - minus) / (2 * step)
     tangent = to_numpy(tangent)
     # The central difference is good to ~1e-10 relative (step^2 |f'''| / 6 + eps |f| / step).
-    tolerance = 1e-5 * (np.abs(central) + np.abs(tangent)) + 1e-8 * np.abs(to_numpy(value))
+    tolerance = 1e-5 * (np.abs(central) + np.abs(tangent)) + 1e-8 * np.abs(center)
     return bool(np.all(np.abs(tangent - central) <= tolerance))
 
 

@@ -147,8 +147,9 @@ def derivative(f, x, *, n=1, method="auto", step=None, vectorized=False):
         as_scalar_or_points(x)
         if method == "autodiff":
             return like(x, autodiff.derivative(f, x, n, vectorized=vectorized))
+        first = (lambda d, u: d.reshape(-1)[0] * u) if n == 1 else None
         value = autodiff.auto(lambda: autodiff.derivative(f, x, n, vectorized=vectorized), f,
-                              x, vectorized=vectorized, elementwise=True)
+                              x, vectorized=vectorized, elementwise=True, directional=first)
         if value is not None:
             return like(x, value)
         method = "richardson"

@@ -55,7 +55,19 @@ class LineSampler:
         """
         elementwise = self.directions is None and self.x.ndim > 0
         bases = self.x.reshape(-1) if elementwise else self.x[None]
-        values = self.points(bases)
+        try:
+            values = self.points(bases)
+        except (TypeError, ValueError, RuntimeError, AttributeError) as error:
+            if self.as_tensor:
+                raise
+            # An f that accepts torch tensors only (torch.stack of its entries, say): the
+            # numeric methods then hand it float64 tensors, as for a tensor x.
+            self.as_tensor = True
+            try:
+                values = self.points(bases)
+            except Exception:  # noqa: BLE001 - report the numpy failure, the usual case
+                self.as_tensor = False
+                raise error from None
         bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])

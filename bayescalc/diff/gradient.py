@@ -60,7 +60,8 @@ def gradient(f, x, *, method="auto", step=None, vectorized=False):
             return like(x, autodiff.gradient(f, _vector(x), vectorized=vectorized)
                         .reshape(np.shape(x)))
         value = autodiff.auto(lambda: autodiff.gradient(f, _vector(x), vectorized=vectorized),
-                              f, _vector(x), vectorized=vectorized)
+                              f, _vector(x), vectorized=vectorized,
+                              directional=lambda g, u: g.reshape(-1) @ u.reshape(-1))
         if value is not None:
             return like(x, value.reshape(np.shape(x)))
         method = "richardson"

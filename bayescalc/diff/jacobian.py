@@ -50,7 +50,8 @@ def jacobian(f, x, *, method="auto", step=None, vectorized=False):
         if method == "autodiff":
             return like(x, autodiff.jacobian(f, _vector(x), vectorized=vectorized))
         value = autodiff.auto(lambda: autodiff.jacobian(f, _vector(x), vectorized=vectorized),
-                              f, _vector(x), vectorized=vectorized)
+                              f, _vector(x), vectorized=vectorized,
+                              directional=lambda J, u: J.reshape(-1, u.numel()) @ u.reshape(-1))
         if value is not None:
             return like(x, value)
         method = "richardson"
