@@ -198,3 +198,26 @@ def test_callable_that_leaves_torch_gets_correct_gradients():
         result = solve(f, 1.0, 1.0, method="simultaneous", lr=LR, steps=1)
     assert result.x == pytest.approx(1.0 - LR * (1.0 + math.cos(1.0)), abs=1e-8)
     assert result.y == pytest.approx(1.0 + LR * 1.0, abs=1e-8)
+
+
+@pytest.mark.parametrize("method", ["simultaneous", "alternating", "extragradient", "optimistic"])
+def test_bilinear_iterates_match_textbook_rule_to_rounding(method):
+    # f = x·y from (1, 1): ∇x f = y, ∇y f = x exactly (autodiff), so the iterates are the
+    # hand loop's up to the order of floating-point operations
+    x, y, previous, expected = 1.0, 1.0, None, [(1.0, 1.0)]
+    for _ in range(300):
+        if method == "simultaneous":
+            x, y = x - LR * y, y + LR * x
+        elif method == "alternating":
+            x = x - LR * y
+            y = y + LR * x
+        elif method == "extragradient":
+            xh, yh = x - LR * y, y + LR * x
+            x, y = x - LR * yh, y + LR * xh
+        else:
+            px, py = (y, x) if previous is None else previous
+            previous = (y, x)
+            x, y = x - 2 * LR * y + LR * px, y + 2 * LR * x - LR * py
+        expected.append((x, y))
+    result = bilinear_run(method, steps=300, tol=0.0)
+    np.testing.assert_allclose(result.path, np.array(expected), rtol=1e-13, atol=1e-15)
