@@ -331,3 +331,16 @@ def test_auto_does_not_trust_autodiff_through_float():
     # float(x) runs under torch.func but drops d/dx sin(x): "auto" must go numeric.
     f = lambda x: x * x + np.sin(float(x))  # noqa: E731
     assert derivative(f, 1.0) == pytest.approx(2.0 + math.cos(1.0), rel=1e-12)
+
+
+def test_auto_reports_kinks_that_autodiff_would_hide():
+    # torch's abs has derivative 0 at 0 (a subgradient): "auto" notices the kink and
+    # hands over to the numeric engine, which warns.
+    with pytest.warns(AccuracyWarning, match="not differentiable"):
+        derivative(abs, 0.0)
+    with pytest.warns(AccuracyWarning, match="not differentiable"):
+        derivative(torch.abs, torch.tensor([1.0, 0.0], dtype=torch.float64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # smooth, even at a stationary point
+        assert derivative(lambda x: x**2, 0.0) == 0.0
+        assert derivative(abs, 1.0) == 1.0

@@ -49,15 +49,21 @@ def attempt(compute):
 
 
 def auto(compute, f, x, *, vectorized=False, elementwise=False, directional=None):
-    """``compute()`` when f is a faithfully traced torch callable, else None.
+    """``compute()`` when f is a faithfully traced, differentiable torch callable, else None.
 
-    f that turns its tensor into a Python number (``float(x)``, ``x.item()``) runs under
-    torch.func but silently drops the derivative of everything computed from that
-    number (torch warns only once per process). So an autodiff answer is accepted only
-    when f's directional derivative by autodiff (``jvp``) agrees with a central
-    difference along one fixed direction: two more evaluations of f.
-    ``directional(value, u)`` gives that derivative from the computed value (a gradient
-    dotted with u) and saves the jvp; without it the jvp is computed.
+    Two ways autodiff can be confidently wrong are checked along one fixed direction u,
+    with four more evaluations of f:
+
+    - f turns its tensor into a Python number (``float(x)``, ``x.item()``): it runs under
+      torch.func but drops the derivative of everything computed from that number
+      (torch warns only once per process). The autodiff directional derivative must
+      agree with a central difference.
+    - f has a kink at x (``abs`` at 0): torch returns a subgradient. The second
+      difference :math:`(f(x+hu) - 2f(x) + f(x-hu))/h` shrinks with h where f is smooth
+      and stays put at a kink; a kink sends f to the numeric engine, which reports it.
+
+    ``directional(value, u)`` gives the directional derivative from the computed value (a
+    gradient dotted with u) and saves a jvp; without it the jvp is computed.
     """
     value = attempt(compute)
     if value is None:
@@ -73,34 +79,51 @@ def auto(compute, f, x, *, vectorized=False, elementwise=False, directional=None
 
 def _faithful(f, x, vectorized, elementwise, value, directional):
     import torch
-    import torch.func as tf
 
     point = as_tensor(x)
     if elementwise:
-        point = point.reshape(-1)[0]
         one = (lambda y: f(y.reshape(1))[0]) if vectorized else f
-    else:
-        one = _one_point(f, vectorized)
+        flat = point.reshape(-1)
+        values = None if directional is None else value.reshape(-1)
+        return all(_faithful_at(one, flat[k], None if values is None else values[k],
+                                torch.ones_like(flat[k]))
+                   for k in range(flat.numel()))
+    one = _one_point(f, vectorized)
     # A fixed direction with no zero or repeated entries (no randomness, no global state).
     index = torch.arange(1, point.numel() + 1, dtype=point.dtype, device=point.device)
     direction = torch.sin(1.3 * index + 0.4)
     direction = (direction / torch.linalg.vector_norm(direction)).reshape(point.shape)
-    if directional is None:
+    tangent = None if directional is None else directional(value, direction)
+    return _faithful_at(one, point, tangent, direction)
+
+
+def _faithful_at(one, point, tangent, direction):
+    import torch.func as tf
+
+    if tangent is None:
         _, tangent = tf.jvp(lambda y: _require_tensor(one(y)), (point,), (direction,))
-    else:
-        tangent = directional(value, direction)
     center = to_numpy(one(point))
     scale = max(1.0, float(point.abs().max()))
     step = float(np.finfo(np.float64).eps ** (1 / 3)) * scale
-    plus = to_numpy(one(point + step * direction))
-    minus = to_numpy(one(point - step * direction))
-    if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
+    plus, minus, plus_half, minus_half = (to_numpy(one(point + t * direction))
+                                          for t in (step, -step, step / 2, -step / 2))
+    if not all(np.all(np.isfinite(v)) for v in (plus, minus, plus_half, minus_half)):
         return True          # at an edge of f's domain: nothing to compare with
     central = (plus - minus) / (2 * step)
+    central_half = (plus_half - minus_half) / step
     tangent = to_numpy(tangent)
-    # The central difference is good to ~1e-10 relative (step^2 |f'''| / 6 + eps |f| / step).
-    tolerance = 1e-5 * (np.abs(central) + np.abs(tangent)) + 1e-8 * np.abs(center)
-    return bool(np.all(np.abs(tangent - central) <= tolerance))
+    # The central difference's error is step^2 |f'''| / 6 (estimated by 4/3 of its change
+    # on halving the step; bounded by 2x that) plus round-off ~eps |f| / step.
+    tolerance = (1e-5 * (np.abs(central) + np.abs(tangent)) + 1e-8 * np.abs(center)
+                 + 2 * np.abs(central - central_half))
+    if not np.all(np.abs(tangent - central) <= tolerance):
+        return False
+    # Kink test: the second difference halves with h for smooth f (h f''), not at a kink.
+    second = (plus - 2 * center + minus) / step
+    second_half = (plus_half - 2 * center + minus_half) / (step / 2)
+    noise = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(center), np.abs(plus)) / step
+    kink = (np.abs(second) > 100 * noise) & (np.abs(second_half) > 0.75 * np.abs(second))
+    return not bool(np.any(kink))
 
 
 def _check_value(value, point):
