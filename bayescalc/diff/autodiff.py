@@ -10,8 +10,9 @@ floating point: the only errors are those of f's own arithmetic.
 derivative agrees with a central difference (:func:`auto`). A numpy function fails that
 test (``np.exp`` refuses a tensor that requires grad) and gets the numeric engine; so
 does f that calls ``float(x)``, which runs but drops derivative terms.
-At a kink, torch returns its subgradient convention (``abs`` at 0 gives 0); the numeric
-engine instead reports the kink.
+At a kink, torch returns its subgradient convention (``abs`` at 0 gives 0):
+``method="autodiff"`` returns that, ``"auto"`` detects the kink (:func:`auto`) and the
+numeric engine reports it.
 """
 
 from __future__ import annotations
