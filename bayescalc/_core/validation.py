@@ -56,7 +56,8 @@ def as_point(x, name: str = "x") -> np.ndarray:
     try:
         point = to_numpy(x)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a number or a 1-D array, got {type(x).__name__}") from error
+        kind = type(x).__name__
+        raise TypeError(f"{name} must be a number or a 1-D array, got {kind}") from error
     if point.ndim > 1:
         raise ValueError(f"{name} must be a scalar or have shape (d,), got shape {point.shape}")
     if point.ndim == 1 and point.size == 0:
