@@ -56,7 +56,7 @@ def contenders(case, budget, seed):
                                         n_points=per, qrng=qmc.Sobol(d, rng=seed)))
     out["scipy qmc_quad"] = (r.integral, r.standard_error, 16 * per, seconds)
     n_eval = budget // 15  # 5 warm-up + 10 combined iterations, for all VEGAS runs
-    for sampling in ("mc", "stratified", "qmc"):
+    for sampling in ("mc", "stratified", "qmc", "auto"):
         r, seconds = _time(lambda s=sampling: vegas(case, low, high, n_eval=n_eval, n_iter=10,
                                                     n_adapt=5, sampling=s, seed=seed))
         out[f"vegas-{sampling}"] = (r.value, r.error, r.n_evals, seconds)
@@ -68,7 +68,9 @@ def contenders(case, budget, seed):
         return case(x)
 
     def package():
-        integrator = vegas_package.Integrator([[0, 1]] * d)
+        generator = np.random.default_rng(seed)
+        integrator = vegas_package.Integrator([[0, 1]] * d,
+                                              ran_array_generator=generator.random)
         integrator(batch, nitn=5, neval=n_eval)
         return integrator(batch, nitn=10, neval=n_eval)
 
@@ -80,13 +82,13 @@ def contenders(case, budget, seed):
 
 
 COLUMNS = ("mc", "qmc", "scipy qmc_quad", "vegas-mc", "vegas-stratified", "vegas-qmc",
-           "vegas package")
+           "vegas-auto", "vegas package")
 
 
 def genz_table(dims, budgets, draws):
     table = Table(
         "Genz families: median relative error over parameter draws (same budget)",
-        ["family", "d", "evals", *COLUMNS, "time ours/pkg (vegas-stratified)",
+        ["family", "d", "evals", *COLUMNS, "time ours/pkg (vegas-auto)",
          "covered (ours, 2 se)"])
     records = []
     rng = np.random.default_rng(2026)
@@ -105,19 +107,21 @@ def genz_table(dims, budgets, draws):
                         errors[name].append(relative)
                         times[name].append(seconds)
                         if name in ("mc", "qmc", "vegas-mc", "vegas-stratified", "vegas-qmc"):
+                            # (vegas-auto repeats one of them; counted once)
                             covered += abs(value - exact) <= 2 * error
                             total += 1
                         evals.append(n_evals)
                         records.append((family, d, budget, name, relative, seconds))
                 medians = [statistics.median(errors[name]) for name in COLUMNS]
-                ratio = statistics.median(times["vegas-stratified"]) / statistics.median(
+                ratio = statistics.median(times["vegas-auto"]) / statistics.median(
                     times["vegas package"])
                 table.add(family, d, budget, *medians, ratio, f"{covered}/{total}")
     table.notes.append("evals: the budget; each method uses at most it (RQMC: whole Sobol' "
                        "sets of 2^m points, >= 94%; the vegas package: its own neval, counted)")
-    table.notes.append("vegas-mc/-stratified/-qmc: ours (stratified is the default: VEGAS+ "
-                       "allocation), 5 warm-up + 10 iterations of budget/15; the vegas package "
-                       "the same (nitn=5 discarded, then nitn=10)")
+    table.notes.append("vegas-mc/-stratified/-qmc/-auto: ours (auto, the default, is qmc for "
+                       "d <= 6 and stratified above), 5 warm-up + 10 iterations of budget/15; "
+                       "the vegas package the same (nitn=5 discarded, then nitn=10), seeded "
+                       "through ran_array_generator")
     return table, records
 
 
@@ -137,19 +141,21 @@ def summary_table(records):
     table.add(f"RQMC median error >= 10x below plain MC (smooth families, d <= 6, {top})",
               f"MC {mc:.1e} / RQMC {qmc:.1e} = {mc / qmc:.0f}x", mc / qmc >= 10)
     for budget in budgets:
-        ours = median_of({"vegas-stratified"}, FAMILIES, dims, budget)
+        ours = median_of({"vegas-auto"}, FAMILIES, dims, budget)
         theirs = median_of({"vegas package"}, FAMILIES, dims, budget)
         plain = median_of({"vegas-mc"}, FAMILIES, dims, budget)
+        strat = median_of({"vegas-stratified"}, FAMILIES, dims, budget)
         sobol = median_of({"vegas-qmc"}, FAMILIES, dims, budget)
-        table.add(f"our vegas (default, stratified) median error <= the vegas package's "
+        table.add(f"our vegas (default: auto) median error <= the vegas package's "
                   f"(all Genz cases, {budget})",
                   f"ours {ours:.1e}, package {theirs:.1e} (ratio {ours / theirs:.2f}); "
-                  f"vegas-mc {plain:.1e}, vegas-qmc {sobol:.1e}", ours <= theirs)
-        ours_time = statistics.median([r[5] for r in records if r[3] == "vegas-stratified"
+                  f"vegas-mc {plain:.1e}, -stratified {strat:.1e}, -qmc {sobol:.1e}",
+                  ours <= theirs)
+        ours_time = statistics.median([r[5] for r in records if r[3] == "vegas-auto"
                                        and r[2] == budget])
         pkg_time = statistics.median([r[5] for r in records if r[3] == "vegas package"
                                       and r[2] == budget])
-        table.add(f"time, our vegas (stratified) / vegas package ({budget})",
+        table.add(f"time, our vegas (auto) / vegas package ({budget})",
                   f"{ours_time * 1e3:.0f} ms / {pkg_time * 1e3:.0f} ms = "
                   f"{ours_time / pkg_time:.1f}x", "reported")
     for group, families in (("peaked", ("product_peak", "gaussian", "corner_peak")),

@@ -45,7 +45,7 @@ def test_agrees_with_vegas_package_on_the_same_problem(seed):
     batch = vegas_package.lbatchintegrand(peak)
     integrator(batch, nitn=5, neval=5000)
     theirs = integrator(batch, nitn=10, neval=5000)
-    ours = vegas(peak, np.zeros(d), np.ones(d), n_eval=5000, seed=seed)
+    ours = vegas(peak, np.zeros(d), np.ones(d), n_eval=5000, seed=seed, sampling="stratified")
     combined = math.hypot(ours.error, theirs.sdev)
     assert abs(ours.value - theirs.mean) < 5 * combined
     assert ours.error < 3 * theirs.sdev              # no worse by more than noise
@@ -159,6 +159,14 @@ def test_stratified_allocation_follows_the_variance_and_spends_the_budget():
     counts = vegas_module._allocate(100, np.array([0.0, 1.0, 16.0, 0.0]), beta=1.0)
     assert counts.sum() == 100 and counts.min() >= 2
     assert counts[2] > counts[1] > counts[0]       # sigma 4 > 1 > 0
-    r = vegas(peak, [0, 0], [1, 1], n_eval=3000, n_iter=4, n_adapt=2, seed=0)
+    r = vegas(peak, [0, 0], [1, 1], n_eval=3000, n_iter=4, n_adapt=2, seed=0,
+              sampling="stratified")
     assert r.method == "vegas-stratified"
     assert abs(r.value - peak_exact(2)) < 5 * r.error
+
+
+def test_auto_sampling_is_qmc_up_to_six_dimensions():
+    assert vegas(peak, np.zeros(6), np.ones(6), n_eval=500, n_iter=2, n_adapt=1,
+                 seed=0).method == "vegas-qmc"
+    assert vegas(peak, np.zeros(7), np.ones(7), n_eval=500, n_iter=2, n_adapt=1,
+                 seed=0).method == "vegas-stratified"
