@@ -190,7 +190,9 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
     seeds = spawn_seeds(seed, n_adapt + n_iter)
     design = "qmc" if sampling == "qmc" else sampling
     for k in range(n_adapt):
-        run.iteration(design, n_eval, seeds[k], train=True, alpha=alpha)
+        # warm-up estimates are discarded: one Sobol' set per iteration is enough to train
+        run.iteration(design, n_eval, seeds[k], train=True, alpha=alpha,
+                      n_replicates=1 if design == "qmc" else None)
     if sampling == "qmc":
         estimate = run.iteration("qmc", n_eval * n_iter, seeds[n_adapt], train=False,
                                  alpha=0.0)
@@ -217,14 +219,14 @@ class _Runner:
         self.beta = 0.0
         self.counts = None  # points per stratum for the next iteration (VEGAS+)
 
-    def iteration(self, design, n, seed, *, train, alpha):
+    def iteration(self, design, n, seed, *, train, alpha, n_replicates=None):
         strata = {}
         if design == "stratified":
             cells = samplers._strata_grid(max(1, n // _MEAN_PER_CELL), self.adaptive.d)
             counts = self.counts if self.counts is not None else _even_counts(n, cells)
             strata = {"cells": cells, "counts": counts}
         layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=self.batch_size,
-                               **strata)
+                               n_replicates=n_replicates, **strata)
         integrand = _MappedIntegrand(self.f, self.lower, self.width, self.adaptive.grid.copy(),
                                      self.device, self.squeeze)
         values = evaluate_plan(integrand, layout, executor=self.executor)
