@@ -55,7 +55,9 @@ class BatchFunction:
         n = points.shape[0]
         if n == 0:
             return np.empty(0)
-        if self.mode is None:
+        if self.mode == _VECTOR_NUMPY:  # the fast path
+            values = _as_values(self.f(points), n)
+        elif self.mode is None:
             values = self._first_call(points)
         else:
             values = self._call(self.mode, points)
@@ -66,10 +68,7 @@ class BatchFunction:
         n = points.shape[0]
         if mode in (_VECTOR_NUMPY, _VECTOR_TORCH):
             argument = _to_torch(points) if mode == _VECTOR_TORCH else points
-            values = to_numpy(self.f(argument))
-            if values.shape != (n,):
-                values = _squeeze_column(values, n)
-            return values
+            return _as_values(self.f(argument), n)
         convert = _to_torch if mode == _LOOP_TORCH else (lambda p: p if p.ndim else float(p))
         return np.array([float(to_numpy(self.f(convert(p)))) for p in points], dtype=np.float64)
 
@@ -103,6 +102,16 @@ class BatchFunction:
             "could not evaluate f on a batch of points of shape "
             f"{points.shape} nor one point at a time: {first_error!r}"
         ) from first_error
+
+
+def _as_values(values, n):
+    """What f returned, as a float64 array of shape (n,)."""
+    if type(values) is np.ndarray and values.dtype == np.float64 and values.shape == (n,):
+        return values  # already so (the common case): no conversion
+    values = to_numpy(values)
+    if values.shape != (n,):
+        values = _squeeze_column(values, n)
+    return values
 
 
 def _squeeze_column(values, n):

@@ -6,6 +6,7 @@ algorithm body reads as the algorithm (the scipy ``_tanhsinh_iv`` pattern).
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -23,10 +24,11 @@ def check_positive(value, name: str, *, allow_zero: bool = False, allow_none: bo
     """A finite real number > 0 (>= 0 with ``allow_zero``); returns it as float."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if type(value) is not float:  # (a float needs no type checks: the common case, fast)
+        if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating)):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value}")
     return value
@@ -36,9 +38,10 @@ def check_int(value, name: str, *, minimum: int | None = None, allow_none: bool 
     """An integer (numpy ints accepted, bools and floats refused) >= ``minimum``."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    value = int(value)
+    if type(value) is not int:  # (an int needs no type checks: the common case, fast)
+        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+        value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value

@@ -8,6 +8,7 @@ trick), rescaling what they stored whenever ``shift`` grows. In linear mode ``sh
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -28,13 +29,13 @@ class ScaledEstimate(NamedTuple):
 
 def new_shift(shift: float, log_values: np.ndarray) -> float:
     """The running maximum of the finite log values (``shift`` never decreases)."""
-    top = np.max(log_values) if log_values.size else -np.inf
-    return float(max(shift, top)) if np.isfinite(top) else shift
+    top = float(np.maximum.reduce(log_values, axis=None)) if log_values.size else -np.inf
+    return max(shift, top) if math.isfinite(top) else shift
 
 
 def linear_values(log_values: np.ndarray, shift: float) -> np.ndarray:
     """``exp(log_values - shift)``, 0 where the log value is -inf (or shift is -inf)."""
-    if not np.isfinite(shift):
+    if not math.isfinite(shift):
         return np.zeros_like(log_values)
     with np.errstate(under="ignore"):
         return np.exp(log_values - shift)

@@ -16,6 +16,8 @@ new half in ONE call of the integrand. Every round is bounded by ``max_evals``.
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -79,6 +81,7 @@ G7K15 = _symmetric(_KRONROD15_NODES, _KRONROD15_WEIGHTS, _GAUSS7_WEIGHTS)
 RULES = {21: G10K21, 15: G7K15}
 NODES, KRONROD_WEIGHTS, GAUSS_WEIGHTS = G10K21.nodes, G10K21.kronrod_weights, G10K21.gauss_weights
 _EPS = np.finfo(float).eps
+_ROUNDOFF = 50.0 * _EPS  # QUADPACK's floor of the error: 50 eps ∫|f|
 _NARROWEST = 1e-290  # no bisection below: nodes near 0 stay normal floats (1/x stays finite)
 
 
@@ -86,8 +89,8 @@ def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray, rule: Kronrod
     """Kronrod estimates and QUADPACK error estimates of m subintervals at once.
 
     ``values`` has shape ``(m, points)`` (the integrand at each subinterval's nodes) and
-    ``half_width`` shape ``(m,)``. Returns ``(estimate, error, roundoff)``, each of shape
-    ``(m,)``; ``roundoff = 50 eps ∫|f|`` is the floor of ``error``.
+    ``half_width`` shape ``(m,)``. Returns the rows ``(estimate, error, roundoff)`` of an
+    array of shape ``(3, m)``; ``roundoff = 50 eps ∫|f|`` is the floor of ``error``.
 
     Examples
     --------
@@ -101,15 +104,21 @@ def gauss_kronrod_rule(values: np.ndarray, half_width: np.ndarray, rule: Kronrod
     difference = np.abs(kronrod - both[:, 1])
     resabs = np.abs(values) @ rule.kronrod_weights
     resasc = np.abs(values - 0.5 * kronrod[:, None]) @ rule.kronrod_weights
-    positive = resasc > 0
-    if positive.all():
-        error = resasc * np.minimum(1.0, (200.0 * difference / resasc) ** 1.5)
+    if np.minimum.reduce(resasc) > 0:  # the usual case (a NaN or a 0 takes the other branch)
+        error = 200.0 * difference
+        error /= resasc
+        error **= 1.5
+        np.minimum(error, 1.0, out=error)
+        error *= resasc
     else:
+        positive = resasc > 0
         ratio = np.divide(200.0 * difference, resasc, out=np.ones_like(resasc), where=positive)
         error = np.where(positive, resasc * np.minimum(1.0, ratio**1.5), difference)
-    roundoff = (50.0 * _EPS) * resabs
-    error = np.maximum(error, roundoff)
-    return kronrod * half_width, error * half_width, roundoff * half_width
+    roundoff = _ROUNDOFF * resabs
+    np.maximum(error, roundoff, out=error)
+    scaled = np.array((kronrod, error, roundoff))
+    scaled *= half_width
+    return scaled
 
 
 def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
@@ -134,42 +143,45 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
     """
     rule = RULES[points]
     edges = np.asarray(edges, dtype=float)
-    edge_set = set(edges.tolist())
+    edge_list = edges.tolist()
+    edge_set = set(edge_list)
     capacity = max_evals // points + edges.size
-    lefts, rights = np.empty(capacity), np.empty(capacity)
-    estimates, errors, roundoffs = np.empty(capacity), np.empty(capacity), np.empty(capacity)
+    store = np.empty((5, capacity))  # one row each: the arrays below
+    lefts, rights, estimates, errors = store[0], store[1], store[2], store[3]
+    results = store[2:]  # estimates, errors, roundoffs: what the rule returns
     count = edges.size - 1
     lefts[:count], rights[:count] = edges[:-1], edges[1:]
     slots = np.arange(count)  # where this round's subintervals go
     shift = -np.inf if log else 0.0
     n_evals, message, converged = 0, "", False
-    smallest_piece = float(np.min(np.diff(edges)))
+    smallest_piece = min(map(operator.sub, edge_list[1:], edge_list))
     narrowest = smallest_piece * 0.5 ** (endpoint_depth or 0)
     narrowest_growing = smallest_piece * 0.5 ** (growing_depth or endpoint_depth or 0)
+    watched = max(narrowest, narrowest_growing)
+    # Any subinterval wider than this can be bisected (see _splittable).
+    safe_width = max(256 * _EPS * max(abs(edge_list[0]), abs(edge_list[-1])), _NARROWEST)
     while True:
         left, right = lefts[slots], rights[slots]
-        center, half = 0.5 * (left + right), 0.5 * (right - left)
-        values = integrand((center[:, None] + half[:, None] * rule.nodes).ravel())
-        values = values.reshape(slots.size, points)
+        half = 0.5 * (right - left)
+        nodes = (0.5 * (left + right))[:, None] + half[:, None] * rule.nodes
+        values = integrand(nodes.ravel()).reshape(slots.size, points)
         n_evals += values.size
         if log:
             grown = new_shift(shift, values)
             if grown != shift and n_evals > values.size:
-                factor = np.exp(shift - grown) if np.isfinite(shift) else 0.0
-                estimates[:count] *= factor
-                errors[:count] *= factor
-                roundoffs[:count] *= factor
+                factor = np.exp(shift - grown) if math.isfinite(shift) else 0.0
+                results[:, :count] *= factor
             shift = grown
             values = linear_values(values, shift)
-        estimates[slots], errors[slots], roundoffs[slots] = gauss_kronrod_rule(values, half, rule)
+        results[:, slots] = gauss_kronrod_rule(values, half, rule)
         error = errors[:count]
-        total, total_error = float(estimates[:count].sum()), float(error.sum())
+        total, total_error, total_roundoff = _sum(results[:, :count], axis=1).tolist()
         allowed = max(rtol, atol) * abs(total) if log else max(atol, rtol * abs(total))
         if total_error <= allowed:
             converged = True
             message = f"converged: error estimate {total_error:.2e} <= tolerance {allowed:.2e}"
             break
-        if total_error <= 2.0 * float(roundoffs[:count].sum()):
+        if total_error <= 2.0 * total_roundoff:
             message = (f"the tolerance {allowed:.2e} is below the rounding error of the sums "
                        f"(error estimate {total_error:.2e}, mostly 50 eps ∫|f|: cancellation "
                        "in f); this is the best float64 allows")
@@ -180,38 +192,54 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
             break
         chosen = _choose_splits(error, total_error, allowed, splits_left)
         low, high = lefts[chosen], rights[chosen]
-        if (endpoint_depth is not None and high[0] - low[0] <= max(narrowest, narrowest_growing)
-                and (float(low[0]) in edge_set or float(high[0]) in edge_set)):
+        worst_low, worst_high = float(low[0]), float(high[0])
+        if (endpoint_depth is not None and worst_high - worst_low <= watched
+                and (worst_low in edge_set or worst_high in edge_set)):
             depth_width = narrowest
             if narrowest_growing > narrowest and _grows_toward_edge(
                     lefts[:count], rights[:count], estimates[:count], low[0], high[0], edge_set):
                 depth_width = narrowest_growing
-            if _at_endpoint(lefts[:count], rights[:count], error, total_error, edges,
+            if _at_endpoint(lefts[:count], rights[:count], error, total_error, edge_list,
                             depth_width):
                 message = ("endpoint singularity suspected at x = "
                            f"{_worst_edge(low, high, edge_set)}")
                 break
-        splittable = (high - low) > np.maximum(256 * _EPS * np.maximum(np.abs(low), np.abs(high)),
-                                               _NARROWEST)
-        if not splittable.all():
-            if not splittable.any():
-                message = ("subintervals too narrow to bisect further (roundoff) near "
-                           f"t = {low[0]:.6g}: a singularity or a discontinuity there, or "
-                           "the tolerance is below what float64 can reach")
-                break
-            chosen, low, high = chosen[splittable], low[splittable], high[splittable]
+        if not np.minimum.reduce(high - low) > safe_width:
+            splittable = _splittable(low, high)
+            if not splittable.all():
+                if not splittable.any():
+                    message = ("subintervals too narrow to bisect further (roundoff) near "
+                               f"t = {low[0]:.6g}: a singularity or a discontinuity there, or "
+                               "the tolerance is below what float64 can reach")
+                    break
+                chosen, low, high = chosen[splittable], low[splittable], high[splittable]
         middle = 0.5 * (low + high)
-        appended = np.arange(count, count + chosen.size)
         rights[chosen] = middle                      # left halves overwrite their parents
-        lefts[appended], rights[appended] = middle, high
-        count += chosen.size
-        slots = np.concatenate([chosen, appended])
+        new_count = count + chosen.size              # right halves are appended
+        lefts[count:new_count], rights[count:new_count] = middle, high
+        slots = np.concatenate((chosen, np.arange(count, new_count)))
+        count = new_count
     return ScaledEstimate(total, total_error, shift, n_evals, converged, message)
+
+
+_sum = np.add.reduce  # ndarray.sum without its Python wrapper (the same pairwise sum)
+
+
+def _splittable(low, high):
+    """Which of [low, high] are wide enough to bisect (float64 resolution, 1e-290).
+
+    Each threshold is at most ``safe_width`` in the loop, which skips this when all
+    widths exceed that.
+    """
+    scale = np.maximum(np.abs(low), np.abs(high))
+    return (high - low) > np.maximum(256 * _EPS * scale, _NARROWEST)
 
 
 def _at_endpoint(lefts, rights, error, total_error, edges, narrowest):
     """Do subintervals touching a breakpoint, bisected deep, hold most of the error?"""
-    touching = np.isin(lefts, edges) | np.isin(rights, edges)
+    touching = np.zeros(lefts.shape, dtype=bool)
+    for edge in edges:
+        touching |= (lefts == edge) | (rights == edge)
     deep = touching & (rights - lefts <= narrowest)
     return bool(deep.any()) and float(error[deep].sum()) > 0.5 * total_error
 
@@ -232,12 +260,12 @@ def _worst_edge(low, high, edge_set):
 
 def _choose_splits(error, total_error, allowed, limit):
     """Indices of the largest errors, enough that the rest sum below the tolerance."""
-    worst = int(np.argmax(error))
+    worst = int(error.argmax())
     if total_error - error[worst] <= allowed or limit == 1:
         return np.array([worst])
-    order = np.argsort(error)[::-1]
-    untouched = total_error - np.cumsum(error[order])
-    count = int(np.searchsorted(-untouched, -allowed)) + 1
+    order = error.argsort()[::-1]
+    untouched = total_error - error[order].cumsum()
+    count = int((-untouched).searchsorted(-allowed)) + 1
     return order[: max(1, min(count, limit))]
 
 

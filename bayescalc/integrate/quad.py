@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.arraykind import to_numpy
@@ -12,7 +14,7 @@ from ._scaled import finish
 from .doubling_rules import doubling_gauss_legendre, doubling_simpson
 from .gauss_kronrod import adaptive_gauss_kronrod
 from .tanh_sinh import adaptive_tanh_sinh
-from .transforms import WrappedIntegrand, range_kind, t_of_x, t_range
+from .transforms import WrappedIntegrand, t_of_x, t_range
 
 METHODS = ("auto", "gauss-kronrod", "tanh-sinh", "gauss-legendre", "simpson")
 _ENGINES = {
@@ -27,6 +29,7 @@ _FALLBACK_RESERVE = 4000
 # (deeper on infinite ranges, whose mapped integrand is often steep but harmless at t = 0,
 # unless it grows toward the end: then 2 there too).
 _ENDPOINT_DEPTH = {"finite": 2, "infinite": 4}
+_NO_POINTS = np.zeros(0)
 
 
 def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=50_000,
@@ -97,7 +100,7 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
                              f"b = {b} is negative, its log undefined)")
         a, b, sign = b, a, -1.0
     integrand = WrappedIntegrand(f, a, b, log=log)
-    edges = _edges(a, b, points)
+    edges = _edges(a, b, points, integrand.kind)
     options = dict(rtol=rtol, atol=atol, log=log)
     if method == "auto":
         estimate, used = _auto(integrand, edges, options, max_evals)
@@ -110,7 +113,7 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         message = (f"f was exactly 0 at all {integrand.n_evals} nodes: if f underflows "
                    "float64 (e.g. exp of a log-likelihood), pass log f with log=True; if f "
                    "is 0 outside a small region, give that region with points=")
-    if not np.isfinite(value) and not (log and value == -np.inf):
+    if not math.isfinite(value) and not (log and value == -np.inf):
         success = False
         message = f"the estimate is not finite ({value}): {message}"
     result = IntegrationResult(float(sign * value), float(error), integrand.n_evals,
@@ -148,9 +151,8 @@ def _relative(estimate):
     return estimate.error / abs(estimate.total) if estimate.total else np.inf
 
 
-def _edges(a, b, points):
+def _edges(a, b, points, kind):
     """Breakpoints in the variable of integration (after the infinite-range map)."""
-    kind = range_kind(a, b)
     fixed = np.array((a, b) if kind == "finite" else t_range(kind))
     if not points.size:
         return fixed
@@ -161,16 +163,9 @@ def _edges(a, b, points):
 
 def _quad_iv(f, a, b, rtol, atol, method, log, max_evals, points):
     check_callable(f)
-    limits = []
-    for name, value in (("a", a), ("b", b)):
-        array = to_numpy(value)
-        if array.ndim != 0:
-            raise ValueError(f"{name} must be a scalar, got shape {array.shape}")
-        if np.isnan(array):
-            raise ValueError(f"{name} must not be NaN")
-        limits.append(float(array))
-    if limits[0] == limits[1] and not np.isfinite(limits[0]):
-        raise ValueError(f"a and b are both {limits[0]}: the range is empty or undefined")
+    a, b = _limit(a, "a"), _limit(b, "b")
+    if a == b and not math.isfinite(a):
+        raise ValueError(f"a and b are both {a}: the range is empty or undefined")
     rtol = check_positive(rtol, "rtol", allow_zero=True)
     atol = check_positive(atol, "atol", allow_zero=True)
     if rtol == 0 and atol == 0:
@@ -179,7 +174,23 @@ def _quad_iv(f, a, b, rtol, atol, method, log, max_evals, points):
     if not isinstance(log, (bool, np.bool_)):
         raise TypeError(f"log must be True or False, got {log!r}")
     max_evals = check_int(max_evals, "max_evals", minimum=21)
-    points = np.zeros(0) if points is None else np.atleast_1d(to_numpy(points)).ravel()
+    if points is None:
+        return a, b, rtol, atol, method, max_evals, _NO_POINTS
+    points = np.atleast_1d(to_numpy(points)).ravel()
     if not np.all(np.isfinite(points)):
         raise ValueError(f"points must be finite, got {points}")
-    return limits[0], limits[1], rtol, atol, method, max_evals, points
+    return a, b, rtol, atol, method, max_evals, points
+
+
+def _limit(value, name):
+    """A limit of integration as a float (±inf allowed, NaN not)."""
+    if type(value) is float:  # the common case, without an array round trip
+        limit = value
+    else:
+        array = to_numpy(value)
+        if array.ndim != 0:
+            raise ValueError(f"{name} must be a scalar, got shape {array.shape}")
+        limit = float(array)
+    if math.isnan(limit):
+        raise ValueError(f"{name} must not be NaN")
+    return limit

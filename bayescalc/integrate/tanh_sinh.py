@@ -22,6 +22,9 @@ roughly doubles the digits), else ``Δ1``; plus the tail term and ``10 eps Σ|h 
 
 from __future__ import annotations
 
+import functools
+from typing import NamedTuple
+
 import numpy as np
 
 from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
@@ -30,6 +33,7 @@ _EPS = np.finfo(float).eps
 _TINY_DISTANCE = 1e-300
 _MAX_LEVEL = 10
 _MIN_LEVEL = 3
+_sum = np.add.reduce  # ndarray.sum without its Python wrapper (the same pairwise sum)
 
 
 def _side_limits(left, right):
@@ -42,17 +46,78 @@ def _side_limits(left, right):
     return np.arcsinh(2 * u_left / np.pi), np.arcsinh(2 * u_right / np.pi)
 
 
-def _nodes(t, left, right, t_left, t_right):
-    """Nodes, weights (without h) and validity for abscissae ``t`` on every interval."""
-    width = (right - left)[:, None]
-    u = 0.5 * np.pi * np.sinh(t)[None, :]
+class _Level(NamedTuple):
+    """The abscissae of one level and every factor of the nodes that depends on t alone."""
+
+    t: np.ndarray
+    negative_t: np.ndarray
+    abs_t: np.ndarray
+    left_side: np.ndarray   # t <= 0: the node is measured from the left end
+    sides: np.ndarray       # (2, 1, n): t < 0 and t > 0
+    decay: np.ndarray       # exp(-2 |u|)
+    one_plus: np.ndarray    # 1 + decay
+    square: np.ndarray      # (1 + decay)^2
+    cosh: np.ndarray
+
+
+@functools.lru_cache(maxsize=128)
+def _level(t_max: float, level: int) -> _Level:
+    """Level ``level`` (step ``2^-level``, odd steps only past level 0) up to ``|t| <= t_max``.
+
+    A pure function of its arguments, cached: repeated integrals over the same range
+    reuse the tables (the arrays are read-only).
+    """
+    h = 2.0 ** -level
+    steps = np.arange(-np.floor(t_max / h), np.floor(t_max / h) + 1)
+    if level:
+        steps = steps[steps % 2 == 1]
+    t = steps * h
+    u = 0.5 * np.pi * np.sinh(t)
     with np.errstate(over="ignore", under="ignore"):
         decay = np.exp(-2.0 * np.abs(u))
-        distance = width * decay / (1.0 + decay)  # = width / (1 + exp(2|u|))
-        weight = width * (0.25 * np.pi) * np.cosh(t)[None, :] * 4 * decay / (1 + decay) ** 2
-    x = np.where(t[None, :] <= 0, left[:, None] + distance, right[:, None] - distance)
-    valid = np.where(t[None, :] <= 0, -t[None, :] <= t_left[:, None],
-                     t[None, :] <= t_right[:, None]) & (weight > 0)
+        one_plus = 1 + decay
+        square = one_plus**2
+        cosh = np.cosh(t)
+    sides = np.stack((t < 0, t > 0))[:, None, :]
+    tables = _Level(t, -t, np.abs(t), t <= 0, sides, decay, one_plus, square, cosh)
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
+class _Nodes(NamedTuple):
+    """One level's nodes on every interval (read-only)."""
+
+    grid: _Level
+    x: np.ndarray       # the valid nodes, row by row
+    weight: np.ndarray  # (m, n) weights (without h)
+    valid: np.ndarray   # (m, n) whether each node is evaluated
+    count: int
+
+
+@functools.lru_cache(maxsize=64)
+def _interval_nodes(edges: tuple, level: int) -> _Nodes:
+    """Level ``level`` on every interval of ``edges`` (a pure function of them, cached)."""
+    left, right = np.array(edges[:-1]), np.array(edges[1:])
+    t_left, t_right = _side_limits(left, right)
+    t_max = float(max(t_left.max(), t_right.max()))
+    grid = _level(t_max, level)
+    x, weight, valid = _nodes(grid, left, right, t_left, t_right)
+    nodes = _Nodes(grid, x[valid], weight, valid, int(np.count_nonzero(valid)))
+    for table in nodes[1:4]:
+        table.flags.writeable = False
+    return nodes
+
+
+def _nodes(grid, left, right, t_left, t_right):
+    """Nodes, weights (without h) and validity for the abscissae of ``grid`` on every interval."""
+    width = (right - left)[:, None]
+    with np.errstate(over="ignore", under="ignore"):
+        distance = width * grid.decay / grid.one_plus  # = width / (1 + exp(2|u|))
+        weight = width * (0.25 * np.pi) * grid.cosh * 4 * grid.decay / grid.square
+    x = np.where(grid.left_side, left[:, None] + distance, right[:, None] - distance)
+    valid = np.where(grid.left_side, grid.negative_t <= t_left[:, None],
+                     grid.t <= t_right[:, None]) & (weight > 0)
     return x, weight, valid
 
 
@@ -64,28 +129,23 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     shrink the difference between successive estimates tenfold (double exponential
     convergence roughly doubles the digits per level; an interior kink or jump does not).
     """
-    left, right = np.asarray(edges[:-1], float), np.asarray(edges[1:], float)
-    t_left, t_right = _side_limits(left, right)
-    t_max = float(max(t_left.max(), t_right.max()))
+    edges = tuple(np.asarray(edges, dtype=float).tolist())
     shift = -np.inf if log else 0.0
     weighted_sum = abs_sum = 0.0
-    outer_t = np.zeros((left.size, 2))
-    outer_term = np.zeros((left.size, 2))
+    outer_t = np.zeros((len(edges) - 1, 2))
+    outer_term = np.zeros((len(edges) - 1, 2))
+    rows = np.arange(len(edges) - 1)
     history, n_evals = [], 0
     converged, message, total, error = False, "", 0.0, np.inf
     for level in range(_MAX_LEVEL + 1):
         h = 2.0 ** -level
-        steps = np.arange(-np.floor(t_max / h), np.floor(t_max / h) + 1)
-        if level:
-            steps = steps[steps % 2 == 1]
-        t = steps * h
-        x, weight, valid = _nodes(t, left, right, t_left, t_right)
-        count = int(valid.sum())
+        nodes = _interval_nodes(edges, level)
+        count = nodes.count
         if n_evals + count > max_evals:
             message = (f"max_evals = {max_evals} reached at tanh-sinh level {level} before "
                        "the tolerance")
             break
-        raw = integrand(x[valid])
+        raw = integrand(nodes.x.copy())  # (a copy: f may write into its argument)
         n_evals += count
         if log:
             grown = new_shift(shift, raw)
@@ -96,12 +156,12 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
                 history = [s * factor for s in history]
             shift = grown
             raw = linear_values(raw, shift)
-        values = np.zeros_like(x)
-        values[valid] = raw
-        terms = weight * values
-        weighted_sum += float(terms.sum())
-        abs_sum += float(np.abs(terms).sum())
-        _update_outer(outer_t, outer_term, t, terms, valid)
+        values = np.zeros(nodes.valid.shape)
+        values[nodes.valid] = raw
+        terms = nodes.weight * values
+        weighted_sum += float(_sum(terms, axis=None))
+        abs_sum += float(_sum(np.abs(terms), axis=None))
+        _update_outer(outer_t, outer_term, nodes.grid, terms, nodes.valid, rows)
         total = h * weighted_sum
         history.append(total)
         error = _error(history, h * abs_sum, outer_term.sum())
@@ -119,15 +179,17 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     return ScaledEstimate(total, error, shift, n_evals, converged, message)
 
 
-def _update_outer(outer_t, outer_term, t, terms, valid):
+def _update_outer(outer_t, outer_term, grid, terms, valid, rows):
     """Keep, per interval and side, the term at the outermost valid node."""
-    for side, sign in ((0, -1.0), (1, 1.0)):
-        reach = np.where(valid & (sign * t[None, :] > 0), np.abs(t)[None, :], -1.0)
-        j = np.argmax(reach, axis=1)
-        best = reach[np.arange(reach.shape[0]), j]
-        farther = best > outer_t[:, side]
-        outer_t[farther, side] = best[farther]
-        outer_term[farther, side] = np.abs(terms[np.arange(terms.shape[0]), j])[farther]
+    reach = np.where(valid & grid.sides, grid.abs_t, -1.0)  # (2, m, n): left, right side
+    j = reach.argmax(axis=2)
+    best = reach[_SIDES, rows, j]
+    farther = best > outer_t.T
+    outer_t.T[farther] = best[farther]
+    outer_term.T[farther] = np.abs(terms[rows, j])[farther]
+
+
+_SIDES = np.array([[0], [1]])
 
 
 def _error(history, abs_total, tail):

@@ -19,6 +19,8 @@ has not shows up in the error estimate).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.batch import BatchFunction
@@ -28,11 +30,11 @@ _FARTHEST = 1e100
 
 def range_kind(a: float, b: float) -> str:
     """``"finite"``, ``"upper-infinite"``, ``"lower-infinite"`` or ``"infinite"``."""
-    if np.isfinite(a) and np.isfinite(b):
+    if math.isfinite(a) and math.isfinite(b):
         return "finite"
-    if np.isfinite(a):
+    if math.isfinite(a):
         return "upper-infinite"
-    if np.isfinite(b):
+    if math.isfinite(b):
         return "lower-infinite"
     return "infinite"
 
@@ -89,34 +91,37 @@ class WrappedIntegrand:
     def __call__(self, t: np.ndarray) -> np.ndarray:
         if self.kind == "finite":  # the fast path: no change of variables
             values = self.function(t)
-            if not np.isfinite(values).all() and not (self.log and not _bad_log(values).any()):
+            if not _all_finite(values) and not (self.log and not _bad_log(values).any()):
                 self._raise(values, t)
             if self.all_zero:
-                self.all_zero = not (np.any(values > -np.inf) if self.log else values.any())
+                self.all_zero = not np.count_nonzero(values > -np.inf if self.log else values)
             return values
         x, log_jacobian = x_of_t(self.kind, self.a, self.b, t)
         inside = (np.abs(x) < _FARTHEST) & np.isfinite(log_jacobian)
-        if inside.all():
+        everywhere = bool(_all(inside))
+        if everywhere:
             values = self.function(x)
         else:
             values = np.full_like(x, -np.inf if self.log else 0.0)
             values[inside] = self.function(x[inside])
-        if not np.isfinite(values).all() and not (self.log and not _bad_log(values).any()):
+        if not _all_finite(values) and not (self.log and not _bad_log(values).any()):
             self._raise(values, x)
         if self.log:
             if self.all_zero:
-                self.all_zero = not np.any(values > -np.inf)
+                self.all_zero = not np.count_nonzero(values > -np.inf)
+            if everywhere:
+                return values + log_jacobian
             return np.where(inside, values + log_jacobian, -np.inf)
         if self.all_zero:
-            self.all_zero = not values.any()
+            self.all_zero = not np.count_nonzero(values)
         # f * dx/dt as exp(log|f| + log dx/dt): near t = 0 the Jacobian alone overflows.
         with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
             product = np.sign(values) * np.exp(np.log(np.abs(values)) + log_jacobian)
-        if not np.isfinite(product).all():
+        if not _all_finite(product):
             i = int(np.flatnonzero(~np.isfinite(product))[0])
             raise ValueError(f"f(x) dx/dt overflows at x = {x[i]!r} (f = {values[i]}): the "
                              "integrand does not decay fast enough to be integrable?")
-        return np.where(inside, product, 0.0)
+        return product if everywhere else np.where(inside, product, 0.0)
 
     def _raise(self, values, x):
         bad = _bad_log(values) if self.log else ~np.isfinite(values)
@@ -124,6 +129,14 @@ class WrappedIntegrand:
         what = "log f" if self.log else "f"
         hint = "" if self.log else " (a singularity at a node? try points= or method='tanh-sinh')"
         raise ValueError(f"{what} returned a non-finite value {values[i]} at x = {x[i]!r}{hint}")
+
+
+_all = np.logical_and.reduce  # ndarray.all without its Python wrapper
+
+
+def _all_finite(values):
+    """No NaN or ±inf in ``values`` (a finite sum proves it with one reduction)."""
+    return math.isfinite(np.add.reduce(values)) or bool(np.isfinite(values).all())
 
 
 def _bad_log(values):
