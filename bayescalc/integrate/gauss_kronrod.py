@@ -241,16 +241,16 @@ def _at_endpoint(lefts, rights, error, total_error, edges, narrowest):
     for edge in edges:
         touching |= (lefts == edge) | (rights == edge)
     deep = touching & (rights - lefts <= narrowest)
-    return bool(deep.any()) and float(error[deep].sum()) > 0.5 * total_error
+    return bool(np.count_nonzero(deep)) and float(_sum(error[deep])) > 0.5 * total_error
 
 
 def _grows_toward_edge(lefts, rights, estimates, low, high, edge_set):
     """Is the mean |f| of the end subinterval [low, high] above its inner neighbour's?"""
     inner = rights == low if float(high) in edge_set else lefts == high
-    if not inner.any():
+    if not np.count_nonzero(inner):
         return False
-    j = int(np.flatnonzero(inner)[0])
-    end = int(np.flatnonzero((lefts == low) & (rights == high))[0])
+    j = int(inner.argmax())  # the first True
+    end = int(((lefts == low) & (rights == high)).argmax())  # [low, high] is stored
     return abs(estimates[end]) / (high - low) > abs(estimates[j]) / (rights[j] - lefts[j])
 
 

@@ -93,6 +93,8 @@ class _Nodes(NamedTuple):
     weight: np.ndarray  # (m, n) weights (without h)
     valid: np.ndarray   # (m, n) whether each node is evaluated
     count: int
+    outer: np.ndarray   # (2, m) index of the outermost valid node, left and right side
+    reach: np.ndarray   # (2, m) its |t| (-1 where a side has no valid node)
 
 
 @functools.lru_cache(maxsize=64)
@@ -103,8 +105,12 @@ def _interval_nodes(edges: tuple, level: int) -> _Nodes:
     t_max = float(max(t_left.max(), t_right.max()))
     grid = _level(t_max, level)
     x, weight, valid = _nodes(grid, left, right, t_left, t_right)
-    nodes = _Nodes(grid, x[valid], weight, valid, int(np.count_nonzero(valid)))
-    for table in nodes[1:4]:
+    reach = np.where(valid & grid.sides, grid.abs_t, -1.0)  # (2, m, n)
+    outer = reach.argmax(axis=2)
+    rows = np.arange(left.size)
+    nodes = _Nodes(grid, x[valid], weight, valid, int(np.count_nonzero(valid)), outer,
+                   reach[_SIDES, rows, outer])
+    for table in nodes[1:4] + nodes[5:]:
         table.flags.writeable = False
     return nodes
 
@@ -161,10 +167,10 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
         terms = nodes.weight * values
         weighted_sum += float(_sum(terms, axis=None))
         abs_sum += float(_sum(np.abs(terms), axis=None))
-        _update_outer(outer_t, outer_term, nodes.grid, terms, nodes.valid, rows)
+        _update_outer(outer_t, outer_term, nodes, terms, rows)
         total = h * weighted_sum
         history.append(total)
-        error = _error(history, h * abs_sum, outer_term.sum())
+        error = _error(history, h * abs_sum, float(_sum(outer_term, axis=None)))
         allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
         if level >= _MIN_LEVEL and error <= allowed:
             converged = True
@@ -179,14 +185,12 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     return ScaledEstimate(total, error, shift, n_evals, converged, message)
 
 
-def _update_outer(outer_t, outer_term, grid, terms, valid, rows):
+def _update_outer(outer_t, outer_term, nodes, terms, rows):
     """Keep, per interval and side, the term at the outermost valid node."""
-    reach = np.where(valid & grid.sides, grid.abs_t, -1.0)  # (2, m, n): left, right side
-    j = reach.argmax(axis=2)
-    best = reach[_SIDES, rows, j]
-    farther = best > outer_t.T
-    outer_t.T[farther] = best[farther]
-    outer_term.T[farther] = np.abs(terms[rows, j])[farther]
+    farther = nodes.reach > outer_t.T  # (2, m): left, right side
+    if np.count_nonzero(farther):
+        outer_t.T[farther] = nodes.reach[farther]
+        outer_term.T[farther] = np.abs(terms[rows, nodes.outer])[farther]
 
 
 _SIDES = np.array([[0], [1]])
