@@ -60,13 +60,8 @@ class _Level(NamedTuple):
     cosh: np.ndarray
 
 
-@functools.lru_cache(maxsize=128)
 def _level(t_max: float, level: int) -> _Level:
-    """Level ``level`` (step ``2^-level``, odd steps only past level 0) up to ``|t| <= t_max``.
-
-    A pure function of its arguments, cached: repeated integrals over the same range
-    reuse the tables (the arrays are read-only).
-    """
+    """Level ``level`` (step ``2^-level``, odd steps only past level 0) up to ``|t| <= t_max``."""
     h = 2.0 ** -level
     steps = np.arange(-np.floor(t_max / h), np.floor(t_max / h) + 1)
     if level:
@@ -97,9 +92,8 @@ class _Nodes(NamedTuple):
     reach: np.ndarray   # (2, m) its |t| (-1 where a side has no valid node)
 
 
-@functools.lru_cache(maxsize=64)
 def _interval_nodes(edges: tuple, level: int) -> _Nodes:
-    """Level ``level`` on every interval of ``edges`` (a pure function of them, cached)."""
+    """Level ``level`` on every interval of ``edges`` (a pure function of them)."""
     left, right = np.array(edges[:-1]), np.array(edges[1:])
     t_left, t_right = _side_limits(left, right)
     t_max = float(max(t_left.max(), t_right.max()))
@@ -113,6 +107,12 @@ def _interval_nodes(edges: tuple, level: int) -> _Nodes:
     for table in nodes[1:4] + nodes[5:]:
         table.flags.writeable = False
     return nodes
+
+
+# Repeated integrals over the same intervals reuse the tables of their first levels (small:
+# a few hundred nodes; past them numpy's per-call overhead no longer dominates).
+_CACHED_LEVELS = 6
+_cached_nodes = functools.lru_cache(maxsize=64)(_interval_nodes)
 
 
 def _nodes(grid, left, right, t_left, t_right):
@@ -145,7 +145,7 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     converged, message, total, error = False, "", 0.0, np.inf
     for level in range(_MAX_LEVEL + 1):
         h = 2.0 ** -level
-        nodes = _interval_nodes(edges, level)
+        nodes = (_cached_nodes if level <= _CACHED_LEVELS else _interval_nodes)(edges, level)
         count = nodes.count
         if n_evals + count > max_evals:
             message = (f"max_evals = {max_evals} reached at tanh-sinh level {level} before "
