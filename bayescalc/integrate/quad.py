@@ -30,6 +30,7 @@ _FALLBACK_RESERVE = 4000
 # unless it grows toward the end: then 2 there too).
 _ENDPOINT_DEPTH = {"finite": 2, "infinite": 4}
 _NO_POINTS = np.zeros(0)
+_NO_POINTS.flags.writeable = False
 
 
 def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=50_000,
