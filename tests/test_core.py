@@ -15,9 +15,11 @@ from bayescalc._core.result import Result
 from bayescalc._core.validation import (
     as_bounds,
     as_point,
+    check_bool,
     check_finite_values,
     check_int,
     check_positive,
+    check_tolerances,
 )
 from bayescalc._core.warnings import AccuracyWarning, warn_unless_success
 
@@ -59,6 +61,10 @@ def test_validation_messages_name_the_argument():
         as_point([1.0, np.nan])
     with pytest.raises(ValueError, match="shape"):
         as_point(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="rtol and atol cannot both be 0"):
+        check_tolerances(0.0, 0)
+    with pytest.raises(TypeError, match="log must be True or False"):
+        check_bool("yes", "log")
     with pytest.raises(ValueError, match=r"lower\[1\] = 3.0 >= upper\[1\] = 1.0"):
         as_bounds([0, 3], [1, 1])
     with pytest.raises(ValueError, match="same shape"):

@@ -47,6 +47,22 @@ def check_int(value, name: str, *, minimum: int | None = None, allow_none: bool 
     return value
 
 
+def check_tolerances(rtol, atol):
+    """``rtol, atol`` as floats >= 0, not both 0 (an unreachable request)."""
+    rtol = check_positive(rtol, "rtol", allow_zero=True)
+    atol = check_positive(atol, "atol", allow_zero=True)
+    if rtol == 0 and atol == 0:
+        raise ValueError("rtol and atol cannot both be 0")
+    return rtol, atol
+
+
+def check_bool(value, name: str) -> bool:
+    """A flag: True or False (numpy bools accepted), not a truthy stand-in."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_choice(value, name: str, choices):
     if value not in choices:
         options = ", ".join(repr(c) for c in choices)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import to_numpy
-from .._core.validation import as_bounds, check_callable, check_choice, check_int, check_positive
+from .._core.validation import (
+    as_bounds,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_tolerances,
+)
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from ._result import IntegrationResult
 from ._scaled import finish
@@ -116,12 +123,8 @@ def _cubature_iv(f, lower, upper, rtol, atol, method, log, max_evals):
     if flipped.any() and log:
         raise ValueError("with log=True every lower bound must be <= its upper bound "
                          "(a reversed box makes the integral negative)")
-    rtol = check_positive(rtol, "rtol", allow_zero=True)
-    atol = check_positive(atol, "atol", allow_zero=True)
-    if rtol == 0 and atol == 0:
-        raise ValueError("rtol and atol cannot both be 0")
+    rtol, atol = check_tolerances(rtol, atol)
     check_choice(method, "method", METHODS)
-    if not isinstance(log, (bool, np.bool_)):
-        raise TypeError(f"log must be True or False, got {log!r}")
+    check_bool(log, "log")
     max_evals = check_int(max_evals, "max_evals", minimum=1)
     return low, high, sign, rtol, atol, max_evals

@@ -7,7 +7,13 @@ import math
 import numpy as np
 
 from .._core.arraykind import to_numpy
-from .._core.validation import check_callable, check_choice, check_int, check_positive
+from .._core.validation import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_tolerances,
+)
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from ._result import IntegrationResult
 from ._scaled import finish
@@ -167,13 +173,9 @@ def _quad_iv(f, a, b, rtol, atol, method, log, max_evals, points):
     a, b = _limit(a, "a"), _limit(b, "b")
     if a == b and not math.isfinite(a):
         raise ValueError(f"a and b are both {a}: the range is empty or undefined")
-    rtol = check_positive(rtol, "rtol", allow_zero=True)
-    atol = check_positive(atol, "atol", allow_zero=True)
-    if rtol == 0 and atol == 0:
-        raise ValueError("rtol and atol cannot both be 0")
+    rtol, atol = check_tolerances(rtol, atol)
     check_choice(method, "method", METHODS)
-    if not isinstance(log, (bool, np.bool_)):
-        raise TypeError(f"log must be True or False, got {log!r}")
+    check_bool(log, "log")
     max_evals = check_int(max_evals, "max_evals", minimum=21)
     if points is None:
         return a, b, rtol, atol, method, max_evals, _NO_POINTS
