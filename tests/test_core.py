@@ -97,6 +97,16 @@ def test_batch_function_n_equals_d_is_not_fooled():
     assert g.mode == "loop numpy"
 
 
+def test_batch_function_surfaces_the_users_own_error():
+    def broken(x):
+        raise ZeroDivisionError("the integrand divided by zero")
+
+    with pytest.raises(ZeroDivisionError, match="divided by zero") as raised:
+        BatchFunction(broken)(np.zeros((3, 2)))
+    assert any("single point" in note for note in getattr(raised.value, "__notes__", [])) \
+        or not hasattr(raised.value, "add_note")
+
+
 def test_seeds_reproduce():
     assert as_generator(3).random() == as_generator(3).random()
     a, b = spawn_seeds(7, 2), spawn_seeds(7, 2)

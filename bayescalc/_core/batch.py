@@ -91,13 +91,25 @@ class BatchFunction:
                     continue
             self.mode = mode
             return values
+        single_point_errors = []
         for mode in (_LOOP_NUMPY, _LOOP_TORCH):
             try:
                 values = self._call(mode, points)
-            except Exception:  # noqa: BLE001
+            except Exception as error:  # noqa: BLE001
+                single_point_errors.append(error)
                 continue
             self.mode = mode
             return values
+        # When f raises the same error however it is called, that is f's own error (a bug
+        # or a domain error): surface it with its type and traceback, saying what was tried.
+        error = single_point_errors[0]
+        same = all(type(e) is type(error) and str(e) == str(error)
+                   for e in [first_error, *single_point_errors])
+        if same and hasattr(error, "add_note"):  # add_note: Python >= 3.11
+            error.add_note(f"bayescalc: f also failed on a batch of points of shape "
+                           f"{points.shape} (as numpy and as torch); above is its error "
+                           f"for the single point {points[0]}")
+            raise error
         raise TypeError(
             "could not evaluate f on a batch of points of shape "
             f"{points.shape} nor one point at a time: {first_error!r}"
