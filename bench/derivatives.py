@@ -21,37 +21,12 @@ import warnings
 import numdifftools as nd
 import numpy as np
 import scipy.differentiate as sd
-import scipy.special as sc
 
 from bayescalc.diff import finite_difference, gradient_estimate, hessian_estimate
+from bayescalc.optim.surfaces import rosenbrock_gradient, rosenbrock_hessian
+from bench._derivative_problems import BATTERY, sigmoid
 from bench._harness import Table, median_time, set_threads, write_results
 
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-# (name, f, exact f', points)
-BATTERY = [
-    ("exp", np.exp, np.exp, [-1.0, 1.0, 10.0]),
-    ("sin", np.sin, np.cos, [0.5, 2.0, 100.0]),
-    ("log", np.log, lambda x: 1 / x, [1e-4, 1.0, 1e6]),
-    ("sqrt", np.sqrt, lambda x: 0.5 / np.sqrt(x), [1e-3, 2.0, 1e4]),
-    ("atan", np.arctan, lambda x: 1 / (1 + x * x), [-3.0, 0.5, 7.0]),
-    ("sigmoid", sigmoid, lambda x: sigmoid(x) * sigmoid(-x), [-2.0, 0.5, 30.0]),
-    ("sin(1/x)", lambda x: np.sin(1 / x), lambda x: -np.cos(1 / x) / x**2, [0.05, 0.5, 2.0]),
-    ("x^5", lambda x: x**5, lambda x: 5 * x**4, [-2.0, 1.3, 50.0]),
-    ("1/(1+25x^2)", lambda x: 1 / (1 + 25 * x * x),
-     lambda x: -50 * x / (1 + 25 * x * x) ** 2, [0.05, 0.2, 1.0]),
-    ("exp(-x^2)", lambda x: np.exp(-x * x), lambda x: -2 * x * np.exp(-x * x), [0.1, 1.0, 3.0]),
-    ("tanh", np.tanh, lambda x: 1 / np.cosh(x) ** 2, [0.3, 2.0, -5.0]),
-    ("exp(sin x)", lambda x: np.exp(np.sin(x)), lambda x: np.cos(x) * np.exp(np.sin(x)),
-     [0.0, 1.0, 5.0]),
-    ("gammaln", sc.gammaln, sc.digamma, [0.5, 5.0, 100.0]),
-    ("1/x", lambda x: 1 / x, lambda x: -1 / x**2, [1e-3, 0.1, 3.0]),
-    ("sin(20x)", lambda x: np.sin(20 * x), lambda x: 20 * np.cos(20 * x), [0.1, 1.0, 3.0]),
-    ("exp(10x)", lambda x: np.exp(10 * x), lambda x: 10 * np.exp(10 * x), [-1.0, 1.0, 30.0]),
-]
 CASES = [(name, f, df, x) for name, f, df, points in BATTERY for x in points]
 
 
@@ -148,24 +123,6 @@ def _short(value):
 
 def rosenbrock_first(x):          # variables first: x (d, ...) -> (...)
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2, axis=0)
-
-
-def rosenbrock_gradient(x):
-    g = np.zeros_like(x)
-    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return g
-
-
-def rosenbrock_hessian(x):
-    d = x.size
-    H = np.zeros((d, d))
-    diagonal = np.zeros(d)
-    diagonal[:-1] = 1200.0 * x[:-1] ** 2 - 400.0 * x[1:] + 2.0
-    diagonal[1:] += 200.0
-    H[np.arange(d), np.arange(d)] = diagonal
-    H[np.arange(d - 1), np.arange(1, d)] = H[np.arange(1, d), np.arange(d - 1)] = -400 * x[:-1]
-    return H
 
 
 def logistic_problem(d=10, n=500, seed=0):

@@ -16,6 +16,7 @@ from bayescalc.diff import (
     jacobian,
     jacobian_estimate,
 )
+from bayescalc.optim.surfaces import rosenbrock_gradient, rosenbrock_hessian
 
 
 def rosenbrock(x):
@@ -28,26 +29,6 @@ def rosenbrock_batch(xs):
 
 def rosenbrock_torch(x):
     return torch.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def rosenbrock_gradient(x):
-    g = np.zeros_like(x)
-    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return g
-
-
-def rosenbrock_hessian(x):
-    d = x.size
-    H = np.zeros((d, d))
-    diagonal = np.zeros(d)
-    diagonal[:-1] = 1200.0 * x[:-1] ** 2 - 400.0 * x[1:] + 2.0
-    diagonal[1:] += 200.0
-    H[np.arange(d), np.arange(d)] = diagonal
-    off = -400.0 * x[:-1]
-    H[np.arange(d - 1), np.arange(1, d)] = off
-    H[np.arange(1, d), np.arange(d - 1)] = off
-    return H
 
 
 def point(d, seed=0):
