@@ -45,7 +45,7 @@ def torch_generator(seed, device=None):
     if _is_torch_generator(seed):
         return seed
     generator = torch.Generator(device=device or "cpu")
-    generator.manual_seed(int(as_generator(seed).integers(2**63)))
+    generator.manual_seed(int(as_generator(seed).integers(2**62)))
     return generator
 
 

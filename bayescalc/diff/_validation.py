@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, to_numpy
-from .._core.validation import check_callable, check_choice, check_int, check_positive
+from .._core.validation import as_point, check_callable, check_choice, check_int, check_positive
 
 METHODS = ("auto", "forward", "backward", "central", "richardson", "complex", "autodiff")
 NUMERIC = ("forward", "backward", "central", "richardson", "complex")
@@ -41,20 +41,5 @@ def as_scalar_or_points(x, name="x"):
     return point
 
 
-def as_vector_point(x, name="x"):
-    """x for a multivariate function: a finite 1-D array (a scalar is taken as d = 1)."""
-    try:
-        point = to_numpy(x)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a 1-D array, got {type(x).__name__}") from error
-    if point.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or have shape (d,), got shape {point.shape}")
-    if point.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(point)):
-        raise ValueError(f"{name} must be finite, got {point}")
-    return point
-
-
 __all__ = ["METHODS", "NUMERIC", "check_method", "check_step", "as_scalar_or_points",
-           "as_vector_point", "check_callable", "check_int", "check_positive"]
+           "as_point", "check_callable", "check_int", "check_positive"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import to_numpy
-from ._validation import as_vector_point, check_callable, check_positive
+from ._validation import as_point, check_callable, check_positive
 from .gradient import gradient_estimate
 from .result import GradientCheck
 
@@ -49,7 +49,7 @@ def check_gradient(f, grad, x, *, rtol=1e-6, atol=0.0, vectorized=False):
     check_callable(grad, "grad")
     rtol = check_positive(rtol, "rtol", allow_zero=True)
     atol = check_positive(atol, "atol", allow_zero=True)
-    point = as_vector_point(x)
+    point = as_point(x)
     reference = gradient_estimate(f, x, vectorized=vectorized)
     expected = np.asarray(to_numpy(reference.value)).reshape(-1)
     given = to_numpy(grad(x)).reshape(-1)

@@ -12,7 +12,7 @@ import numpy as np
 from .._core.arraykind import like
 from .._core.warnings import warn_unless_success
 from . import autodiff
-from ._validation import as_vector_point, check_callable, check_method, check_positive, check_step
+from ._validation import as_point, check_callable, check_method, check_positive, check_step
 from .evaluate import tensor_device
 from .multivariate import line_derivatives
 from .result import DerivativeResult
@@ -55,7 +55,7 @@ def gradient(f, x, *, method="auto", step=None, vectorized=False):
     check_callable(f)
     method = check_method(method)
     if method in ("auto", "autodiff"):
-        as_vector_point(x)
+        as_point(x)
         if method == "autodiff":
             return like(x, autodiff.gradient(f, _vector(x), vectorized=vectorized)
                         .reshape(np.shape(x)))
@@ -91,7 +91,7 @@ def gradient_estimate(f, x, *, method="richardson", step=None, vectorized=False,
                                            "complex"))
     step = check_step(step)
     rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_vector_point(x).reshape(-1)
+    point = as_point(x).reshape(-1)
     lines, _, n_evals = line_derivatives(f, point, np.eye(point.size), 1, method,
                                          vectorized=vectorized, as_tensor=tensor_device(x),
                                          output="scalar", step=step, rtol=rtol)

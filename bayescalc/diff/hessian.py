@@ -16,7 +16,7 @@ import numpy as np
 from .._core.arraykind import like
 from .._core.warnings import warn_unless_success
 from . import autodiff
-from ._validation import as_vector_point, check_callable, check_method, check_positive, check_step
+from ._validation import as_point, check_callable, check_method, check_positive, check_step
 from .evaluate import tensor_device
 from .multivariate import line_derivatives, pair_directions
 from .result import DerivativeResult
@@ -50,7 +50,7 @@ def hessian(f, x, *, method="auto", step=None, vectorized=False):
     check_callable(f)
     method = check_method(method)
     if method in ("auto", "autodiff"):
-        as_vector_point(x)
+        as_point(x)
         if method == "autodiff":
             return like(x, autodiff.hessian(f, _vector(x), vectorized=vectorized))
         value = autodiff.auto(lambda: autodiff.hessian(f, _vector(x), vectorized=vectorized),
@@ -83,7 +83,7 @@ def hessian_estimate(f, x, *, method="richardson", step=None, vectorized=False, 
     method = check_method(method, allowed=("richardson", "central", "forward", "backward"))
     step = check_step(step)
     rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_vector_point(x).reshape(-1)
+    point = as_point(x).reshape(-1)
     d = point.size
     rows, cols, pairs = pair_directions(d)
     directions = np.concatenate([np.eye(d), pairs])

@@ -13,7 +13,7 @@ import numpy as np
 from .._core.arraykind import like
 from .._core.warnings import warn_unless_success
 from . import autodiff
-from ._validation import as_vector_point, check_callable, check_method, check_positive, check_step
+from ._validation import as_point, check_callable, check_method, check_positive, check_step
 from .evaluate import tensor_device
 from .multivariate import as_numpy_vector, line_derivatives
 from .result import DerivativeResult
@@ -46,7 +46,7 @@ def hvp(f, x, v, *, method="auto", step=None, vectorized=False):
     check_callable(f)
     method = check_method(method)
     if method in ("auto", "autodiff"):
-        point = as_vector_point(x)
+        point = as_point(x)
         as_numpy_vector(v, point.size)
         if method == "autodiff":
             return like(x, autodiff.hvp(f, _vector(x), _vector(v), vectorized=vectorized))
@@ -78,7 +78,7 @@ def hvp_estimate(f, x, v, *, method="richardson", step=None, vectorized=False, r
     method = check_method(method, allowed=("richardson", "central", "forward", "backward"))
     step = check_step(step)
     rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_vector_point(x).reshape(-1)
+    point = as_point(x).reshape(-1)
     d = point.size
     vector = as_numpy_vector(v, d).reshape(-1) if np.ndim(v) else as_numpy_vector(v, d)
     norm = float(np.linalg.norm(vector))

@@ -7,7 +7,7 @@ import numpy as np
 from .._core.arraykind import like
 from .._core.warnings import warn_unless_success
 from . import autodiff
-from ._validation import as_vector_point, check_callable, check_method, check_positive, check_step
+from ._validation import as_point, check_callable, check_method, check_positive, check_step
 from .evaluate import tensor_device
 from .multivariate import line_derivatives
 from .result import DerivativeResult
@@ -46,7 +46,7 @@ def jacobian(f, x, *, method="auto", step=None, vectorized=False):
     check_callable(f)
     method = check_method(method)
     if method in ("auto", "autodiff"):
-        as_vector_point(x)
+        as_point(x)
         if method == "autodiff":
             return like(x, autodiff.jacobian(f, _vector(x), vectorized=vectorized))
         value = autodiff.auto(lambda: autodiff.jacobian(f, _vector(x), vectorized=vectorized),
@@ -81,7 +81,7 @@ def jacobian_estimate(f, x, *, method="richardson", step=None, vectorized=False,
                                            "complex"))
     step = check_step(step)
     rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_vector_point(x).reshape(-1)
+    point = as_point(x).reshape(-1)
     lines, center, n_evals = line_derivatives(f, point, np.eye(point.size), 1, method,
                                               vectorized=vectorized, as_tensor=tensor_device(x),
                                               output="vector", step=step, rtol=rtol)

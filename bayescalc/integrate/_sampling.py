@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.random import as_generator
+from .._core.random import as_generator, torch_generator
 
 
 def gaussian_parts(dist):
@@ -58,8 +58,7 @@ def torch_sample(dist, n: int, seed):
     parts = gaussian_parts(dist)
     if parts is not None:
         loc = parts[0]
-        generator = torch.Generator(device=loc.device)
-        generator.manual_seed(int(as_generator(seed).integers(2**62)))
+        generator = torch_generator(as_generator(seed), device=loc.device)
         eps = torch.randn((n, loc.shape[-1]), generator=generator, dtype=loc.dtype,
                           device=loc.device)
         return standard_normal_to(parts, eps)
