@@ -24,7 +24,10 @@ def test_api_reference_is_current():
         "docs/api.md is stale: run `python docs/build_api.py`")
 
 
-@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "docs").glob("*.md")) + ["README.md"])
+PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md")) + ["README.md"]
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_relative_links_resolve(page):
     path = ROOT / page if page == "README.md" else ROOT / "docs" / page
     for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text()):
