@@ -287,7 +287,7 @@ def test_wrong_shapes_and_arguments():
 
 # -- property: random polynomials and exponentials ----------------------------------------
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60, deadline=None)
 @given(coefficients=st.lists(st.floats(-3, 3), min_size=1, max_size=9),
        rate=st.floats(-3, 3), x=st.floats(-2, 2))
 def test_error_estimate_covers_on_random_smooth_functions(coefficients, rate, x):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .linesearch import backtracking
+from .linesearch import LineSearchError, backtracking
 from .steppers import Stepper
 
 
@@ -56,11 +56,17 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Stepper:
                     and np.linalg.norm(s) > 1e-12 * max(1.0, np.linalg.norm(z))):
                 pairs = (pairs + ((s, y),))[-memory:]
         if pairs:
-            direction, alpha0 = two_loop(gradient, pairs), lr
-        else:  # first step: steepest descent, at most unit length (N&W §7.2)
-            direction = -gradient
-            alpha0 = lr * min(1.0, 1.0 / float(np.linalg.norm(gradient)))
-        z_new = backtracking(objective, z, value, gradient, direction, alpha0=alpha0)
+            try:
+                z_new = backtracking(objective, z, value, gradient,
+                                     two_loop(gradient, pairs), alpha0=lr)
+                return z_new, LBFGSState(pairs, z, gradient)
+            except LineSearchError:
+                # Stale pairs can give a poor direction; restart from steepest descent
+                # with an empty memory, as after the first step (N&W §7.2).
+                pairs = ()
+        # Steepest descent, at most unit length on the first trial (N&W §7.2).
+        alpha0 = lr * min(1.0, 1.0 / float(np.linalg.norm(gradient)))
+        z_new = backtracking(objective, z, value, gradient, -gradient, alpha0=alpha0)
         return z_new, LBFGSState(pairs, z, gradient)
 
     return Stepper(init, step)

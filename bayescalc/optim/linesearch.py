@@ -6,12 +6,13 @@ step ``alpha0`` halve ``alpha`` until the sufficient-decrease condition
 decrease, so the search backs away from the edge of f's domain.
 
 Near a minimum the decrease the condition asks for falls below the round-off in f
-itself (``eps |f|``): f can no longer tell a good step from a bad one. There, as in
-the approximate Wolfe conditions of Hager & Zhang (2005, "A new conjugate gradient
-method with guaranteed descent and an efficient line search", §4), the derivative
-decides: when the predicted decrease ``|α ∇f·p|`` at the first trial step is below
-``1000 eps |f|``, that step is accepted if it lowers ``|∇f|``. Shorter trial steps get
-no such allowance, so a step that makes no progress is never accepted.
+itself (``eps |f|``): f can no longer tell a good step from a bad one, and the Armijo
+test passes or fails by the luck of rounding. There, as in the approximate Wolfe
+conditions of Hager & Zhang (2005, "A new conjugate gradient method with guaranteed
+descent and an efficient line search", §4), the derivative decides: when the predicted
+decrease ``|α ∇f·p|`` at the first trial step is below ``1000 eps |f|``, a trial step
+is accepted only if it lowers ``|∇f|``. A trial step too short to move ``x`` at all is
+never accepted, so the search cannot stall on a step that makes no progress.
 """
 
 from __future__ import annotations
@@ -33,18 +34,20 @@ def backtracking(objective, z, value, gradient, direction, *, alpha0=1.0, c1=1e-
     if not slope < 0:
         raise LineSearchError(f"the direction is not a descent direction (slope {slope:.3g})")
     alpha = alpha0
-    round_off = 1e3 * np.finfo(float).eps * abs(value)
+    flat = -alpha0 * slope <= 1e3 * np.finfo(float).eps * abs(value)
     for _ in range(max_halvings):
         z_new = z + alpha * direction
+        if np.array_equal(z_new, z):
+            break
         new_value = objective.value(z_new)
-        if np.isfinite(new_value) and new_value <= value + c1 * alpha * slope:
-            return z_new
-        if (alpha == alpha0 and np.isfinite(new_value) and -alpha * slope <= round_off
-                and _lowers_gradient(objective, z_new, gradient)):
+        if np.isfinite(new_value) and (
+                _lowers_gradient(objective, z_new, gradient) if flat
+                else new_value <= value + c1 * alpha * slope):
             return z_new
         alpha *= shrink
-    raise LineSearchError(f"no sufficient decrease after {max_halvings} halvings of the step")
-
+    raise LineSearchError("no trial step along the direction decreased f"
+                          + (" (judged by |grad f|: f is flat to round-off there)" if flat
+                             else ""))
 
 def _lowers_gradient(objective, z_new, gradient) -> bool:
     try:
