@@ -31,10 +31,10 @@ _ENGINES = {
 }
 # "auto" keeps this much of max_evals for the tanh-sinh fallback.
 _FALLBACK_RESERVE = 4000
-# ... and hands over to tanh-sinh once the worst subinterval is an end one bisected this often.
+# ... and hands over to tanh-sinh once the worst subinterval is an end one bisected this often
 # (deeper on infinite ranges, whose mapped integrand is often steep but harmless at t = 0,
-# unless it grows toward the end: then 2 there too).
-_ENDPOINT_DEPTH = {"finite": 2, "infinite": 4}
+# unless it grows toward the end: then 2 there too). Indexed by "is the range infinite".
+_ENDPOINT_DEPTH = (2, 4)
 _NO_POINTS = np.zeros(0)
 _NO_POINTS.flags.writeable = False
 
@@ -55,8 +55,10 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         Stop when ``error <= max(atol, rtol * |I|)``. With ``log=True`` both bound the
         error of :math:`\log I` (the relative error of :math:`I`).
     method : str, keyword-only
-        ``"auto"`` (default): adaptive Gauss–Kronrod; if it misses the tolerance,
-        tanh-sinh is tried and the better answer returned. ``"gauss-kronrod"``: globally
+        ``"auto"`` (default): adaptive Gauss–Kronrod, handing over to tanh-sinh when the
+        error piles up at an end of the range; on an infinite range the double
+        exponential rules (exp-sinh, sinh-sinh) are tried first. The better answer is
+        returned when a rule misses. ``"gauss-kronrod"``: globally
         adaptive G10/K21, all active subintervals evaluated in one call per round.
         ``"tanh-sinh"``: double exponential, for endpoint singularities such as
         :math:`1/\sqrt{x}` or :math:`\log x`. ``"gauss-legendre"``, ``"simpson"``: the
@@ -78,7 +80,8 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
 
     Notes
     -----
-    Infinite ranges are mapped to finite ones (:mod:`bayescalc.integrate.transforms`).
+    Infinite ranges are mapped to finite ones (:mod:`bayescalc.integrate.transforms`);
+    with ``method="tanh-sinh"`` that gives the exp-sinh and sinh-sinh rules.
     With ``log=False``, an integrand that is exactly 0 at every node is reported as a
     failure: it usually means ``exp`` underflowed (use ``log=True``).
 
@@ -107,15 +110,17 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
                              f"b = {b} is negative, its log undefined)")
         a, b, sign = b, a, -1.0
     integrand = WrappedIntegrand(f, a, b, log=log)
-    edges = _edges(a, b, points, integrand.kind)
     options = dict(rtol=rtol, atol=atol, log=log)
     if method == "auto":
-        estimate, used = _auto(integrand, edges, options, max_evals)
+        estimate, used, wrappers = _auto(integrand, points, options, max_evals)
     else:
-        estimate, used = _ENGINES[method](integrand, edges, max_evals=max_evals, **options), method
+        integrand = _mapped_for(method, integrand)
+        estimate = _ENGINES[method](integrand, _edges(integrand, points), max_evals=max_evals,
+                                    **options)
+        used, wrappers = method, [integrand]
     value, error = finish(estimate, log=log)
     success, message = estimate.converged, estimate.message
-    if not log and integrand.all_zero:
+    if not log and all(wrapper.all_zero for wrapper in wrappers):
         success = False
         message = (f"f was exactly 0 at all {integrand.n_evals} nodes: if f underflows "
                    "float64 (e.g. exp of a log-likelihood), pass log f with log=True; if f "
@@ -128,13 +133,42 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
     return warn_unless_success(result, IntegrationWarning)
 
 
-def _auto(integrand, edges, options, max_evals):
-    """Gauss–Kronrod; on failure, tanh-sinh with what is left; the better one wins."""
-    reserve = min(max_evals // 4, _FALLBACK_RESERVE)
-    depth_kind = "finite" if integrand.kind == "finite" else "infinite"
-    first = adaptive_gauss_kronrod(integrand, edges, max_evals=max_evals - reserve,
-                                   endpoint_depth=_ENDPOINT_DEPTH[depth_kind],
-                                   growing_depth=2, **options)
+def _auto(integrand, points, options, max_evals):
+    """Pick a rule, fall back on failure; returns the estimate, its method, the maps used.
+
+    Infinite range: the double exponential rule first (exp-sinh, sinh-sinh), with a
+    quarter of the budget: tails that decay like a power or faster cost tens of nodes.
+    Then, as on a finite range: Gauss–Kronrod, handing over to tanh-sinh (on the split
+    map, which resolves ``|x|`` up to 1e300) when the error piles up at an end of the
+    range (an endpoint singularity, a slow tail). The better answer is returned when all
+    miss.
+    """
+    tried, wrappers = [], [integrand]
+    if integrand.kind != "finite":
+        de = _mapped_for("tanh-sinh", integrand)
+        first = adaptive_tanh_sinh(de, _edges(de, points), max_evals=max_evals // 4,
+                                   patience=2, **options)
+        if first.converged:
+            return first, "tanh-sinh", [de]
+        tried.append(("tanh-sinh", first))
+        wrappers.append(de)
+    estimate, used = _gauss_kronrod_then_tanh_sinh(integrand, _edges(integrand, points),
+                                                   options, max_evals)
+    for name, missed in tried:
+        if estimate.converged or _relative(estimate) <= _relative(missed):
+            estimate = estimate._replace(message=_after(name, missed, estimate))
+        else:
+            estimate, used = missed._replace(message=_after(used, estimate, missed)), name
+    return estimate, used, wrappers
+
+
+def _gauss_kronrod_then_tanh_sinh(integrand, edges, options, max_evals):
+    """Gauss–Kronrod; at a suspected endpoint singularity, tanh-sinh; the better wins."""
+    depth = _ENDPOINT_DEPTH[integrand.kind != "finite"]
+    reserve = min((max_evals - integrand.n_evals) // 4, _FALLBACK_RESERVE)
+    first = adaptive_gauss_kronrod(integrand, edges,
+                                   max_evals=max_evals - integrand.n_evals - reserve,
+                                   endpoint_depth=depth, growing_depth=2, **options)
     if first.converged:
         return first, "gauss-kronrod"
     second = adaptive_tanh_sinh(integrand, edges, max_evals=max_evals - integrand.n_evals,
@@ -146,20 +180,32 @@ def _auto(integrand, edges, options, max_evals):
                                        max_evals=max_evals - integrand.n_evals, **options)
         if first.converged:
             return first, "gauss-kronrod"
-    if second.converged or _relative(second) < _relative(first):
-        return second._replace(
-            message=f"tanh-sinh after Gauss-Kronrod missed ({first.message}): "
-                    f"{second.message}"), "tanh-sinh"
-    return first._replace(message=f"{first.message}; tanh-sinh also missed "
-                                  f"({second.message})"), "gauss-kronrod"
+    if _relative(second) < _relative(first):
+        return second._replace(message=_after("Gauss-Kronrod", first, second)), "tanh-sinh"
+    return first._replace(message=_after("tanh-sinh", second, first)), "gauss-kronrod"
+
+
+def _after(name, missed, used):
+    """The message of ``used``, saying that ``name`` was tried first and missed."""
+    if used.converged:
+        return f"{used.message} (after {name} missed: {missed.message})"
+    return f"{used.message}; {name} also missed ({missed.message})"
+
+
+def _mapped_for(method, integrand):
+    """tanh-sinh maps (-inf, inf) as one interval (sinh-sinh), the other rules split it."""
+    if method == "tanh-sinh" and integrand.kind == "infinite":
+        return integrand.remapped("infinite-sinh")
+    return integrand
 
 
 def _relative(estimate):
     return estimate.error / abs(estimate.total) if estimate.total else np.inf
 
 
-def _edges(a, b, points, kind):
+def _edges(integrand, points):
     """Breakpoints in the variable of integration (after the infinite-range map)."""
+    kind, a, b = integrand.kind, integrand.a, integrand.b
     fixed = np.array((a, b) if kind == "finite" else t_range(kind))
     if not points.size:
         return fixed
