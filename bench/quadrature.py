@@ -56,6 +56,7 @@ def one_dimensional(quick):
                    "tanhsinh nfev", "tanhsinh claims ok", "time quad / bc"])
     repeats = 3 if quick else 7
     ours_n, quad_n, ratios, covered, met, quad_right = [], [], [], [], [], []
+    quad_cost, ours_cost = [], []
     for problem in battery():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -70,6 +71,8 @@ def one_dimensional(quick):
         ours_n.append(ours.n_evals)
         quad_n.append(q_n)
         ratios.append(quad_time / ours_time)
+        quad_cost.append(quad_time / q_n)
+        ours_cost.append(ours_time)
         covered.append(ours.error >= true_error)
         met.append(ours.success and ours_rel <= RTOL)
         quad_right.append(_relative(q_value, problem.exact, problem.log) <= 1e-8)
@@ -87,6 +90,12 @@ def one_dimensional(quick):
         f"{statistics.median(np.array(quad_n)[quad_right]):g}.",
         f"median wall-time ratio scipy quad / bayescalc: {statistics.median(ratios):.2f} "
         "(> 1: bayescalc faster; timed in the same run, medians of repeats).",
+        f"per evaluation, scipy quad's compiled loop costs a median "
+        f"{1e6 * statistics.median(quad_cost):.2f} µs here (f gets a Python float: scalar "
+        f"arithmetic); bayescalc's whole call costs a median "
+        f"{1e6 * statistics.median(ours_cost):.0f} µs, about 40 numpy calls per round on "
+        "arrays of a few hundred numbers. Against 0.2-1 µs integrands no numpy loop is 3x "
+        "faster; against ones that do real work it is (next table).",
         "(log) rows: bayescalc and tanhsinh integrate log f with log=True (errors of log I "
         "relative to max(1, |log I|)); scipy quad gets exp(log f), which underflows to 0.",
         "scipy quad's 'claims ok' is whether it returned without a warning message.",
@@ -149,9 +158,9 @@ def sparse_table(quick):
     table = Table("Smooth Genz families: sparse grid vs tensor Gauss vs Genz-Malik, equal budget",
                   ["family", "d", "budget", "sparse rel. error", "sparse n_evals",
                    "tensor rel. error", "tensor n_evals", "genz-malik rel. error"])
-    budget = 20_000 if quick else 50_000
-    wins = []
-    for d in (5, 8) if quick else (5, 8, 10):
+    wins = {}
+    cases = [(5, 5_000), (5, 50_000), (8, 50_000), (10, 50_000)]
+    for d, budget in cases[1:3] if quick else cases:
         for family in ("oscillatory", "product peak", "corner peak", "gaussian"):
             problem = genz(family, d)
             row = []
@@ -162,10 +171,16 @@ def sparse_table(quick):
                                       rtol=1e-15, max_evals=budget)
                 row.append((abs(result.value - problem.exact) / abs(problem.exact),
                             result.n_evals))
-            wins.append(row[0][0] < row[1][0])
+            wins.setdefault(family, []).append(row[0][0] < row[1][0])
             table.add(family, d, budget, row[0][0], row[0][1], row[1][0], row[1][1], row[2][0])
-    table.notes.append(f"sparse grid more accurate than the tensor rule on "
-                       f"{sum(wins)}/{len(wins)}.")
+    table.notes += [
+        f"sparse grid more accurate than the tensor rule: {family} "
+        f"{sum(won)}/{len(won)}" for family, won in wins.items()]
+    table.notes.append(
+        "the oscillatory family cos(2 pi u1 + a.x) is a sum of two products of 1-D "
+        "cosines, the case a tensor Gauss rule is best at: in d = 5 it beats every sparse "
+        "grid we tried (Clenshaw-Curtis, and Smolyak on Gauss-Legendre: 3.4e-8 at 4,543 "
+        "points against the tensor rule's 1.0e-8 at 3,125); sparse grids win from d = 8.")
     return table
 
 
