@@ -138,6 +138,32 @@ def test_slow_two_sided_tail_beyond_the_sinh_sinh_reach_falls_back():
     assert result.success and abs(result.value - exact) <= result.error <= 1e-10 * exact * 1.01
 
 
+@pytest.mark.parametrize("f, exact", [
+    (lambda x: np.exp(-x) / np.sqrt(x), math.sqrt(math.pi)),        # Γ(1/2)
+    (lambda x: x**-0.7 * np.exp(-x), math.gamma(0.3)),               # Γ(0.3)
+    (lambda x: x**9 * np.exp(-x), float(math.factorial(9))),         # overflows far out
+], ids=["exp(-x)/sqrt(x)", "x^-0.7 exp(-x)", "x^9 exp(-x)"])
+def test_gamma_integrals_singular_at_zero_or_overflowing_far_out(f, exact):
+    # The usual map puts x = 0 at t = 1, resolved to 1e-16 only (2e-8 of Γ(1/2) lies
+    # closer); auto then tries the map with both ends at t = 0. x^9 e^-x is inf * 0 past
+    # x = 1e34, where it counts as 0.
+    with np.errstate(over="ignore", invalid="ignore"):  # x**9 * exp(-x) far out
+        result = quad(f, 0.0, np.inf)
+    assert result.success and abs(result.value - exact) <= result.error <= 1e-10 * exact * 1.01
+
+
+def test_singularity_at_a_nonzero_finite_end_fails_honestly():
+    # Near a = 1, x is resolved only to eps: the 3e-8 of the integral within 2e-16 of it
+    # is out of float64's reach on any map (as for 1/sqrt(x - 1) on [1, 2]). The tail term
+    # says so instead of a quiet 1e-8 error.
+    exact = math.sqrt(math.pi) * math.exp(-1.0)
+    with pytest.warns(IntegrationWarning):
+        result = quad(lambda x: np.exp(-x) / np.sqrt(x - 1), 1.0, np.inf)
+    assert not result.success and abs(result.value - exact) <= result.error
+    shifted = quad(lambda u: np.exp(-1 - u) / np.sqrt(u), 0.0, np.inf)  # the cure
+    assert shifted.success and abs(shifted.value - exact) <= shifted.error
+
+
 def test_lower_infinite_range():
     result = quad(lambda x: np.exp(x), -np.inf, 1.0)
     assert result.success and abs(result.value - np.e) <= result.error

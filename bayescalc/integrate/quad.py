@@ -136,8 +136,10 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
 def _auto(integrand, points, options, max_evals):
     """Pick a rule, fall back on failure; returns the estimate, its method, the maps used.
 
-    Infinite range: the double exponential rule first (exp-sinh, sinh-sinh), with a
-    quarter of the budget: tails that decay like a power or faster cost tens of nodes.
+    Infinite range: the double exponential rule first (exp-sinh, sinh-sinh), with an
+    eighth of the budget: tails that decay like a power or faster cost tens of nodes; on a
+    half-infinite range, if it misses, again on the map that also resolves the finite
+    end to 1e-300 (a singularity there, as in exp(-x)/sqrt(x)).
     Then, as on a finite range: Gauss–Kronrod, handing over to tanh-sinh (on the split
     map, which resolves ``|x|`` up to 1e300) when the error piles up at an end of the
     range (an endpoint singularity, a slow tail). The better answer is returned when all
@@ -145,13 +147,16 @@ def _auto(integrand, points, options, max_evals):
     """
     tried, wrappers = [], [integrand]
     if integrand.kind != "finite":
-        de = _mapped_for("tanh-sinh", integrand)
-        first = adaptive_tanh_sinh(de, _edges(de, points), max_evals=max_evals // 4,
-                                   patience=2, **options)
-        if first.converged:
-            return first, "tanh-sinh", [de]
-        tried.append(("tanh-sinh", first))
-        wrappers.append(de)
+        maps = [_mapped_for("tanh-sinh", integrand)]
+        if integrand.kind != "infinite":  # then with both ends resolved (transforms)
+            maps.append(integrand.remapped(integrand.kind + "-split"))
+        for de in maps:
+            first = adaptive_tanh_sinh(de, _edges(de, points), max_evals=max_evals // 8,
+                                       patience=2, **options)
+            if first.converged:
+                return first, "tanh-sinh", [de]
+            tried.append(("tanh-sinh", first))
+            wrappers.append(de)
     estimate, used = _gauss_kronrod_then_tanh_sinh(integrand, _edges(integrand, points),
                                                    options, max_evals)
     for name, missed in tried:

@@ -51,11 +51,17 @@ _MARGIN = 0.5
 _sum = np.add.reduce  # ndarray.sum without its Python wrapper (the same pairwise sum)
 
 
-def _side_limits(left, right):
-    """Largest |t| on each side whose node is still distinct from the endpoint."""
+def _side_limits(left, right, scales=None):
+    """Largest |t| on each side whose node is still distinct from the endpoint.
+
+    ``scales`` (left ends, right ends): the magnitude that limits the resolution at each
+    end, ``|left|`` and ``|right|`` by default; a mapped integrand passes that of ``x``
+    there (:meth:`.transforms.WrappedIntegrand.end_scales`).
+    """
     width = right - left
-    floor_left = np.maximum(4 * _EPS * np.abs(left), _TINY_DISTANCE)
-    floor_right = np.maximum(4 * _EPS * np.abs(right), _TINY_DISTANCE)
+    scale_left, scale_right = (np.abs(left), np.abs(right)) if scales is None else scales
+    floor_left = np.maximum(4 * _EPS * np.asarray(scale_left), _TINY_DISTANCE)
+    floor_right = np.maximum(4 * _EPS * np.asarray(scale_right), _TINY_DISTANCE)
     u_left = 0.5 * np.log(np.maximum(width / floor_left - 1.0, 1.0))
     u_right = 0.5 * np.log(np.maximum(width / floor_right - 1.0, 1.0))
     return np.arcsinh(2 * u_left / np.pi), np.arcsinh(2 * u_right / np.pi)
@@ -108,10 +114,10 @@ class _Nodes(NamedTuple):
     reach: np.ndarray   # (2, m) its |t| (-1 where a side has no valid node)
 
 
-def _interval_nodes(edges: tuple, level: int) -> _Nodes:
+def _interval_nodes(edges: tuple, level: int, scales: tuple | None = None) -> _Nodes:
     """Level ``level`` on every interval of ``edges`` (a pure function of them)."""
     left, right = np.array(edges[:-1]), np.array(edges[1:])
-    t_left, t_right = _side_limits(left, right)
+    t_left, t_right = _side_limits(left, right, scales)
     t_max = float(max(t_left.max(), t_right.max()))
     grid = _level(t_max, level)
     x, weight, valid = _nodes(grid, left, right, t_left, t_right)
@@ -152,6 +158,8 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     convergence roughly doubles the digits per level; an interior kink or jump does not).
     """
     edges = tuple(np.asarray(edges, dtype=float).tolist())
+    end_scales = getattr(integrand, "end_scales", None)
+    scales = None if end_scales is None else end_scales(edges)
     shift = -np.inf if log else 0.0
     weighted_sum = abs_sum = 0.0
     outer_t = np.zeros((len(edges) - 1, 2))
@@ -163,7 +171,8 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     converged, message, total, error = False, "", 0.0, np.inf
     for level in range(_MAX_LEVEL + 1):
         h = 2.0 ** -level
-        nodes = (_cached_nodes if level <= _CACHED_LEVELS else _interval_nodes)(edges, level)
+        nodes = (_cached_nodes if level <= _CACHED_LEVELS else _interval_nodes)(
+            edges, level, scales)
         valid = nodes.valid
         if level > _FIRST_TRUNCATED:
             valid = valid & np.where(nodes.grid.left_side, nodes.grid.abs_t <= extent[0][:, None],
@@ -203,11 +212,21 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
         _update_outer(outer_t, outer_term, nodes, terms, rows)
         total = h * weighted_sum
         history.append(total)
-        error = _error(history, h * abs_sum, float(_sum(outer_term, axis=None)))
+        tail = float(_sum(outer_term, axis=None))
+        error = _error(history, h * abs_sum, tail)
         allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
         if level >= _MIN_LEVEL and error <= allowed:
             converged = True
             message = f"converged: error estimate {error:.2e} <= tolerance {allowed:.2e}"
+            break
+        if level >= _MIN_LEVEL + 1 and tail > allowed >= error - tail:
+            # Finer levels cannot help: the outermost nodes already sit at the last
+            # distance float64 resolves from the ends.
+            message = (f"the integrand is still significant at the closest node float64 "
+                       f"resolves at an end of the range (tail term {tail:.2e} > tolerance "
+                       f"{allowed:.2e}): a singularity stronger than float64 can follow, or a "
+                       "tail that decays too slowly; substitute to weaken it, or split the "
+                       "range there")
             break
         if patience is not None and _stalled(history, patience):
             message = (f"tanh-sinh is not converging (level {level}: the estimates stopped "

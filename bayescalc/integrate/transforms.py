@@ -11,6 +11,14 @@ without running out of floating-point resolution):
 * ``(-inf, inf)``: ``x = sign(t) (1 - |t|) / |t|``, ``t in [-1, 1]`` with a breakpoint at
   ``t = 0``, ``|dx/dt| = 1 / t^2``
 
+A half-infinite range has a second map ("upper-infinite-split", "lower-infinite-split")
+that puts *both* of its ends at ``t = 0``, where float64 resolves them, with a
+breakpoint there: ``[a, inf)`` by ``x = a - t`` for ``t in [-1, 0]`` (``x in [a, a + 1]``)
+and ``x = a + 1 / t`` for ``t in (0, 1]``. The first map resolves ``x - a`` only to about
+1e-16 (the finite end sits at ``t = 1``), too coarse for a singularity there
+(``exp(-x) / sqrt(x)`` on ``[0, inf)`` loses 2e-8); ``quad`` tries the second when the
+first misses.
+
 For tanh-sinh, ``(-inf, inf)`` is mapped as one interval instead ("infinite-sinh"):
 
 * ``x = t / (1 - t^2)``, ``t in (-1, 1)``, ``|dx/dt| = (1 + t^2) / (1 - t^2)^2``
@@ -26,7 +34,8 @@ the exp-sinh rule ``x = a + exp(-pi sinh s)``.
 Every rule evaluates strictly inside its interval, so ``t = 0`` is never used; nodes so
 close to it that ``|x| > 1e100`` are not evaluated and count as 0 (integrands such as
 ``x**2 * exp(-x)`` give NaN out there; an integrable tail has long vanished; a tail that
-has not shows up in the error estimate).
+has not shows up in the error estimate); for the same reason a NaN or inf from f beyond
+``|x| = 1e30`` (``x**9 * exp(-x)`` overflows there) counts as 0.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import numpy as np
 from .._core.batch import BatchFunction
 
 _FARTHEST = 1e100
+_FAR_TAIL = 1e30  # beyond it, a non-finite f (overflow in a decaying product) counts as 0
 
 
 def range_kind(a: float, b: float) -> str:
@@ -53,7 +63,9 @@ def range_kind(a: float, b: float) -> str:
 
 def t_range(kind: str):
     """Breakpoints of the new variable ``t`` for a range of this kind (not finite)."""
-    return {"infinite": (-1.0, 0.0, 1.0), "infinite-sinh": (-1.0, 1.0)}.get(kind, (0.0, 1.0))
+    if kind in ("infinite", "upper-infinite-split", "lower-infinite-split"):
+        return (-1.0, 0.0, 1.0)
+    return (-1.0, 1.0) if kind == "infinite-sinh" else (0.0, 1.0)
 
 
 def x_of_t(kind: str, a: float, b: float, t: np.ndarray):
@@ -64,6 +76,11 @@ def x_of_t(kind: str, a: float, b: float, t: np.ndarray):
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             one_minus = (1.0 - t) * (1.0 + t)  # exact enough near ±1 (t is a float)
             return t / one_minus, np.log1p(t * t) - 2.0 * np.log(one_minus)
+    if kind.endswith("-split"):
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            step = np.where(t > 0, 1.0 / t, -t)
+            log_jacobian = np.where(t > 0, -2.0 * np.log(t), 0.0)
+        return _from_end(kind, a, b, step), log_jacobian
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         size = np.abs(t)
         step = (1.0 - size) / size
@@ -71,8 +88,21 @@ def x_of_t(kind: str, a: float, b: float, t: np.ndarray):
     if kind == "infinite":
         x = np.copysign(step, t)
     else:
-        x = a + step if kind == "upper-infinite" else b - step
+        x = _from_end(kind, a, b, step)
     return x, log_jacobian
+
+
+def _from_end(kind, a, b, step):
+    """``a + step`` or ``b - step``, never rounding onto the end itself when step > 0.
+
+    (A node 1e-16 from a finite end a = 1 would round to x = 1, where f may be singular;
+    the nearest float inside the range changes the integral by less than eps |a| f.)
+    """
+    if kind.startswith("upper"):
+        x = a + step
+        return np.where((x == a) & (step > 0), np.nextafter(a, np.inf), x)
+    x = b - step
+    return np.where((x == b) & (step > 0), np.nextafter(b, -np.inf), x)
 
 
 def t_of_x(kind: str, a: float, b: float, x: np.ndarray) -> np.ndarray:
@@ -84,7 +114,10 @@ def t_of_x(kind: str, a: float, b: float, x: np.ndarray) -> np.ndarray:
         return np.where(x >= 0, 1.0 / (1.0 + np.abs(x)), -1.0 / (1.0 + np.abs(x)))
     if kind == "infinite-sinh":  # the root of x t^2 + t - x = 0 in (-1, 1)
         return 2.0 * x / (1.0 + np.sqrt(1.0 + 4.0 * x * x))
-    distance = x - a if kind == "upper-infinite" else b - x
+    distance = x - a if kind.startswith("upper") else b - x
+    if kind.endswith("-split"):
+        with np.errstate(divide="ignore"):
+            return np.where(distance > 1.0, 1.0 / distance, -distance)
     return 1.0 / (1.0 + distance)
 
 
@@ -101,6 +134,31 @@ class WrappedIntegrand:
         self.kind = kind or range_kind(a, b)
         self.a, self.b, self.log = a, b, log
         self.all_zero = True  # every value so far exactly 0 (a sign of underflow)
+
+    def end_scales(self, edges: tuple):
+        """Per interval of ``edges`` (in ``t``): the magnitudes that limit how close to its
+        left and right ends a node can be told apart from them, or None (finite range:
+        ``|t|`` itself, the rules' default).
+
+        At an end that maps to a finite ``x = c`` this is ``max(|t|, |c|)``: ``x`` is
+        resolved only to ``eps |c|`` there whatever ``t`` does (``1 + 1e-20`` is 1), so
+        tanh-sinh stops as far from it as in the variable ``x`` itself and its tail term
+        sees a singularity there; at an end that maps to infinity, ``|t|``.
+        """
+        if self.kind == "finite":
+            return None
+        t = np.array(edges)
+        with np.errstate(over="ignore", invalid="ignore"):
+            inward_left = x_of_t(self.kind, self.a, self.b, np.nextafter(t[:-1], t[1:]))[0]
+            inward_right = x_of_t(self.kind, self.a, self.b, np.nextafter(t[1:], t[:-1]))[0]
+        # Next to an end that maps to infinity, x is beyond 1e15 |a| (1/eps of the sinh-sinh
+        # map at t = 1 - eps; 1/5e-324 at t = 0); next to one that maps to c, it is c.
+        far = 1e15 * max([1.0] + [abs(c) for c in (self.a, self.b) if math.isfinite(c)])
+        scales = []
+        for ends, x in ((t[:-1], inward_left), (t[1:], inward_right)):
+            finite = np.abs(x) < far
+            scales.append(tuple(np.maximum(np.abs(ends), np.where(finite, np.abs(x), 0.0))))
+        return tuple(scales)
 
     def remapped(self, kind: str) -> WrappedIntegrand:
         """The same function (sharing its evaluation count) under another map."""
@@ -128,6 +186,9 @@ class WrappedIntegrand:
         else:
             values = np.full_like(x, -np.inf if self.log else 0.0)
             values[inside] = self.function(x[inside])
+        if not self.log and not _all_finite(values):
+            # x**k * exp(-x) is inf * 0 = NaN far out, where it is 0 to float64.
+            values = np.where((np.abs(x) > _FAR_TAIL) & ~np.isfinite(values), 0.0, values)
         if not _all_finite(values) and not (self.log and not _bad_log(values).any()):
             self._raise(values, x)
         if self.log:
