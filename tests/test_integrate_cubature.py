@@ -45,6 +45,26 @@ def test_genz_error_estimates_cover_at_least_90_percent():
     assert np.mean(covered) >= 0.9
 
 
+
+def test_out_of_reach_tolerance_keeps_refining_the_kink():
+    # A kink along x0 = 1/3 (never on a halving edge) times a smooth factor, rtol far out of
+    # reach at a fixed budget: the budget must go to the regions crossed by the kink. Halving
+    # one of them across the kink divides its error by about 4 (it scales as the square of
+    # its width across the kink) while the smooth regions' I7 errs by O(h^8), so the error
+    # falls geometrically with the budget. Halving nearly every region (the rule before,
+    # whenever the tolerance was out of reach) reported a relative error of 4.7e-5 (true
+    # 3.7e-7) at this budget and 1.2e-5 at twice it; worst-first reports 1.6e-8: the 1e-6
+    # bound sits 47x below the former and 60x above the latter. A round halves 2 regions of
+    # 21 points per split (d = 2), so the last one leaves fewer than 42 evaluations unused.
+    a, budget = 4.0, 4000
+    exact = (2 - math.exp(-a / 3) - math.exp(-2 * a / 3)) / a * (1 - math.exp(-1))
+    with pytest.warns(IntegrationWarning, match="max_evals"):
+        result = cubature(lambda x: np.exp(-a * np.abs(x[:, 0] - 1 / 3) - x[:, 1]), [0, 0],
+                          [1, 1], method="genz-malik", rtol=1e-15, max_evals=budget)
+    assert not result.success and budget - 2 * 21 < result.n_evals <= budget
+    assert abs(result.value - exact) <= result.error <= 1e-6 * exact
+
+
 @pytest.mark.parametrize("method", ["sparse-grid", "tensor", "genz-malik"])
 def test_every_method_on_a_smooth_integrand(method):
     problem = genz("gaussian", 3)

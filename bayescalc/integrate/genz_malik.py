@@ -11,9 +11,13 @@ When the two halves of a region disagree with it by more than the error it claim
 the halves inherit that disagreement as their error (:func:`_distrust`): a cheap check
 that catches the discontinuities the embedded pair misses.
 
-As in :mod:`.gauss_kronrod`, every round halves all the regions with the largest errors
-(until the untouched ones carry less than half the tolerance) and evaluates every new
-region's points in ONE call of the integrand.
+Every round halves a batch of regions (:func:`_choose`) and evaluates every new region's
+points in ONE call of the integrand. Far from the tolerance the batch is the smallest set
+of regions carrying half of the total *split priority*, the error scaled by the square
+of the region's relative size where the rule's own estimate stands (:data:`_ORDER_GAIN`):
+the refinement stays adaptive (kinks, peaks) when the tolerance is out of reach, instead of
+halving nearly every region. Near the tolerance it is the largest errors until the
+untouched ones carry less than half of it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,13 @@ _SAFETY = 3.0
 # is invisible to the rules (Genz's discontinuous family then converges, wrongly). Probes
 # at 0.999 of the half-width on each axis flag a jump there (:func:`_jump_floor`).
 _FACE = 0.999
+# The split priority of a region whose error is the rule's |I7 - I5| is that error times
+# (h / H)^2, h its largest half-width and H the box's: |I7 - I5| is the error of the
+# degree-5 rule, O(h^6) on smooth integrands, while the returned I7 errs by O(h^8), so
+# ranking by |I7 - I5| alone over-refines small regions (on Genz's Gaussian family it lost
+# a decade of accuracy at equal n_evals against uniform halving). A region whose error was
+# raised by a jump or a broken parent (not smooth) keeps priority = error.
+_ORDER_GAIN = 2.0
 
 
 @lru_cache(maxsize=16)
@@ -113,12 +124,14 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
     template, w7, w5, _ = genz_malik_template(d)
     per_region = template.shape[0]
     centers, halves = (0.5 * (lower + upper))[None, :], (0.5 * (upper - lower))[None, :]
+    root_half = np.where(halves[0] > 0, halves[0], 1.0)
     shift = -np.inf if log else 0.0
     n_evals, message, converged = 0, "", False
     state_center = np.empty((0, d))
     state_half = np.empty((0, d))
     estimate = error = np.empty(0)
     axis = np.empty(0, dtype=np.intp)
+    weight = np.empty(0)
     parent_estimate = parent_error = np.empty(0)
     total = total_error = 0.0
     if per_region > max_evals:
@@ -138,7 +151,7 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
             values = linear_values(values, shift)
         volume = np.prod(2 * halves, axis=1)
         new_estimate = volume * (values @ w7)
-        new_error = _SAFETY * volume * np.abs(values @ (w7 - w5))
+        rule_error = new_error = _SAFETY * volume * np.abs(values @ (w7 - w5))
         new_axis = np.argmax(_fourth_differences(values, d) + 1e-300 * halves, axis=1)
         floor, jump_axis = _jump_floor(values, d)
         jumped = volume * floor > new_error
@@ -146,6 +159,8 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
         new_axis = np.where(jumped, jump_axis, new_axis)
         if parent_estimate.size:
             new_error = _distrust(new_estimate, new_error, parent_estimate, parent_error)
+        size = np.max(halves / root_half, axis=1) ** _ORDER_GAIN
+        weight = np.concatenate([weight, np.where(new_error > rule_error, 1.0, size)])
         state_center = np.concatenate([state_center, centers])
         state_half = np.concatenate([state_half, halves])
         estimate = np.concatenate([estimate, new_estimate])
@@ -163,10 +178,7 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
             message = (f"max_evals = {max_evals} reached before the tolerance; the largest "
                        f"error is in the region centered at {state_center[worst]}")
             break
-        order = np.argsort(error)[::-1]
-        untouched = total_error - np.cumsum(error[order])
-        count = int(np.searchsorted(-untouched, -0.5 * allowed)) + 1
-        chosen = order[: max(1, min(count, splits_left))]
+        chosen = _choose(error, weight, allowed)[:splits_left]
         keep = np.ones(error.size, dtype=bool)
         keep[chosen] = False
         rows = np.arange(chosen.size)
@@ -178,8 +190,31 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
         centers = np.concatenate([state_center[chosen] - offset, state_center[chosen] + offset])
         halves = np.concatenate([halves, halves])
         state_center, state_half = state_center[keep], state_half[keep]
-        estimate, error, axis = estimate[keep], error[keep], axis[keep]
+        estimate, error, axis, weight = estimate[keep], error[keep], axis[keep], weight[keep]
     return ScaledEstimate(total, total_error, shift, n_evals, converged, message)
+
+
+def _choose(error, weight, allowed):
+    """The regions to halve this round, most urgent first (at least one).
+
+    Near the tolerance: the largest errors until the rest carry less than half of
+    ``allowed`` (the fewest splits that can meet it). Far from it (that set is larger):
+    the smallest set carrying half of the total priority ``error * weight``, the batched
+    form of the classical one-region-at-a-time worst-first rule (Genz & Malik 1980, sec. 3):
+    a region is halved now only if it would be among the next splits of that rule, which
+    keeps the refinement adaptive, and each round still cuts the total priority by about
+    a constant factor, so the number of rounds (calls of ``f``) grows like a logarithm.
+    The caller keeps the first ``splits_left`` of them, so a budget-limited last round
+    spends its evaluations on the most urgent regions.
+    """
+    by_error = np.argsort(error)[::-1]
+    untouched = error.sum() - np.cumsum(error[by_error])
+    needed = int(np.searchsorted(-untouched, -0.5 * allowed)) + 1
+    priority = error * weight
+    by_priority = np.argsort(priority)[::-1]
+    rest = priority.sum() - np.cumsum(priority[by_priority])
+    share = int(np.searchsorted(-rest, -0.5 * priority.sum())) + 1
+    return by_error[:needed] if needed <= share else by_priority[:share]
 
 
 def _distrust(estimate, error, parent_estimate, parent_error):
