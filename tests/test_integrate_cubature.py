@@ -174,6 +174,17 @@ def test_jump_just_inside_a_region_edge_is_seen():
     assert abs(result.value - problem.exact) <= result.error <= 1e-4 * problem.exact * 1.0000001
 
 
+
+def test_kink_just_inside_a_region_edge_is_seen():
+    # u2 = 0.71799 sits at 0.976 of the width of [0.6875, 0.71875], beyond the outermost
+    # nodes: without the bend check on the near-face probes the estimate claimed rtol 1e-6
+    # while erring by 6.8e-5 (the rules saw a smooth exponential)
+    problem = genz("C0", 2, 1)
+    result = _run(problem, rtol=1e-6)
+    assert result.success
+    assert abs(result.value - problem.exact) <= result.error <= 1e-6 * problem.exact * 1.0000001
+
+
 @pytest.mark.parametrize("f, lower, upper, exact", [
     (lambda x: np.exp(-x[:, 0] - x[:, 1]), [0, 0], [np.inf, np.inf], 1.0),
     (lambda x: 1 / (1 + x[:, 0] ** 2) / (1 + x[:, 1] ** 2), [-np.inf, 0], [np.inf, np.inf],
