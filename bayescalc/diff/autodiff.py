@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from .._core.arraykind import is_tensor, to_numpy
+from .._core.arraykind import is_tensor, like, to_numpy
 
 
 class NonFiniteAtPoint(ValueError):
@@ -35,6 +35,27 @@ def as_tensor(x):
     if is_tensor(x):
         return x.detach() if x.is_floating_point() else x.detach().to(torch.float64)
     return torch.as_tensor(np.asarray(to_numpy(x)), dtype=torch.float64)
+
+
+def as_vector(x):
+    """x flattened to a float64 (or float32) torch vector."""
+    return as_tensor(x).reshape(-1)
+
+
+def answer(method, compute, f, x, *, vectorized=False, directional=None, shape=None):
+    """The autodiff value for ``method`` ``"autodiff"`` or ``"auto"``, in x's kind.
+
+    ``compute(t)`` differentiates at the flat tensor point ``t``. With ``"auto"`` the
+    value must pass :func:`auto`'s checks, else the result is None (the caller falls
+    back to the numeric engine). ``shape``: the value's shape, if not as computed.
+    """
+    point = as_vector(x)
+    value = (compute(point) if method == "autodiff" else
+             auto(lambda: compute(point), f, point, vectorized=vectorized,
+                  directional=directional))
+    if value is None:
+        return None
+    return like(x, value if shape is None else value.reshape(shape))
 
 
 def attempt(compute):

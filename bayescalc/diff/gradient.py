@@ -56,14 +56,11 @@ def gradient(f, x, *, method="auto", step=None, vectorized=False):
     method = check_method(method)
     if method in ("auto", "autodiff"):
         as_point(x)
-        if method == "autodiff":
-            return like(x, autodiff.gradient(f, _vector(x), vectorized=vectorized)
-                        .reshape(np.shape(x)))
-        value = autodiff.auto(lambda: autodiff.gradient(f, _vector(x), vectorized=vectorized),
-                              f, _vector(x), vectorized=vectorized,
-                              directional=lambda g, u: g.reshape(-1) @ u.reshape(-1))
+        value = autodiff.answer(method, lambda t: autodiff.gradient(f, t, vectorized=vectorized),
+                                f, x, vectorized=vectorized, shape=np.shape(x),
+                                directional=lambda g, u: g.reshape(-1) @ u.reshape(-1))
         if value is not None:
-            return like(x, value.reshape(np.shape(x)))
+            return value
         method = "richardson"
     return gradient_estimate(f, x, method=method, step=step, vectorized=vectorized).value
 
@@ -102,9 +99,6 @@ def gradient_estimate(f, x, *, method="richardson", step=None, vectorized=False,
         success=lines.success, message=lines.message)
     return warn_unless_success(result)
 
-
-def _vector(x):
-    return autodiff.as_tensor(x).reshape(-1)
 
 
 def _array(values, shape):

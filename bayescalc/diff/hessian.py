@@ -51,12 +51,10 @@ def hessian(f, x, *, method="auto", step=None, vectorized=False):
     method = check_method(method)
     if method in ("auto", "autodiff"):
         as_point(x)
-        if method == "autodiff":
-            return like(x, autodiff.hessian(f, _vector(x), vectorized=vectorized))
-        value = autodiff.auto(lambda: autodiff.hessian(f, _vector(x), vectorized=vectorized),
-                              f, _vector(x), vectorized=vectorized)
+        value = autodiff.answer(method, lambda t: autodiff.hessian(f, t, vectorized=vectorized),
+                                f, x, vectorized=vectorized)
         if value is not None:
-            return like(x, value)
+            return value
         method = "richardson"
     return hessian_estimate(f, x, method=method, step=step, vectorized=vectorized).value
 
@@ -103,7 +101,3 @@ def hessian_estimate(f, x, *, method="richardson", step=None, vectorized=False, 
         value=like(x, value), error=errors, n_evals=n_evals, method=method,
         step=np.asarray(lines.step), success=lines.success, message=lines.message)
     return warn_unless_success(result)
-
-
-def _vector(x):
-    return autodiff.as_tensor(x).reshape(-1)

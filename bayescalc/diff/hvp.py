@@ -48,13 +48,12 @@ def hvp(f, x, v, *, method="auto", step=None, vectorized=False):
     if method in ("auto", "autodiff"):
         point = as_point(x)
         as_numpy_vector(v, point.size)
-        if method == "autodiff":
-            return like(x, autodiff.hvp(f, _vector(x), _vector(v), vectorized=vectorized))
-        value = autodiff.auto(
-            lambda: autodiff.hvp(f, _vector(x), _vector(v), vectorized=vectorized),
-            f, _vector(x), vectorized=vectorized)
+        direction = autodiff.as_vector(v)
+        value = autodiff.answer(
+            method, lambda t: autodiff.hvp(f, t, direction, vectorized=vectorized),
+            f, x, vectorized=vectorized)
         if value is not None:
-            return like(x, value)
+            return value
         method = "richardson"
     return hvp_estimate(f, x, v, method=method, step=step, vectorized=vectorized).value
 
@@ -100,7 +99,3 @@ def hvp_estimate(f, x, v, *, method="richardson", step=None, vectorized=False, r
         method=method, step=np.asarray(lines.step), success=lines.success,
         message=lines.message)
     return warn_unless_success(result)
-
-
-def _vector(x):
-    return autodiff.as_tensor(x).reshape(-1)

@@ -47,13 +47,11 @@ def jacobian(f, x, *, method="auto", step=None, vectorized=False):
     method = check_method(method)
     if method in ("auto", "autodiff"):
         as_point(x)
-        if method == "autodiff":
-            return like(x, autodiff.jacobian(f, _vector(x), vectorized=vectorized))
-        value = autodiff.auto(lambda: autodiff.jacobian(f, _vector(x), vectorized=vectorized),
-                              f, _vector(x), vectorized=vectorized,
-                              directional=lambda J, u: J.reshape(-1, u.numel()) @ u.reshape(-1))
+        value = autodiff.answer(method, lambda t: autodiff.jacobian(f, t, vectorized=vectorized),
+                                f, x, vectorized=vectorized,
+                                directional=lambda J, u: J.reshape(-1, u.numel()) @ u.reshape(-1))
         if value is not None:
-            return like(x, value)
+            return value
         method = "richardson"
     return jacobian_estimate(f, x, method=method, step=step, vectorized=vectorized).value
 
@@ -96,7 +94,3 @@ def jacobian_estimate(f, x, *, method="richardson", step=None, vectorized=False,
         method=method, step=np.asarray(lines.step), success=lines.success,
         message=lines.message)
     return warn_unless_success(result)
-
-
-def _vector(x):
-    return autodiff.as_tensor(x).reshape(-1)
