@@ -5,7 +5,8 @@ layers: integration (:mod:`bayescalc.integrate`), the evidence, variational infe
 min-max games (:mod:`bayescalc.minmax`). See ``docs/index.md``.
 """
 
-from . import diff, integrate, minmax, optim
+from . import diff, integrate, minmax, model, optim
+from .model import Model
 from ._core.warnings import (
     AccuracyWarning,
     BayescalcWarning,
@@ -21,6 +22,8 @@ __all__ = [
     "optim",
     "integrate",
     "minmax",
+    "model",
+    "Model",
     "AccuracyWarning",
     "BayescalcWarning",
     "ConvergenceWarning",

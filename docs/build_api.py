@@ -16,6 +16,7 @@ MODULES = [
     "bayescalc.optim",
     "bayescalc.integrate",
     "bayescalc.minmax",
+    "bayescalc.model",
     "bayescalc.plot",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"
