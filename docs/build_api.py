@@ -17,6 +17,7 @@ MODULES = [
     "bayescalc.integrate",
     "bayescalc.minmax",
     "bayescalc.model",
+    "bayescalc.posterior",
     "bayescalc.plot",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"
