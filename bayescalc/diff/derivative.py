@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, like
-from .._core.warnings import warn_unless_success
+from ._warnings import warn_unless_success
 from . import autodiff
 from ._validation import (
     as_scalar_or_points,
@@ -147,11 +147,12 @@ def derivative(f, x, *, n=1, method="auto", step=None, vectorized=False):
         as_scalar_or_points(x)
         if method == "autodiff":
             return like(x, autodiff.derivative(f, x, n, vectorized=vectorized))
-        first = (lambda d, u: d.reshape(-1)[0] * u) if n == 1 else None
-        value = autodiff.auto(lambda: autodiff.derivative(f, x, n, vectorized=vectorized), f,
-                              x, vectorized=vectorized, elementwise=True, directional=first)
+        value = autodiff.answer(
+            "auto", lambda t: autodiff.derivative(f, t, n, vectorized=vectorized), f, x,
+            vectorized=vectorized, elementwise=True,
+            numeric=lambda: finite_difference(f, x, n=n, step=step, vectorized=vectorized))
         if value is not None:
-            return like(x, value)
+            return value
         method = "richardson"
     return finite_difference(f, x, n=n, method=method, step=step, vectorized=vectorized).value
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stencils import geometric_window
+from .stencils import geometric_window, window_checks
 
 EPS = np.finfo(np.float64).eps
 # Each f value is trusted to ROUNDOFF_ULPS units in the last place of |f|. An elementary
@@ -46,6 +46,20 @@ ROUNDOFF_ULPS = 32.0
 # pessimistic bound above, which would stop it a window or two early.
 FLOOR_ULPS = 4.0
 KINK_WINDOWS = 3
+PROBE_LEVELS = 14
+# The regime check: successive differences of the low-order estimates E_j shrink by
+# r^2 per level in the asymptotic regime; a ratio outside [r^2 / SPREAD, r^2 * SPREAD]
+# (or of the wrong sign) means the steps do not resolve f (sin x at x = 1e6 with steps
+# of 1e4). SPREAD is wide: the h^4 term bends the ratio at moderate steps.
+REGIME_SPREAD = 16.0
+# Noise amplitude, relative to |f|, above which a window counts as unresolved rather
+# than noisy: special functions carry noise of 1e-14..1e-9 of |f|; "noise" of the size
+# of f itself is f varying on a scale below the steps.
+NOISE_LIMIT = float(np.sqrt(EPS))
+# The noise part of the error: NOISE_FACTOR * delta * ||w||_2 (delta measured as the
+# largest of four unit-norm high-order differences, each ~ |N(0, delta^2)|).
+NOISE_FACTOR = 3.0
+NOISE_MIN = 1e-12
 
 
 @dataclass
@@ -62,8 +76,14 @@ class LineEstimates:
 
 
 def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_restarts=12,
-                     scale_hint=None, rtol=0.0, per_line_center=False):
+                     scale_hint=None, rtol=0.0, per_line_center=False, ratio=2.0,
+                     small_step=None):
     """n-th derivatives at t = 0 of K line functions, adaptively.
+
+    At large |x| (``small_step`` at least 2^PROBE_LEVELS below ``h0``) the first
+    windows are also checked against the lowest-order estimate at ``small_step`` (2 or 4
+    more evaluations): steps relative to |x| can alias an oscillation (sin x at 1e6,
+    steps 1024..16384 close to multiples of 2 pi) into data that look smooth.
 
     Parameters
     ----------
@@ -87,6 +107,13 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
         the step jumps below it instead of halving one level at a time.
     rtol : float
         Stop a line early once its error estimate is below ``rtol * |value|``.
+    ratio : float
+        Ratio of successive steps (2 keeps power-of-two steps exact; higher orders use a
+        smaller ratio, whose weights amplify round-off far less).
+    small_step : ndarray, shape (K,), optional
+        A step small in absolute terms (the default start at |x| <= 1): when the first
+        window does not resolve f (at large |x| the relative first step can span many
+        periods of sin x), the window jumps there at once.
 
     Returns
     -------
@@ -94,6 +121,13 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
     """
     h0 = np.asarray(h0, dtype=np.float64)
     count = h0.size
+    jump = np.zeros(count, dtype=int)
+    if small_step is not None:
+        levels_down = np.log(h0 / np.asarray(small_step, dtype=np.float64)) / np.log(ratio)
+        jump = np.maximum(np.ceil(levels_down - 1e-9), 0).astype(int)
+        max_levels += int(jump.max())
+    width = next(m for m in range(1, levels + 1) if 2 * m + 1 > n)
+    probe = (jump * np.log2(ratio) >= PROBE_LEVELS) & (width <= levels)
     center = np.asarray(center, dtype=np.float64)
     if per_line_center:
         out_shape = center.shape[1:]
@@ -113,21 +147,25 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
 
     for _round in range(max_levels + max_restarts + 2):     # every loop has a budget
         lines, level_index, sides = _requests(active, start, side, levels, have, max_levels)
+        if _round == 0 and probe.any():
+            extra = _probe_requests(probe, jump, width, have)
+            lines, level_index, sides = (np.concatenate([a, b]) for a, b in
+                                         zip((lines, level_index, sides), extra, strict=True))
         if lines.size:
-            t = np.where(sides == 0, 1.0, -1.0) * h0[lines] * 2.0 ** -level_index
+            t = np.where(sides == 0, 1.0, -1.0) * h0[lines] * ratio ** -level_index
             fresh = np.asarray(sample(lines, t), dtype=np.float64)
             fresh = fresh.reshape((lines.size,) + out_shape)
             values[lines, level_index, sides] = fresh
             have[lines, level_index, sides] = True
             n_evals += lines.size
         precomputed = _central_estimates(values, center, active, start, side, h0, n, levels,
-                                         max_levels)
+                                         max_levels, ratio)
         for k in np.flatnonzero(active):
             window = slice(start[k], start[k] + levels)
             if start[k] + levels > max_levels:
                 active[k] = False
                 continue
-            top_step = h0[k] * 2.0 ** -start[k]
+            top_step = h0[k] * ratio ** -start[k]
             if k in precomputed:
                 estimate = precomputed[k]
             else:
@@ -137,19 +175,32 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
                 if not finite[:, needed].all():
                     restarts[k] += 1
                     _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts,
-                                      max_restarts, max_levels, levels, active)
+                                      max_restarts, max_levels, levels, active, ratio, n)
                     continue
-                estimate = _window_estimate(block, center[k], n, side[k], top_step)
+                estimate = _window_estimate(block, center[k], n, side[k], top_step, ratio)
+            if probe[k] and side[k] == 0 and not estimate.unresolved and start[k] < jump[k]:
+                probe[k] = False
+                if not _probe_agrees(estimate, values[k], center[k], n, h0[k], jump[k], width,
+                                     ratio, start[k], levels):
+                    estimate.unresolved = True
+                    estimate.error = estimate.score = np.inf
             best.offer(k, estimate, top_step, side[k])
-            if estimate.kink and hint is not None and 0 < 0.5 * hint[k] < top_step:
+            if estimate.unresolved and jump[k] - start[k] > levels:
+                # The steps do not resolve f: try steps small in absolute terms at once
+                # (when they are more than a window away; nearer, sliding costs no more).
+                start[k] = jump[k]
+                jump[k] = 0
+                continue
+            if (estimate.kink or estimate.unresolved) and hint is not None \
+                    and 0 < 0.5 * hint[k] < top_step:
                 # The window straddles 0, where poles and kinks usually sit (1/x near 0):
                 # jump below |x| / 2 as for a non-finite value, before judging the kink.
-                target = int(np.ceil(np.log2(top_step / (0.5 * hint[k])))) + start[k]
+                target = int(np.ceil(np.log(top_step / (0.5 * hint[k])) / np.log(ratio)))
+                target += start[k]
                 if target + levels <= max_levels:
                     start[k] = target
                     continue
-            trunc, roundoff = estimate.truncation, estimate.roundoff
-            at_floor = trunc <= roundoff * (FLOOR_ULPS / ROUNDOFF_ULPS) and not estimate.kink
+            at_floor = estimate.at_floor
             met = rtol > 0 and estimate.error <= rtol * np.max(np.abs(estimate.value))
             # Past the best window twice in a row: stop, but only once the best is a
             # plausible derivative (a window straddling a pole can look "best" early).
@@ -176,9 +227,21 @@ class _WindowEstimate:
     roundoff: float
     kink: bool
     score: float        # the likely error (round-off at FLOOR_ULPS): ranks windows
+    noise: float = 0.0  # the noise part of the error (measured from the window's values)
+    unresolved: bool = False    # the steps do not resolve f: error is inf
+
+    @property
+    def at_floor(self):
+        """Truncation below the round-off and noise floor (a converged window)."""
+        # Measured noise counts in the error, not in the floor: at moderate steps the
+        # high-order differences still see some of f's smooth part, which must not stop
+        # the search. A noisy f thus ends "not converged", with an error that covers.
+        floor = self.roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+        return bool(self.truncation <= floor and not self.kink and not self.unresolved)
 
 
-def _central_estimates(values, center, active, start, side, h0, n, levels, max_levels):
+def _central_estimates(values, center, active, start, side, h0, n, levels, max_levels,
+                       ratio):
     """Window estimates of every active central line whose window is finite, at once.
 
     Returns {line: _WindowEstimate}; the other lines (non-finite values, one-sided
@@ -193,15 +256,19 @@ def _central_estimates(values, center, active, start, side, h0, n, levels, max_l
     lines, blocks = lines[finite], blocks[finite]
     if lines.size == 0:
         return {}
-    top = h0[lines] * 2.0 ** -start[lines]
-    batch = _batch_estimates(blocks, center[lines], n, top)
-    return {int(k): _WindowEstimate(batch["value"][i], float(batch["error"][i]),
-                                    float(batch["truncation"][i]), float(batch["roundoff"][i]),
-                                    bool(batch["kink"][i]), float(batch["score"][i]))
-            for i, k in enumerate(lines)}
+    top = h0[lines] * ratio ** -start[lines]
+    batch = _batch_estimates(blocks, center[lines], n, top, ratio)
+    return {int(k): _from_batch(batch, i) for i, k in enumerate(lines)}
 
 
-def _batch_estimates(blocks, centers, n, top):
+def _from_batch(batch, i):
+    return _WindowEstimate(batch["value"][i], float(batch["error"][i]),
+                           float(batch["truncation"][i]), float(batch["roundoff"][i]),
+                           bool(batch["kink"][i]), float(batch["score"][i]),
+                           float(batch["noise"][i]), bool(batch["unresolved"][i]))
+
+
+def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     """Central-window estimates for B lines: blocks (B, levels, 2, *out)."""
     count, levels = blocks.shape[:2]
     out_shape = blocks.shape[3:]
@@ -219,19 +286,26 @@ def _batch_estimates(blocks, centers, n, top):
     def worst(array):
         return np.abs(array).reshape(count, -1).max(axis=1)
 
-    _, high, low = geometric_window(n, levels, 2.0, 0)
+    _, high, low = geometric_window(n, levels, ratio, 0)
     nodes_values = np.concatenate(
         [centers[:, None], blocks.reshape((count, 2 * levels) + out_shape)], axis=1)
     value = combine(high, nodes_values)
     truncation = worst(value - combine(low, nodes_values))
     roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
-    error = truncation + roundoff
-    score = truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+    noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high, combine, worst)
+    error = np.where(unresolved, np.inf, truncation + roundoff + noise)
+    score = np.where(unresolved, np.inf, truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+                     + noise)
+    batch = {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
+             "kink": np.zeros(count, dtype=bool), "score": score, "noise": noise,
+             "unresolved": unresolved}
+    if levels <= n:
+        return batch        # one-sided windows cannot determine f^(n): no kink check
     # A derivative exists only if the one-sided estimates agree: |x| at 0 has a
     # central difference of exactly 0 at every step, a confident wrong answer.
     one_sided = []
     for sign, column in ((1, 0), (-1, 1)):
-        _, side_high, side_low = geometric_window(n, levels, 2.0, sign)
+        _, side_high, side_low = geometric_window(n, levels, ratio, sign)
         side_values = np.concatenate([centers[:, None], blocks[:, :, column]], axis=1)
         side_value = combine(side_high, side_values)
         side_round = ROUNDOFF_ULPS * EPS * combine(np.abs(side_high), np.abs(side_values))
@@ -239,24 +313,79 @@ def _batch_estimates(blocks, centers, n, top):
         one_sided.append((side_value, side_error.reshape(count, -1).max(axis=1)))
     (forward, forward_error), (backward, backward_error) = one_sided
     gap = worst(forward - backward)
-    kink = gap > 10.0 * (forward_error + backward_error) + error
-    error = np.where(kink, np.maximum(error, gap), error)
-    score = np.where(kink, error, score)
-    return {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
-            "kink": kink, "score": score}
+    # A kink explains a window that looks unresolved (|x| at 0): it is reported as such.
+    base = truncation + roundoff + noise
+    kink = gap > 10.0 * (forward_error + backward_error) + base
+    batch["error"] = np.where(kink, np.maximum(base, gap), error)
+    batch["score"] = np.where(kink, batch["error"], score)
+    batch["kink"] = kink
+    batch["unresolved"] = unresolved & ~kink
+    return batch
 
 
-def _window_estimate(block, center, n, side, top_step):
+def _regime(nodes_values, n, levels, ratio, scale, high, combine, worst):
+    """The measured noise part of the error, and whether the steps resolve f at all.
+
+    The noise level delta is the largest unit-norm highest-order difference of the
+    window's values (:func:`~bayescalc.diff.stencils.window_checks`); it adds
+    ``NOISE_FACTOR * delta * ||w||_2 / h^n`` to the error. A window is *unresolved*
+    when that "noise" is not small against |f| (f varies on a scale below the steps),
+    or when the low-order estimates do not converge like h^2 (ratios of successive
+    differences far from r^2, beyond the noise and round-off of each difference).
+    """
+    count = nodes_values.shape[0]
+    sequence, noise_rows = window_checks(n, levels, ratio)
+    magnitude = np.abs(nodes_values).reshape(count, nodes_values.shape[1], -1).max(axis=1)
+    delta = np.zeros_like(magnitude)
+    # On ratio-2 windows the unit-norm high-order differences weigh the innermost nodes
+    # (steps h/16, h/8): the smooth part of f is negligible there and what is left is
+    # noise. The high-order windows (ratio 2^(1/3)) spread their nodes over a factor
+    # 2.5 only, where those differences still see f's smooth part: no noise term there.
+    for row in noise_rows if ratio == 2.0 else ():
+        delta = np.maximum(delta, np.abs(combine(row, nodes_values) / scale)
+                           .reshape(count, -1))
+    unit = np.ones_like(scale)
+    # Below NOISE_MIN |f| the measured "noise" is mostly f's smooth part leaking into the
+    # differences at moderate steps; the round-off bound and the truncation estimate
+    # carry noise that small.
+    delta = np.where(delta > NOISE_MIN * magnitude, delta, 0.0)
+    noise = NOISE_FACTOR * worst(delta.reshape(scale.shape[:1] + (-1,))
+                                 * np.linalg.norm(high) * scale.reshape(count, -1))
+    unresolved = (delta > NOISE_LIMIT * magnitude).any(axis=1)
+    # Low-order estimates and the size of what is not truncation in their differences.
+    estimates = np.stack([combine(row, nodes_values).reshape(count, -1) for row in sequence],
+                         axis=1)                                             # (B, J, C)
+    sizes = np.stack([(unit * combine(np.abs(row), np.abs(nodes_values)))
+                      .reshape(count, -1) for row in sequence], axis=1)
+    floor = 8 * (ROUNDOFF_ULPS * EPS * sizes
+                 + NOISE_FACTOR * delta[:, None, :] * np.linalg.norm(sequence, axis=1)[None, :, None]
+                 * scale.reshape(count, 1, -1))
+    differences = estimates[:, :-1] - estimates[:, 1:]
+    noise_of_difference = floor[:, :-1] + floor[:, 1:]
+    expected = ratio ** 2
+    for j in range(differences.shape[1] - 1):
+        a, b = differences[:, j], differences[:, j + 1]
+        a_small = np.abs(a) <= noise_of_difference[:, j]
+        b_small = np.abs(b) <= noise_of_difference[:, j + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = a / b
+        in_range = (quotient >= expected / REGIME_SPREAD) & (quotient <= expected * REGIME_SPREAD)
+        # a at the floor while b is not: the sequence grows towards small steps.
+        fine = (a_small & (np.abs(b) <= 8 * noise_of_difference[:, j + 1])) | \
+            (~a_small & (b_small | in_range))
+        unresolved |= (~fine).any(axis=1)
+    return noise, unresolved
+
+
+def _window_estimate(block, center, n, side, top_step, ratio=2.0):
     """Extrapolated value and error estimate from one window of values."""
     if side == 0:
         batch = _batch_estimates(block[None], np.asarray(center)[None], n,
-                                 np.array([top_step]))
-        return _WindowEstimate(batch["value"][0], float(batch["error"][0]),
-                               float(batch["truncation"][0]), float(batch["roundoff"][0]),
-                               bool(batch["kink"][0]), float(batch["score"][0]))
+                                 np.array([top_step]), ratio)
+        return _from_batch(batch, 0)
     levels = block.shape[0]
     scale = top_step ** -n
-    high, low, nodes_values = _weights_and_values(block, center, n, side, levels)
+    high, low, nodes_values = _weights_and_values(block, center, n, side, levels, ratio)
     value = scale * np.tensordot(high, nodes_values, axes=1)
     lower = scale * np.tensordot(low, nodes_values, axes=1)
     truncation = float(np.max(np.abs(value - lower)))
@@ -267,14 +396,51 @@ def _window_estimate(block, center, n, side, top_step):
     return _WindowEstimate(value, error, truncation, roundoff, False, score)
 
 
-def _weights_and_values(block, center, n, side, levels):
-    _offsets, high, low = geometric_window(n, levels, 2.0, int(side))
+def _weights_and_values(block, center, n, side, levels, ratio=2.0):
+    _offsets, high, low = geometric_window(n, levels, ratio, int(side))
     if side == 0:
         stacked = block.reshape((2 * levels,) + block.shape[2:])   # plus, minus per level
     else:
         stacked = block[:, 0 if side > 0 else 1]
     nodes_values = np.concatenate([center[None], stacked])
     return np.asarray(high), np.asarray(low), nodes_values
+
+
+def _probe_requests(probe, jump, width, have):
+    """(line, level, side) of the lowest-order stencil at the small step, per probed line."""
+    lines = np.repeat(np.flatnonzero(probe), 2 * width)
+    level = jump[lines] + np.tile(np.repeat(np.arange(width), 2), int(probe.sum()))
+    sides = np.tile([0, 1], lines.size // 2)
+    fresh = ~have[lines, level, sides]
+    return lines[fresh], level[fresh], sides[fresh]
+
+
+def _probe_agrees(estimate, line_values, center, n, h0, jump, width, ratio, start, levels):
+    """Whether the window's value predicts the low-order estimate at the small step.
+
+    The low-order estimate is E(h) = f^(n) + c h^2 + ...: c h^2 comes from the window's
+    smallest low-order estimate, E(h_s) from the probe's points; they must agree within
+    the window's error, the c h_s^2 term and the round-off of E(h_s).
+    """
+    sequence, _ = window_checks(n, levels, ratio)
+    row = sequence[0][: 1 + 2 * width]
+    out = center.shape
+
+    def nodes(first, count):
+        block = line_values[first:first + count].reshape((2 * count,) + out)
+        return np.concatenate([center[None], block])
+
+    small = h0 * ratio ** -jump
+    probe_nodes = nodes(jump, width)
+    probe_value = np.tensordot(row, probe_nodes, axes=1) / small ** n
+    roundoff = ROUNDOFF_ULPS * EPS * np.tensordot(np.abs(row), np.abs(probe_nodes),
+                                                  axes=1) / small ** n
+    top = h0 * ratio ** -start
+    smallest_value = np.tensordot(sequence[-1], nodes(start, levels), axes=1) / top ** n
+    smallest = top * ratio ** -(levels - width)
+    curvature = np.abs(smallest_value - estimate.value) * (small / smallest) ** 2
+    mismatch = np.abs(probe_value - estimate.value)
+    return bool(np.all(mismatch <= 4.0 * (estimate.error + roundoff + curvature)))
 
 
 def _needed_sides(side):
@@ -296,15 +462,17 @@ def _requests(active, start, side, levels, have, max_levels):
 
 
 def _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts, max_restarts,
-                      max_levels, levels, active):
+                      max_levels, levels, active, ratio=2.0, n=1):
     """Shrink the window past the non-finite steps, or go one-sided, or give up."""
     bad_levels = np.flatnonzero(~finite[:, needed].all(axis=1))
     next_start = start[k] + int(bad_levels.max()) + 1
     if hint is not None and hint[k] > 0:
         # The domain edge is often at 0 (log, sqrt, 1/x): jump below |x| / 2 at once.
-        target = int(np.ceil(np.log2(h0[k] / (0.5 * hint[k]))))
+        target = int(np.ceil(np.log(h0[k] / (0.5 * hint[k])) / np.log(ratio)))
         next_start = max(next_start, target)
-    if side[k] == 0 and (restarts[k] > max_restarts // 2 or next_start + levels > max_levels):
+    one_sided_possible = levels > n            # L + 1 nodes on one side determine f^(n)
+    if side[k] == 0 and one_sided_possible and (restarts[k] > max_restarts // 2
+                                                or next_start + levels > max_levels):
         # Shrinking did not help: use the side on which f is finite, from the old start.
         plus_ok = finite[:, 0].all()
         minus_ok = finite[:, 1].all()
@@ -346,8 +514,7 @@ class _Best:
             self.step[k] = step
             self.side[k] = side
             self.kink[k] = estimate.kink
-            floor = estimate.roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
-            self.at_floor[k] = estimate.truncation <= floor and not estimate.kink
+            self.at_floor[k] = estimate.at_floor
             self.rounds_since_best[k] = 0
         else:
             self.rounds_since_best[k] += 1
