@@ -227,6 +227,11 @@ def derivative(f, x, n: int = 1, *, vectorized: bool = False):
     import torch.func as tf
 
     point = as_tensor(x)
+    if n == 1 and not vectorized and point.ndim == 0:
+        # One pass: the value comes with the gradient (and is checked for NaN/inf).
+        first, value = tf.grad_and_value(lambda y: _require_tensor(f(y)))(point)
+        _check_value(value, point)
+        return first.detach()
     if vectorized or point.ndim == 0:
         def order_k(k):
             if k == 0:

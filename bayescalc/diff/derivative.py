@@ -193,10 +193,9 @@ def _complex(sampler, f, point, n, step, vectorized):
         used_step = scale * 1e-100
     else:
         radius = 0.5 * scale if step is None else np.broadcast_to(step, flat.shape)
-        value, error, _ = contour_derivative(evaluate_complex, flat, n, radius)
+        value, error, used_step = contour_derivative(evaluate_complex, flat, n, radius)
         success = bool(np.all(np.isfinite(value)) and np.all(error <= 1e-6 * np.abs(value) + 1e-12))
         message = "converged" if success else "the contour rule did not converge"
-        used_step = radius
     shape = point.shape
     return value.reshape(shape), np.asarray(error).reshape(shape), \
         np.asarray(used_step).reshape(shape), success, message
