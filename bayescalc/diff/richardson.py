@@ -55,11 +55,13 @@ REGIME_SPREAD = 16.0
 # Noise amplitude, relative to |f|, above which a window counts as unresolved rather
 # than noisy: special functions carry noise of 1e-14..1e-9 of |f|; "noise" of the size
 # of f itself is f varying on a scale below the steps.
-NOISE_LIMIT = float(np.sqrt(EPS))
+NOISE_LIMIT = 1e-4
 # The noise part of the error: NOISE_FACTOR * delta * ||w||_2 (delta measured as the
 # largest of four unit-norm high-order differences, each ~ |N(0, delta^2)|).
 NOISE_FACTOR = 3.0
-NOISE_MIN = 1e-12
+# Measured "noise" below NOISE_ULPS ulps of |f| is f's own rounding, which the round-off
+# bound already covers.
+NOISE_ULPS = 64.0
 
 
 @dataclass
@@ -201,7 +203,8 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
                     start[k] = target
                     continue
             at_floor = estimate.at_floor
-            met = rtol > 0 and estimate.error <= rtol * np.max(np.abs(estimate.value))
+            met = rtol > 0 and estimate.error - estimate.noise <= rtol * np.max(
+                np.abs(estimate.value))
             # Past the best window twice in a row: stop, but only once the best is a
             # plausible derivative (a window straddling a pole can look "best" early).
             plausible = best.at_floor[k] or best.error[k] <= 1e-3 * np.max(np.abs(best.value[k]))
@@ -294,8 +297,10 @@ def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
     noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high, combine, worst)
     error = np.where(unresolved, np.inf, truncation + roundoff + noise)
-    score = np.where(unresolved, np.inf, truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
-                     + noise)
+    # The noise part is reported, not used to rank or stop: at moderate steps the
+    # highest differences still see some of f's smooth part, which must not hold the
+    # search back; on noisy f the truncation estimate is noise-dominated anyway.
+    score = np.where(unresolved, np.inf, truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS)
     batch = {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
              "kink": np.zeros(count, dtype=bool), "score": score, "noise": noise,
              "unresolved": unresolved}
@@ -345,10 +350,7 @@ def _regime(nodes_values, n, levels, ratio, scale, high, combine, worst):
         delta = np.maximum(delta, np.abs(combine(row, nodes_values) / scale)
                            .reshape(count, -1))
     unit = np.ones_like(scale)
-    # Below NOISE_MIN |f| the measured "noise" is mostly f's smooth part leaking into the
-    # differences at moderate steps; the round-off bound and the truncation estimate
-    # carry noise that small.
-    delta = np.where(delta > NOISE_MIN * magnitude, delta, 0.0)
+    delta = np.where(delta > NOISE_ULPS * EPS * magnitude, delta, 0.0)
     noise = NOISE_FACTOR * worst(delta.reshape(scale.shape[:1] + (-1,))
                                  * np.linalg.norm(high) * scale.reshape(count, -1))
     unresolved = (delta > NOISE_LIMIT * magnitude).any(axis=1)

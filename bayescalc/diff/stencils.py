@@ -134,16 +134,15 @@ def window_checks(n: int, levels: int, ratio: float):
       the asymptotic regime these low-order estimates E_j converge like
       :math:`E_j - E_{j+1} \propto h_j^2`, so successive differences shrink by
       :math:`r^2`; where they do not, the steps do not resolve f.
-    - ``noise`` (C, N): highest-order differences of the window (all nodes, and the
-      nodes without the largest level's plus, minus or both points), each scaled to
-      unit 2-norm. For smooth f at small steps they are tiny; on values that carry noise
+    - ``noise`` (C, N): highest-order differences of the window (all nodes, and all
+      nodes but one, for each node), each scaled to unit 2-norm. For smooth f at small steps they are tiny; on values that carry noise
       of size delta they are about delta: the difference table measures the noise.
 
     Examples
     --------
     >>> sequence, noise = window_checks(1, 5, 2.0)
     >>> sequence.shape, noise.shape
-    ((5, 11), (4, 11))
+    ((5, 11), (12, 11))
     """
     offsets = np.asarray(geometric_window(n, levels, ratio, 0)[0])
     nodes = np.concatenate([[0.0], offsets])
@@ -157,7 +156,10 @@ def window_checks(n: int, levels: int, ratio: float):
         rows.append(row)
     sequence = np.array(rows)
     noise = []
-    for drop in ((), (1,), (2,), (1, 2)):
+    # The full window's highest difference, and the ones without each single node:
+    # unit-norm rows that weigh different nodes most, so that their largest is a stable
+    # measure of the noise (rows dominated by the same nodes would be one sample).
+    for drop in [()] + [(i,) for i in range(count)]:
         keep = np.array([i for i in range(count) if i not in drop])
         row = np.zeros(count)
         row[keep] = fornberg_weights(nodes[keep] / np.max(np.abs(nodes[keep])), keep.size - 1)
