@@ -18,6 +18,7 @@ value is never replaced by a finite difference.
 
 from __future__ import annotations
 
+import contextvars
 import warnings
 
 import numpy as np
@@ -28,6 +29,11 @@ from ._warnings import warn_unless_success
 
 class NonFiniteAtPoint(ValueError):
     """f is NaN/inf at x: never a reason to fall back to another method."""
+
+
+# True while "auto" differentiates after :func:`inspect` has evaluated f at x and found
+# it finite: the autodiff functions then skip their own evaluation of f(x).
+_CHECKED = contextvars.ContextVar("bayescalc_diff_checked", default=False)
 
 
 def as_tensor(x):
@@ -60,11 +66,15 @@ def answer(method, compute, f, x, *, vectorized=False, shape=None, numeric=None,
     if method == "autodiff":
         value = compute(point)
     else:
-        value = attempt(lambda: compute(point))
-        if value is None:
-            return None
         verdict = inspect(f, point, vectorized=vectorized, elementwise=elementwise)
         if verdict == CONVERTED:
+            return None
+        token = _CHECKED.set(True)          # inspect evaluated f(x) and found it finite
+        try:
+            value = attempt(lambda: compute(point))
+        finally:
+            _CHECKED.reset(token)
+        if value is None:
             return None
         if verdict == SWITCH and numeric is not None:
             with warnings.catch_warnings(record=True):
@@ -108,7 +118,9 @@ _SWITCH_IN_REDUCTION = frozenset({"max", "min", "amax", "amin"})
 def inspect(f, point, *, vectorized=False, elementwise=False):
     """One plain evaluation of f at the point, watching what it does with its tensor.
 
-    Returns ``CONVERTED`` when f turns a tensor that depends on x into a Python number
+    Raises NonFiniteAtPoint when f(x) is NaN/inf (so the autodiff functions need not
+    evaluate f(x) again). Returns ``CONVERTED`` when f fails on a tensor, returns a
+    non-tensor, or turns a tensor that depends on x into a Python number
     (``float(x)``, ``x.item()``: torch.func runs it but drops the derivative of everything
     computed from that number), ``SWITCH`` when a piecewise torch function (``abs``,
     ``relu``, ``clamp``, ``maximum``, a comparison, ``floor``...) sits exactly at its
@@ -125,14 +137,17 @@ def inspect(f, point, *, vectorized=False, elementwise=False):
             with watcher:
                 if elementwise and not vectorized:
                     flat = probe.reshape(-1)
-                    for k in range(flat.numel()):
-                        f(flat[k])
+                    outputs = [(f(flat[k]), flat[k]) for k in range(flat.numel())]
                 elif elementwise:
-                    f(probe.reshape(-1))
+                    outputs = [(f(probe.reshape(-1)), probe)]
                 else:
-                    _one_point(f, vectorized)(probe)
-        except Exception:  # noqa: BLE001 - runs under torch.func, not plainly: distrust
+                    outputs = [(_one_point(f, vectorized)(probe), probe)]
+        except Exception:  # noqa: BLE001 - not a torch callable (np.sin on a tensor...)
             return CONVERTED
+    for value, where in outputs:
+        if not is_tensor(value):
+            return CONVERTED                # a Python/numpy number: no autodiff through it
+        _check_value(value.detach(), where.detach())
     if watcher.converted:
         return CONVERTED
     return SWITCH if watcher.switch else FAITHFUL
@@ -241,7 +256,8 @@ def derivative(f, x, n: int = 1, *, vectorized: bool = False):
                 return tf.grad(lambda y: inner(y).sum())
             return tf.grad(inner)
 
-        _check_value(_require_tensor(f(point)), point)
+        if not _CHECKED.get():
+            _check_value(_require_tensor(f(point)), point)
         return order_k(n)(point).detach()
     flat = point.reshape(-1)
     values = [derivative(f, flat[i], n) for i in range(flat.numel())]
@@ -267,7 +283,8 @@ def jacobian(f, x, *, vectorized: bool = False):
 
     point = as_tensor(x)
     one = _one_point(f, vectorized)
-    _check_value(_require_tensor(one(point)), point)
+    if not _CHECKED.get():
+        _check_value(_require_tensor(one(point)), point)
     return tf.jacrev(lambda y: _require_tensor(one(y)))(point).detach()
 
 
@@ -277,7 +294,8 @@ def hessian(f, x, *, vectorized: bool = False):
 
     point = as_tensor(x)
     one = _one_point(f, vectorized)
-    _check_value(_require_tensor(one(point)), point)
+    if not _CHECKED.get():
+        _check_value(_require_tensor(one(point)), point)
     return tf.hessian(lambda y: _require_tensor(one(y)))(point).detach()
 
 
@@ -288,7 +306,8 @@ def hvp(f, x, v, *, vectorized: bool = False):
     point = as_tensor(x)
     direction = as_tensor(v).to(point.dtype)
     one = _one_point(f, vectorized)
-    _check_value(_require_tensor(one(point)), point)
+    if not _CHECKED.get():
+        _check_value(_require_tensor(one(point)), point)
     _, product = tf.jvp(tf.grad(lambda y: _require_tensor(one(y))), (point,), (direction,))
     return product.detach()
 

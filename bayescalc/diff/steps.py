@@ -33,8 +33,8 @@ HIGH_ORDER_RATIO = 2.0 ** (1.0 / 3.0)
 
 
 def richardson_levels(n: int) -> int:
-    """Steps per Richardson window for order n (5 up to n = 5, then n // 2 + 3)."""
-    return 5 if n <= 5 else n // 2 + 3
+    """Steps per Richardson window for order n (5 up to n = 3, then n // 2 + 4)."""
+    return 5 if n < HIGH_ORDER else n // 2 + 4
 
 
 def richardson_ratio(n: int) -> float:
