@@ -188,3 +188,18 @@ def test_warnings_point_at_the_callers_line():
             call()
         assert caught and all(w.filename == __file__ for w in caught), \
             [(w.filename, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("x", [0.2, 0.5])
+@pytest.mark.parametrize("n", [2, 5, 10])
+def test_complex_method_near_poles_and_for_entire_functions(n, x):
+    # 1/(1 - z) has a pole at distance 1 - x (hit exactly by the default circle at
+    # x = 0.5); exp is entire and wants a large circle at n = 10 (round-off ~ n!/r^n).
+    cases = [(lambda z: 1 / (1 - z), math.factorial(n) / (1 - x) ** (n + 1)),
+             (np.exp, math.exp(x)), (lambda z: 1 / (2 + z) ** 2,
+                                     (-1) ** n * math.factorial(n + 1) / (2 + x) ** (n + 2))]
+    for f, exact in cases:
+        result = finite_difference(f, x, n=n, method="complex")
+        covered, true_error = _covers(result, exact)
+        assert result.success and covered, (n, x, result, exact)
+        assert true_error <= 1e-6 * abs(exact)

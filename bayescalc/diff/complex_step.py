@@ -63,7 +63,10 @@ def contour_derivative(evaluate_complex, x, n, radius):
     converges like :math:`(r/R)^N` for a singularity at distance R. So the radius is
     halved, from ``radius`` down, while the error estimate (32- against 16-point rule
     plus round-off, which grows like :math:`n!/r^n`) improves; the best radius per point
-    is kept. Each radius costs CONTOUR_POINTS evaluations per point.
+    is kept; where the first radius was the best, doubling it (up to 8 times) is tried,
+    each larger circle accepted only if its value agrees with the smaller one's (a circle
+    around a singularity gives a wrong value on which both rules agree). Each radius
+    costs CONTOUR_POINTS evaluations per point.
     """
     x = np.asarray(x, dtype=np.float64)
     radius = np.asarray(radius, dtype=np.float64) * np.ones_like(x)
@@ -85,6 +88,22 @@ def contour_derivative(evaluate_complex, x, n, radius):
         worse[index] = np.where(better, 0, worse[index] + 1)
         converged = error <= 4 * EPS * np.abs(value)
         active[index] = ~converged & (worse[index] < 2)
+    # Entire functions at high n want a larger circle (round-off grows like n!/r^n). A
+    # larger circle may enclose a singularity, where both rules converge to a wrong
+    # value: a larger radius is taken only if it agrees with the best smaller one.
+    growing = np.isfinite(best_error) & (best_radius == radius)
+    for growth in (2.0, 4.0, 8.0):
+        index = np.flatnonzero(growing)
+        if index.size == 0:
+            break
+        r = radius[index] * growth
+        value, error = _contour(evaluate_complex, x[index], n, r)
+        agree = np.abs(value - best_value[index]) <= 2.0 * (best_error[index] + error)
+        take = agree & (error < best_error[index])
+        update = index[take]
+        best_value[update], best_error[update], best_radius[update] = \
+            value[take], error[take], r[take]
+        growing[index] = take
     return best_value, best_error, best_radius
 
 

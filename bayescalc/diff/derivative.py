@@ -180,7 +180,7 @@ def _complex(sampler, f, point, n, step, vectorized):
         if vectorized:
             values = np.asarray(f(z))
         else:
-            values = np.array([f(complex(v)) for v in z])
+            values = np.array([_complex_value(f, v) for v in z])
         sampler.n_evals += z.size
         return values
 
@@ -199,6 +199,14 @@ def _complex(sampler, f, point, n, step, vectorized):
     shape = point.shape
     return value.reshape(shape), np.asarray(error).reshape(shape), \
         np.asarray(used_step).reshape(shape), success, message
+
+
+def _complex_value(f, z):
+    """f at one complex point; a pole hit exactly (Python's complex division) is NaN."""
+    try:
+        return f(complex(z))
+    except (ZeroDivisionError, OverflowError):
+        return complex("nan")
 
 
 def _plain(array):
