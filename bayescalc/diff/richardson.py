@@ -295,7 +295,7 @@ def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     value = combine(high, nodes_values)
     truncation = worst(value - combine(low, nodes_values))
     roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
-    noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high, combine, worst)
+    noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high)
     error = np.where(unresolved, np.inf, truncation + roundoff + noise)
     # The noise part is reported, not used to rank or stop: at moderate steps the
     # highest differences still see some of f's smooth part, which must not hold the
@@ -328,7 +328,7 @@ def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     return batch
 
 
-def _regime(nodes_values, n, levels, ratio, scale, high, combine, worst):
+def _regime(nodes_values, n, levels, ratio, scale, high):
     """The measured noise part of the error, and whether the steps resolve f at all.
 
     The noise level delta is the largest unit-norm highest-order difference of the
@@ -340,28 +340,26 @@ def _regime(nodes_values, n, levels, ratio, scale, high, combine, worst):
     """
     count = nodes_values.shape[0]
     sequence, noise_rows = window_checks(n, levels, ratio)
-    magnitude = np.abs(nodes_values).reshape(count, nodes_values.shape[1], -1).max(axis=1)
-    delta = np.zeros_like(magnitude)
+    values = nodes_values.reshape(count, nodes_values.shape[1], -1)          # (B, N, C)
+    factor = scale.reshape(count, 1, 1)                                      # 1 / h^n
+    magnitude = np.abs(values).max(axis=1)                                   # (B, C)
     # On ratio-2 windows the unit-norm high-order differences weigh the innermost nodes
-    # (steps h/16, h/8): the smooth part of f is negligible there and what is left is
-    # noise. The high-order windows (ratio 2^(1/3)) spread their nodes over a factor
-    # 2.5 only, where those differences still see f's smooth part: no noise term there.
-    for row in noise_rows if ratio == 2.0 else ():
-        delta = np.maximum(delta, np.abs(combine(row, nodes_values) / scale)
-                           .reshape(count, -1))
-    unit = np.ones_like(scale)
+    # (steps h/16, h/8), where f's smooth part is negligible: what is left is noise. The
+    # high-order windows (ratio 2^(1/3)) spread their nodes over a factor 2.5 only, where
+    # those differences still see f's smooth part: no noise term there.
+    if ratio == 2.0:
+        delta = np.abs(np.einsum("rn,bnc->brc", noise_rows, values)).max(axis=1)
+    else:
+        delta = np.zeros_like(magnitude)
     delta = np.where(delta > NOISE_ULPS * EPS * magnitude, delta, 0.0)
-    noise = NOISE_FACTOR * worst(delta.reshape(scale.shape[:1] + (-1,))
-                                 * np.linalg.norm(high) * scale.reshape(count, -1))
+    noise = NOISE_FACTOR * np.linalg.norm(high) * (delta * factor[:, :, 0]).max(axis=1)
     unresolved = (delta > NOISE_LIMIT * magnitude).any(axis=1)
     # Low-order estimates and the size of what is not truncation in their differences.
-    estimates = np.stack([combine(row, nodes_values).reshape(count, -1) for row in sequence],
-                         axis=1)                                             # (B, J, C)
-    sizes = np.stack([(unit * combine(np.abs(row), np.abs(nodes_values)))
-                      .reshape(count, -1) for row in sequence], axis=1)
+    estimates = np.einsum("jn,bnc->bjc", sequence, values) * factor          # (B, J, C)
+    sizes = np.einsum("jn,bnc->bjc", np.abs(sequence), np.abs(values)) * factor
     floor = 8 * (ROUNDOFF_ULPS * EPS * sizes
-                 + NOISE_FACTOR * delta[:, None, :] * np.linalg.norm(sequence, axis=1)[None, :, None]
-                 * scale.reshape(count, 1, -1))
+                 + NOISE_FACTOR * delta[:, None, :]
+                 * np.linalg.norm(sequence, axis=1)[None, :, None] * factor)
     differences = estimates[:, :-1] - estimates[:, 1:]
     noise_of_difference = floor[:, :-1] + floor[:, 1:]
     expected = ratio ** 2
