@@ -203,3 +203,13 @@ def test_complex_method_near_poles_and_for_entire_functions(n, x):
         covered, true_error = _covers(result, exact)
         assert result.success and covered, (n, x, result, exact)
         assert true_error <= 1e-6 * abs(exact)
+
+
+def test_math_module_f_past_its_domain_edge_steps_back():
+    # Python floats raise where numpy returns inf/NaN: a step that lands on 0 (1/x) or
+    # below it (math.log) is a non-finite value to step back from, not a crash.
+    result = finite_difference(math.log, 1e-3, n=2)
+    assert result.success and abs(result.value + 1e6) <= result.error <= 1e-6 * 1e6
+    result = finite_difference(lambda x: math.sin(1 / x), 0.05, n=2)
+    exact = (2 * 0.05 * math.cos(20) - math.sin(20)) / 0.05 ** 4
+    assert abs(result.value - exact) <= result.error <= 1e-7 * abs(exact)

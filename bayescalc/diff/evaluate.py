@@ -95,11 +95,26 @@ class LineSampler:
                 values = self._to_numpy(self.f(self._convert(points)))
                 values = self._check_batch(values, count)
             else:
-                values = [self._to_numpy(self.f(self._convert_one(p))) for p in points]
+                values = [self._one(p) for p in points]
                 values = [self._check_one(v) for v in values]
                 values = np.stack(values) if values else np.empty(0)
         self.n_evals += count
         return values
+
+    def _one(self, point):
+        """f at one point; a step past the edge of a math-module f's domain is NaN.
+
+        Python floats raise where numpy returns inf/NaN (``1 / x`` at 0, ``math.log`` of
+        a negative number): the engines then step back as for a non-finite value.
+        """
+        try:
+            return self._to_numpy(self.f(self._convert_one(point)))
+        except (ZeroDivisionError, OverflowError):
+            pass
+        except ValueError as error:
+            if "math domain error" not in str(error):
+                raise
+        return np.full(self.out_shape if self.out_shape is not None else (), np.nan)
 
     # -- helpers -------------------------------------------------------------------------
     def _convert(self, points):
