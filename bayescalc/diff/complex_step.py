@@ -25,21 +25,24 @@ COMPLEX_STEP = 1e-100
 CONTOUR_POINTS = 32
 
 
-def complex_step_first(evaluate_complex, evaluate_real, x, scale):
-    """First derivative by the complex step, with a central-difference cross-check.
+def complex_step_first(sampler, scale):
+    r"""First derivatives along the sampler's lines by the complex step, cross-checked.
 
-    ``evaluate_complex(z)`` and ``evaluate_real(t)`` return f at arrays of points.
+    Line k is :math:`t \mapsto f(x + t u_k)`; ``scale`` (K,) is x's magnitude along it.
+    Two real evaluations per line form the central difference of the cross-check.
     Returns ``(value, error, success, message)``.
     """
+    count = np.shape(scale)[0]
+    lines = np.arange(count)
+    x = np.zeros(count)
     h = COMPLEX_STEP * scale
-    z = np.asarray(x, dtype=np.complex128) + 1j * h
-    fz = np.asarray(evaluate_complex(z), dtype=np.complex128)
+    fz = np.asarray(sampler.complex_along(lines, 1j * h), dtype=np.complex128)
     value = fz.imag / h
     rounding = 4 * EPS * np.abs(value) + 4 * EPS * np.abs(fz.real) / scale
     # Cross-check: a central difference with the step balancing its own errors.
     check_step = 2.0 ** np.floor(np.log2(EPS ** (1 / 3) * scale))
-    plus = np.asarray(evaluate_real(x + check_step), dtype=np.float64)
-    minus = np.asarray(evaluate_real(x - check_step), dtype=np.float64)
+    plus = np.asarray(sampler(lines, x + check_step), dtype=np.float64)
+    minus = np.asarray(sampler(lines, x - check_step), dtype=np.float64)
     central = (plus - minus) / (2 * check_step)
     central_error = 1e-4 * (np.abs(central) + np.abs(plus) / scale) + 1e-8 * np.abs(fz.real)
     mismatch = np.abs(value - central)
@@ -55,7 +58,7 @@ def complex_step_first(evaluate_complex, evaluate_real, x, scale):
 CONTOUR_HALVINGS = 10
 
 
-def contour_derivative(evaluate_complex, x, n, radius):
+def contour_derivative(sampler, x, n, radius):
     """n-th derivative from Cauchy's integral formula; returns (value, error, radius).
 
     The circle must stay inside f's disc of analyticity (log at 0.5 has a singularity at
@@ -80,7 +83,7 @@ def contour_derivative(evaluate_complex, x, n, radius):
         if index.size == 0:
             break
         r = radius[index] * 0.5 ** halving
-        value, error = _contour(evaluate_complex, x[index], n, r)
+        value, error = _contour(sampler, index, n, r)
         better = error < best_error[index]
         update = index[better]
         best_value[update], best_error[update], best_radius[update] = \
@@ -97,7 +100,7 @@ def contour_derivative(evaluate_complex, x, n, radius):
         if index.size == 0:
             break
         r = radius[index] * growth
-        value, error = _contour(evaluate_complex, x[index], n, r)
+        value, error = _contour(sampler, index, n, r)
         agree = np.abs(value - best_value[index]) <= 2.0 * (best_error[index] + error)
         take = agree & (error < best_error[index])
         update = index[take]
@@ -107,12 +110,15 @@ def contour_derivative(evaluate_complex, x, n, radius):
     return best_value, best_error, best_radius
 
 
-def _contour(evaluate_complex, x, n, radius):
+def _contour(sampler, index, n, radius):
     theta = 2 * np.pi * np.arange(CONTOUR_POINTS) / CONTOUR_POINTS
     nodes = np.exp(1j * theta)
-    z = x[..., None] + radius[..., None] * nodes
+    offsets = radius[..., None] * nodes
+    shape = offsets.shape
     with np.errstate(all="ignore"):
-        fz = np.asarray(evaluate_complex(z.reshape(-1)), dtype=np.complex128).reshape(z.shape)
+        lines = np.repeat(index, CONTOUR_POINTS)
+        fz = np.asarray(sampler.complex_along(lines, offsets.reshape(-1)),
+                        dtype=np.complex128).reshape(shape)
         weights = np.exp(-1j * n * theta)
         factor = math.factorial(n) / radius ** n
         full = factor * np.mean(fz * weights, axis=-1).real

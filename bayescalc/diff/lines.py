@@ -106,25 +106,10 @@ def _basic(sampler, center, n, method, scale, step):
                       "converged" if success else "f is not finite at a stencil point")
 
 
-def complex_lines(f, point, directions, sampler, *, vectorized):
-    """First derivatives along lines by the complex step (f must accept complex x)."""
-    point = np.asarray(point, dtype=np.float64)
-    directions = np.asarray(directions, dtype=np.float64)
-    count = directions.shape[0]
-    scale = np.maximum(np.max(np.abs(point) * (directions != 0), axis=1), 1.0)
+def complex_lines(sampler, scale):
+    """First derivatives along the sampler's lines by the complex step.
 
-    def evaluate_complex(z_offset):
-        points = point[None, :] + z_offset[:, None] * directions
-        if vectorized:
-            values = np.asarray(f(points))
-        else:
-            values = np.array([np.asarray(f(p)) for p in points])
-        sampler.n_evals += count
-        return values
-
-    def evaluate_real(t):
-        return sampler(np.arange(count), t)
-
-    value, error, success, message = complex_step_first(
-        evaluate_complex, evaluate_real, np.zeros(count), scale)
+    f must accept complex x; ``scale`` (K,) is x's magnitude along each line.
+    """
+    value, error, success, message = complex_step_first(sampler, scale)
     return LineResult(np.asarray(value), np.asarray(error), scale * 1e-100, success, message)
