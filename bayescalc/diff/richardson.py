@@ -21,6 +21,12 @@ one-sided when one side stays bad. Each central window also forms the forward an
 backward estimates from its own points: when they disagree beyond their error estimates
 in three windows running, f has a kink there, and the error says so.
 
+The search is a loop over rounds with explicit state: a fixed :class:`_Plan`, the table
+of f's values (:class:`_Table`), and per-line states (:class:`_Line`, held as arrays in
+:class:`_Search`) that :func:`_step` maps to the next state after judging the line's
+window; :func:`_after_nonfinite` is the step after non-finite values. The best window
+per line is kept by :class:`_Best`.
+
 References: L. F. Richardson (1911); J. N. Lyness and C. B. Moler, "Van der Monde
 systems and numerical differentiation", Numer. Math. 8 (1966); the window/step search
 follows the spirit of numdifftools (P. A. Brodtkorb) and scipy.differentiate (geometric
@@ -30,6 +36,7 @@ steps, reuse of points), with our own stopping rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -121,6 +128,90 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
     -------
     LineEstimates
     """
+    plan = _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol,
+                      per_line_center, ratio, small_step)
+    count = plan.h0.size
+    table = _Table(np.full((count, plan.max_levels, 2) + plan.out_shape, np.nan),
+                   np.zeros((count, plan.max_levels, 2), dtype=bool))
+    search = _Search(start=np.zeros(count, dtype=int), side=np.zeros(count, dtype=int),
+                     active=np.ones(count, dtype=bool), restarts=np.zeros(count, dtype=int),
+                     jump=plan.jump.copy(), probe=plan.probe.copy())
+    best = _Best(count, plan.out_shape)
+    n_evals = 0
+    for round_index in range(plan.max_levels + plan.max_restarts + 2):   # a budget
+        n_evals += _sample_round(sample, plan, table, search, first=round_index == 0)
+        precomputed = _central_estimates(table.values, plan.center, search.active,
+                                         search.start, search.side, plan.h0, plan.n,
+                                         plan.levels, plan.max_levels, plan.ratio)
+        for k in np.flatnonzero(search.active):
+            line = _step(plan, table, best, k, _line(search, k), precomputed.get(k))
+            _write(search, k, line)
+        if not search.active.any():
+            break
+    return LineEstimates(best.value, best.error, best.step, best.side, best.converged,
+                         best.kink, n_evals)
+
+
+# -- the search state and its step -----------------------------------------------------------
+
+class _Plan(NamedTuple):
+    """What stays fixed during the search (per-line arrays have shape (K,))."""
+
+    n: int
+    levels: int
+    max_levels: int
+    max_restarts: int
+    ratio: float
+    rtol: float
+    h0: np.ndarray            # largest first step per line
+    hint: np.ndarray | None   # distance to a likely domain edge (|x| along the line)
+    center: np.ndarray        # f at t = 0, (K, *out)
+    out_shape: tuple
+    width: int                # levels of the lowest-order stencil of f^(n)
+    jump: np.ndarray          # level of the step small in absolute terms
+    probe: np.ndarray         # whether the first window is checked there (large |x|)
+
+
+class _Table(NamedTuple):
+    """f's values: ``values[k, j, s]`` at t = sign_s h0_k r^-j (s = 0 plus, 1 minus)."""
+
+    values: np.ndarray
+    have: np.ndarray
+
+
+class _Search(NamedTuple):
+    """Per-line arrays (K,) of the search: one :class:`_Line` per entry."""
+
+    start: np.ndarray
+    side: np.ndarray
+    active: np.ndarray
+    restarts: np.ndarray
+    jump: np.ndarray
+    probe: np.ndarray
+
+
+class _Line(NamedTuple):
+    """One line's search state: where its window starts and how it may move."""
+
+    start: int        # first level of the window
+    side: int         # 0 central, +1 forward, -1 backward
+    active: bool
+    restarts: int     # step reductions after non-finite values so far
+    jump: int         # level to jump to when unresolved (0: used or none)
+    probe: bool       # the large-|x| probe is still to be checked
+
+
+def _line(search, k):
+    return _Line(*(array[k] for array in search))
+
+
+def _write(search, k, line):
+    for array, value in zip(search, line, strict=True):
+        array[k] = value
+
+
+def _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol,
+               per_line_center, ratio, small_step):
     h0 = np.asarray(h0, dtype=np.float64)
     count = h0.size
     jump = np.zeros(count, dtype=int)
@@ -136,90 +227,101 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
     else:
         out_shape = center.shape
         center = np.broadcast_to(center, (count,) + out_shape)
-    # values[k, j, s]: f at t = sign_s * h0_k * 2^-j (s = 0 plus, 1 minus).
-    values = np.full((count, max_levels, 2) + out_shape, np.nan)
-    have = np.zeros((count, max_levels, 2), dtype=bool)
-    start = np.zeros(count, dtype=int)            # first level of the current window
-    side = np.zeros(count, dtype=int)
-    active = np.ones(count, dtype=bool)
-    restarts = np.zeros(count, dtype=int)
-    best = _Best(count, out_shape)
-    n_evals = 0
     hint = None if scale_hint is None else np.asarray(scale_hint, dtype=np.float64)
+    return _Plan(n, levels, max_levels, max_restarts, ratio, rtol, h0, hint, center,
+                 out_shape, width, jump, probe)
 
-    for _round in range(max_levels + max_restarts + 2):     # every loop has a budget
-        lines, level_index, sides = _requests(active, start, side, levels, have, max_levels)
-        if _round == 0 and probe.any():
-            extra = _probe_requests(probe, jump, width, have)
-            lines, level_index, sides = (np.concatenate([a, b]) for a, b in
-                                         zip((lines, level_index, sides), extra, strict=True))
-        if lines.size:
-            t = np.where(sides == 0, 1.0, -1.0) * h0[lines] * ratio ** -level_index
-            fresh = np.asarray(sample(lines, t), dtype=np.float64)
-            fresh = fresh.reshape((lines.size,) + out_shape)
-            values[lines, level_index, sides] = fresh
-            have[lines, level_index, sides] = True
-            n_evals += lines.size
-        precomputed = _central_estimates(values, center, active, start, side, h0, n, levels,
-                                         max_levels, ratio)
-        for k in np.flatnonzero(active):
-            window = slice(start[k], start[k] + levels)
-            if start[k] + levels > max_levels:
-                active[k] = False
-                continue
-            top_step = h0[k] * ratio ** -start[k]
-            if k in precomputed:
-                estimate = precomputed[k]
-            else:
-                block = values[k, window]                      # (levels, 2, *out)
-                finite = np.isfinite(block.reshape(levels, 2, -1)).all(axis=2)
-                needed = _needed_sides(side[k])
-                if not finite[:, needed].all():
-                    restarts[k] += 1
-                    _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts,
-                                      max_restarts, max_levels, levels, active, ratio, n)
-                    continue
-                estimate = _window_estimate(block, center[k], n, side[k], top_step, ratio)
-            if probe[k] and side[k] == 0 and not estimate.unresolved and start[k] < jump[k]:
-                probe[k] = False
-                if not _probe_agrees(estimate, values[k], center[k], n, h0[k], jump[k], width,
-                                     ratio, start[k], levels):
-                    estimate.unresolved = True
-                    estimate.error = estimate.score = np.inf
-            best.offer(k, estimate, top_step, side[k])
-            if estimate.unresolved and jump[k] - start[k] > levels:
-                # The steps do not resolve f: try steps small in absolute terms at once
-                # (when they are more than a window away; nearer, sliding costs no more).
-                start[k] = jump[k]
-                jump[k] = 0
-                continue
-            if (estimate.kink or estimate.unresolved) and hint is not None \
-                    and 0 < 0.5 * hint[k] < top_step:
-                # The window straddles 0, where poles and kinks usually sit (1/x near 0):
-                # jump below |x| / 2 as for a non-finite value, before judging the kink.
-                target = int(np.ceil(np.log(top_step / (0.5 * hint[k])) / np.log(ratio)))
-                target += start[k]
-                if target + levels <= max_levels:
-                    start[k] = target
-                    continue
-            at_floor = estimate.at_floor
-            met = rtol > 0 and estimate.error - estimate.noise <= rtol * np.max(
-                np.abs(estimate.value))
-            # Past the best window twice in a row: stop, but only once the best is a
-            # plausible derivative (a window straddling a pole can look "best" early).
-            plausible = best.at_floor[k] or best.error[k] <= 1e-3 * np.max(np.abs(best.value[k]))
-            worse_twice = best.rounds_since_best[k] >= 2 and (plausible or best.kink[k])
-            kinked = best.kink_streak[k] >= KINK_WINDOWS
-            if at_floor or met or worse_twice or kinked:
-                best.converged[k] = bool(at_floor or met or best.at_floor[k]) and not best.kink[k]
-                active[k] = False
-            else:
-                start[k] += 1
-        if not active.any():
-            break
 
-    return LineEstimates(best.value, best.error, best.step, best.side, best.converged,
-                         best.kink, n_evals)
+def _sample_round(sample, plan, table, search, *, first):
+    """Evaluate f at every point the active windows (and, first, the probes) still need."""
+    lines, level_index, sides = _requests(search.active, search.start, search.side,
+                                          plan.levels, table.have, plan.max_levels)
+    if first and search.probe.any():
+        extra = _probe_requests(search.probe, search.jump, plan.width, table.have)
+        lines, level_index, sides = (np.concatenate([a, b]) for a, b in
+                                     zip((lines, level_index, sides), extra, strict=True))
+    if lines.size == 0:
+        return 0
+    t = np.where(sides == 0, 1.0, -1.0) * plan.h0[lines] * plan.ratio ** -level_index
+    fresh = np.asarray(sample(lines, t), dtype=np.float64)
+    table.values[lines, level_index, sides] = fresh.reshape((lines.size,) + plan.out_shape)
+    table.have[lines, level_index, sides] = True
+    return lines.size
+
+
+def _step(plan, table, best, k, line, estimate):
+    """One round for line k: judge its window, offer it to ``best``, and move.
+
+    ``estimate`` is the window's batched central estimate, or None (non-finite values,
+    one-sided windows). Returns the line's next state.
+    """
+    levels = plan.levels
+    if line.start + levels > plan.max_levels:
+        return line._replace(active=False)
+    top_step = plan.h0[k] * plan.ratio ** -line.start
+    if estimate is None:
+        block = table.values[k, line.start:line.start + levels]          # (levels, 2, *out)
+        finite = np.isfinite(block.reshape(levels, 2, -1)).all(axis=2)
+        needed = _needed_sides(line.side)
+        if not finite[:, needed].all():
+            return _after_nonfinite(plan, k, line._replace(restarts=line.restarts + 1),
+                                    finite, needed)
+        estimate = _window_estimate(block, plan.center[k], plan.n, line.side, top_step,
+                                    plan.ratio)
+    if line.probe and line.side == 0 and not estimate.unresolved and line.start < line.jump:
+        line = line._replace(probe=False)
+        if not _probe_agrees(estimate, table.values[k], plan.center[k], plan.n, plan.h0[k],
+                             line.jump, plan.width, plan.ratio, line.start, levels):
+            estimate.unresolved = True
+            estimate.error = estimate.score = np.inf
+    best.offer(k, estimate, top_step, line.side)
+    if estimate.unresolved and line.jump - line.start > levels:
+        # The steps do not resolve f: try steps small in absolute terms at once (when
+        # they are more than a window away; nearer, sliding costs no more).
+        return line._replace(start=line.jump, jump=0)
+    hint = plan.hint
+    if (estimate.kink or estimate.unresolved) and hint is not None \
+            and 0 < 0.5 * hint[k] < top_step:
+        # The window straddles 0, where poles and kinks usually sit (1/x near 0): jump
+        # below |x| / 2 as for a non-finite value, before judging the kink.
+        target = int(np.ceil(np.log(top_step / (0.5 * hint[k])) / np.log(plan.ratio)))
+        target += line.start
+        if target + levels <= plan.max_levels:
+            return line._replace(start=target)
+    at_floor = estimate.at_floor
+    met = plan.rtol > 0 and estimate.error - estimate.noise <= plan.rtol * np.max(
+        np.abs(estimate.value))
+    # Past the best window twice in a row: stop, but only once the best is a plausible
+    # derivative (a window straddling a pole can look "best" early).
+    plausible = best.at_floor[k] or best.error[k] <= 1e-3 * np.max(np.abs(best.value[k]))
+    worse_twice = best.rounds_since_best[k] >= 2 and (plausible or best.kink[k])
+    kinked = best.kink_streak[k] >= KINK_WINDOWS
+    if at_floor or met or worse_twice or kinked:
+        best.converged[k] = bool(at_floor or met or best.at_floor[k]) and not best.kink[k]
+        return line._replace(active=False)
+    return line._replace(start=line.start + 1)
+
+
+def _after_nonfinite(plan, k, line, finite, needed):
+    """The next state after non-finite values: shrink past them, go one-sided, or stop."""
+    bad_levels = np.flatnonzero(~finite[:, needed].all(axis=1))
+    next_start = line.start + int(bad_levels.max()) + 1
+    if plan.hint is not None and plan.hint[k] > 0:
+        # The domain edge is often at 0 (log, sqrt, 1/x): jump below |x| / 2 at once.
+        target = int(np.ceil(np.log(plan.h0[k] / (0.5 * plan.hint[k])) / np.log(plan.ratio)))
+        next_start = max(next_start, target)
+    past_budget = next_start + plan.levels > plan.max_levels
+    one_sided_possible = plan.levels > plan.n      # L + 1 nodes on one side give f^(n)
+    if line.side == 0 and one_sided_possible and (line.restarts > plan.max_restarts // 2
+                                                  or past_budget):
+        # Shrinking did not help: use the side on which f is finite, from the old start.
+        plus_ok = finite[:, 0].all()
+        minus_ok = finite[:, 1].all()
+        if plus_ok or minus_ok:
+            return line._replace(side=1 if plus_ok else -1, restarts=plan.max_restarts // 2)
+    if line.restarts > plan.max_restarts or past_budget:
+        return line._replace(active=False)
+    return line._replace(start=next_start)
 
 
 @dataclass
@@ -459,31 +561,6 @@ def _requests(active, start, side, levels, have, max_levels):
     need = need & inside[..., None] & ~have[lines[:, None], level]
     which, index, column = np.nonzero(need)
     return lines[which], level[which, index], column
-
-
-def _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts, max_restarts,
-                      max_levels, levels, active, ratio=2.0, n=1):
-    """Shrink the window past the non-finite steps, or go one-sided, or give up."""
-    bad_levels = np.flatnonzero(~finite[:, needed].all(axis=1))
-    next_start = start[k] + int(bad_levels.max()) + 1
-    if hint is not None and hint[k] > 0:
-        # The domain edge is often at 0 (log, sqrt, 1/x): jump below |x| / 2 at once.
-        target = int(np.ceil(np.log(h0[k] / (0.5 * hint[k])) / np.log(ratio)))
-        next_start = max(next_start, target)
-    one_sided_possible = levels > n            # L + 1 nodes on one side determine f^(n)
-    if side[k] == 0 and one_sided_possible and (restarts[k] > max_restarts // 2
-                                                or next_start + levels > max_levels):
-        # Shrinking did not help: use the side on which f is finite, from the old start.
-        plus_ok = finite[:, 0].all()
-        minus_ok = finite[:, 1].all()
-        if plus_ok or minus_ok:
-            side[k] = 1 if plus_ok else -1
-            restarts[k] = max_restarts // 2
-            return
-    if restarts[k] > max_restarts or next_start + levels > max_levels:
-        active[k] = False
-        return
-    start[k] = next_start
 
 
 class _Best:
