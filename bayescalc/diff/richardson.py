@@ -399,10 +399,12 @@ def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
     noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high)
     error = np.where(unresolved, np.inf, truncation + roundoff + noise)
-    # The noise part is reported, not used to rank or stop: at moderate steps the
-    # highest differences still see some of f's smooth part, which must not hold the
-    # search back; on noisy f the truncation estimate is noise-dominated anyway.
-    score = np.where(unresolved, np.inf, truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS)
+    # The noise part ranks windows (a window at large steps whose "noise" is f's own
+    # unresolved structure, sin x + x at 5e5, must lose to a clean one at small steps)
+    # but does not stop the search (not in ``at_floor`` or the rtol test): at moderate
+    # steps the highest differences still see some of f's smooth part.
+    score = np.where(unresolved, np.inf, truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+                     + noise)
     batch = {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
              "kink": np.zeros(count, dtype=bool), "score": score, "noise": noise,
              "unresolved": unresolved}
