@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, like
-from ._warnings import warn_unless_success
 from . import autodiff
 from ._validation import (
     as_scalar_or_points,
@@ -21,6 +20,7 @@ from ._validation import (
     check_positive,
     check_step,
 )
+from ._warnings import warn_unless_success
 from .complex_step import contour_derivative
 from .evaluate import LineSampler, tensor_device
 from .lines import complex_lines, numeric_lines

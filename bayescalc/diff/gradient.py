@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import like
-from ._warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import line_derivatives
 from .result import DerivativeResult

@@ -135,8 +135,9 @@ def window_checks(n: int, levels: int, ratio: float):
       :math:`E_j - E_{j+1} \propto h_j^2`, so successive differences shrink by
       :math:`r^2`; where they do not, the steps do not resolve f.
     - ``noise`` (C, N): highest-order differences of the window (all nodes, and all
-      nodes but one, for each node), each scaled to unit 2-norm. For smooth f at small steps they are tiny; on values that carry noise
-      of size delta they are about delta: the difference table measures the noise.
+      nodes but one, for each node), each scaled to unit 2-norm. For smooth f at small
+      steps they are tiny; on values that carry noise of size delta they are about
+      delta: the difference table measures the noise.
 
     Examples
     --------
