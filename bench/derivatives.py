@@ -11,6 +11,10 @@
    points (n, d) with ``vectorized=True``; scipy: variables first; numdifftools: one
    point per call), so each is timed at its best.
 
+3. The peers' own suites (bench/_derivative_suites.py): scipy.differentiate's
+   test_accuracy cases and numdifftools' example functions at orders 1-10, each under
+   the peer's own criterion: met / silently wrong / honestly failed, side by side.
+
 Run: ``OMP_NUM_THREADS=1 python -m bench derivatives [--quick]``.
 """
 
@@ -25,6 +29,7 @@ import scipy.differentiate as sd
 from bayescalc.diff import finite_difference, gradient_estimate, hessian_estimate
 from bayescalc.optim.surfaces import rosenbrock_gradient, rosenbrock_hessian
 from bench._derivative_problems import BATTERY, sigmoid
+from bench._derivative_suites import suite_tables
 from bench._harness import Table, median_time, set_threads, write_results
 
 CASES = [(name, f, df, x) for name, f, df, points in BATTERY for x in points]
@@ -226,7 +231,7 @@ def main(quick: bool) -> None:
     threads = set_threads(1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tables = battery(quick) + multivariate(quick)
+        tables = battery(quick) + suite_tables() + multivariate(quick)
     write_results("derivatives", tables, threads=threads)
 
 

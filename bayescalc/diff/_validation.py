@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, to_numpy
-from .._core.validation import as_point, check_callable, check_choice, check_int, check_positive
+from .._core.validation import as_point as _as_point
+from .._core.validation import check_callable, check_choice, check_int, check_positive
 
 METHODS = ("auto", "forward", "backward", "central", "richardson", "complex", "autodiff")
 NUMERIC = ("forward", "backward", "central", "richardson", "complex")
@@ -28,8 +29,35 @@ def check_step(step):
     return float(array) if array.ndim == 0 else array
 
 
+def check_numeric(x, name="x"):
+    """Reject what numpy would silently convert to a number: a string, bytes, objects.
+
+    ``np.asarray("1.0", dtype=float)`` is 1.0, so without this check
+    ``derivative(np.sin, "1.0")`` would run. Numbers, bool-free real arrays and real
+    tensors pass.
+    """
+    if is_tensor(x):
+        if x.is_complex() or not (x.is_floating_point() or "int" in str(x.dtype)):
+            raise TypeError(f"{name} must be a real number or array, got a {x.dtype} tensor")
+        return
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a number or an array of numbers, got "
+                        f"{type(x).__name__} {x!r}")
+    kind = np.asarray(x).dtype.kind if not isinstance(x, (int, float)) else "f"
+    if kind not in "iuf":
+        raise TypeError(f"{name} must be a number or an array of real numbers, got "
+                        f"{type(x).__name__} of dtype kind {kind!r}")
+
+
+def as_point(x, name="x"):
+    """A point for a function of d variables (shape () or (d,)), type-checked first."""
+    check_numeric(x, name)
+    return _as_point(x, name)
+
+
 def as_scalar_or_points(x, name="x"):
     """x for a scalar function: a finite scalar or an array of points (any shape)."""
+    check_numeric(x, name)
     try:
         point = to_numpy(x)
     except (TypeError, ValueError) as error:
@@ -42,4 +70,4 @@ def as_scalar_or_points(x, name="x"):
 
 
 __all__ = ["METHODS", "NUMERIC", "check_method", "check_step", "as_scalar_or_points",
-           "as_point", "check_callable", "check_int", "check_positive"]
+           "as_point", "check_numeric", "check_callable", "check_int", "check_positive"]

@@ -5,27 +5,35 @@ Jacobians, ``hessian`` (forward-over-reverse) for Hessians, and ``jvp`` of ``gra
 Hessian-vector products (one forward-over-reverse pass, no Hessian formed). Exact up to
 floating point: the only errors are those of f's own arithmetic.
 
-``method="auto"`` tries these first: f counts as a torch callable when it runs under
-``torch.func`` on a float64 tensor point, returns a tensor, and its autodiff directional
-derivative agrees with a central difference (:func:`auto`). A numpy function fails that
-test (``np.exp`` refuses a tensor that requires grad) and gets the numeric engine; so
-does f that calls ``float(x)``, which runs but drops derivative terms.
-At a kink, torch returns its subgradient convention (``abs`` at 0 gives 0):
-``method="autodiff"`` returns that, ``"auto"`` detects the kink (:func:`auto`) and the
-numeric engine reports it.
+``method="auto"`` returns these in one pass when f runs under ``torch.func`` on a
+float64 tensor point and returns a tensor (a numpy function fails: ``np.exp`` refuses a
+tensor that requires grad, and gets the numeric engine). One plain evaluation of f
+watches what f does with its tensor (:func:`inspect`): f that calls ``float(x)`` runs
+under torch.func but drops derivative terms, so it gets the numeric engine; a piecewise
+torch function exactly at its switch point (``abs`` at 0, where torch returns the
+subgradient 0) asks the numeric engine whether f has a kink there, and only a kink
+replaces the autodiff value. At a smooth generic point nothing fires, and the autodiff
+value is never replaced by a finite difference.
 """
 
 from __future__ import annotations
 
+import contextvars
 import warnings
 
 import numpy as np
 
 from .._core.arraykind import is_tensor, like, to_numpy
+from ._warnings import warn_unless_success
 
 
 class NonFiniteAtPoint(ValueError):
     """f is NaN/inf at x: never a reason to fall back to another method."""
+
+
+# True while "auto" differentiates after :func:`inspect` has evaluated f at x and found
+# it finite: the autodiff functions then skip their own evaluation of f(x).
+_CHECKED = contextvars.ContextVar("bayescalc_diff_checked", default=False)
 
 
 def as_tensor(x):
@@ -42,19 +50,38 @@ def as_vector(x):
     return as_tensor(x).reshape(-1)
 
 
-def answer(method, compute, f, x, *, vectorized=False, directional=None, shape=None):
+def answer(method, compute, f, x, *, vectorized=False, shape=None, numeric=None,
+           elementwise=False):
     """The autodiff value for ``method`` ``"autodiff"`` or ``"auto"``, in x's kind.
 
-    ``compute(t)`` differentiates at the flat tensor point ``t``. With ``"auto"`` the
-    value must pass :func:`auto`'s checks, else the result is None (the caller falls
-    back to the numeric engine). ``shape``: the value's shape, if not as computed.
+    ``compute(t)`` differentiates at the tensor point ``t`` (flat, or x's shape when
+    ``elementwise``). With ``"auto"``: None when f is not a torch callable or converts
+    its tensor to a Python number (the caller falls back to the numeric engine); at a
+    switch point of a piecewise torch function (:func:`inspect`) the numeric engine
+    ``numeric()`` decides whether f has a kink there, and only a kink replaces the
+    autodiff value (with the engine's warning). ``shape``: the value's shape, if not as
+    computed.
     """
-    point = as_vector(x)
-    value = (compute(point) if method == "autodiff" else
-             auto(lambda: compute(point), f, point, vectorized=vectorized,
-                  directional=directional))
-    if value is None:
-        return None
+    point = as_tensor(x) if elementwise else as_vector(x)
+    if method == "autodiff":
+        value = compute(point)
+    else:
+        verdict = inspect(f, point, vectorized=vectorized, elementwise=elementwise)
+        if verdict == CONVERTED:
+            return None
+        token = _CHECKED.set(True)          # inspect evaluated f(x) and found it finite
+        try:
+            value = attempt(lambda: compute(point))
+        finally:
+            _CHECKED.reset(token)
+        if value is None:
+            return None
+        if verdict == SWITCH and numeric is not None:
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                result = numeric()
+            if not result.success and KINK_MESSAGE in result.message:
+                return warn_unless_success(result).value
     return like(x, value if shape is None else value.reshape(shape))
 
 
@@ -70,82 +97,131 @@ def attempt(compute):
             return None
 
 
-def auto(compute, f, x, *, vectorized=False, elementwise=False, directional=None):
-    """``compute()`` when f is a faithfully traced, differentiable torch callable, else None.
+# Verdicts of :func:`inspect`.
+FAITHFUL, CONVERTED, SWITCH = "faithful", "converted", "switch"
+KINK_MESSAGE = "not differentiable"
 
-    Two ways autodiff can be confidently wrong are checked along one fixed direction u,
-    with four more evaluations of f:
+# Tensor -> Python number conversions: autodiff cannot see through them.
+_CONVERSIONS = frozenset({"__float__", "__int__", "__index__", "__complex__", "item",
+                          "tolist", "numpy", "__array__"})
+# Piecewise functions, by where they switch: at 0, at integers, where two arguments tie.
+_SWITCH_AT_ZERO = frozenset({"abs", "absolute", "__abs__", "relu", "sign", "sgn",
+                             "heaviside"})
+_SWITCH_AT_INTEGERS = frozenset({"floor", "ceil", "round", "trunc", "frac", "fix"})
+_SWITCH_AT_TIES = frozenset({"maximum", "minimum", "fmax", "fmin", "gt", "lt", "ge", "le",
+                             "greater", "less", "greater_equal", "less_equal", "__gt__",
+                             "__lt__", "__ge__", "__le__", "max", "min"})
+_SWITCH_AT_BOUNDS = frozenset({"clamp", "clip", "clamp_min", "clamp_max"})
+_SWITCH_IN_REDUCTION = frozenset({"max", "min", "amax", "amin"})
 
-    - f turns its tensor into a Python number (``float(x)``, ``x.item()``): it runs under
-      torch.func but drops the derivative of everything computed from that number
-      (torch warns only once per process). The autodiff directional derivative must
-      agree with a central difference.
-    - f has a kink at x (``abs`` at 0): torch returns a subgradient. The second
-      difference :math:`(f(x+hu) - 2f(x) + f(x-hu))/h` shrinks with h where f is smooth
-      and stays put at a kink; a kink sends f to the numeric engine, which reports it.
 
-    ``directional(value, u)`` gives the directional derivative from the computed value (a
-    gradient dotted with u) and saves a jvp; without it the jvp is computed.
+def inspect(f, point, *, vectorized=False, elementwise=False):
+    """One plain evaluation of f at the point, watching what it does with its tensor.
+
+    Raises NonFiniteAtPoint when f(x) is NaN/inf (so the autodiff functions need not
+    evaluate f(x) again). Returns ``CONVERTED`` when f fails on a tensor, returns a
+    non-tensor, or turns a tensor that depends on x into a Python number
+    (``float(x)``, ``x.item()``: torch.func runs it but drops the derivative of everything
+    computed from that number), ``SWITCH`` when a piecewise torch function (``abs``,
+    ``relu``, ``clamp``, ``maximum``, a comparison, ``floor``...) sits exactly at its
+    switch point (autodiff then returns one branch's derivative or a subgradient:
+    possibly a kink), else ``FAITHFUL``. A smooth f at a generic point is FAITHFUL, so
+    the check cannot fire there; it costs one evaluation of f (one per element of an
+    array of points when f is not vectorized).
     """
-    value = attempt(compute)
-    if value is None:
-        return None
+    probe = point.detach().clone().requires_grad_(True)
+    watcher = _Watcher()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return value if _faithful(f, x, vectorized, elementwise, value, directional) \
-                else None
-        except Exception:  # noqa: BLE001 - a check that cannot run is a failed check
-            return None
+            with watcher:
+                if elementwise and not vectorized:
+                    flat = probe.reshape(-1)
+                    outputs = [(f(flat[k]), flat[k]) for k in range(flat.numel())]
+                elif elementwise:
+                    outputs = [(f(probe.reshape(-1)), probe)]
+                else:
+                    outputs = [(_one_point(f, vectorized)(probe), probe)]
+        except Exception:  # noqa: BLE001 - not a torch callable (np.sin on a tensor...)
+            return CONVERTED
+    for value, where in outputs:
+        if not is_tensor(value):
+            return CONVERTED                # a Python/numpy number: no autodiff through it
+        _check_value(value.detach(), where.detach())
+    if watcher.converted:
+        return CONVERTED
+    return SWITCH if watcher.switch else FAITHFUL
 
 
-def _faithful(f, x, vectorized, elementwise, value, directional):
+def _depends_on_x(value):
     import torch
 
-    point = as_tensor(x)
-    if elementwise:
-        one = (lambda y: f(y.reshape(1))[0]) if vectorized else f
-        flat = point.reshape(-1)
-        values = None if directional is None else value.reshape(-1)
-        return all(_faithful_at(one, flat[k], None if values is None else values[k],
-                                torch.ones_like(flat[k]))
-                   for k in range(flat.numel()))
-    one = _one_point(f, vectorized)
-    # A fixed direction with no zero or repeated entries (no randomness, no global state).
-    index = torch.arange(1, point.numel() + 1, dtype=point.dtype, device=point.device)
-    direction = torch.sin(1.3 * index + 0.4)
-    direction = (direction / torch.linalg.vector_norm(direction)).reshape(point.shape)
-    tangent = None if directional is None else directional(value, direction)
-    return _faithful_at(one, point, tangent, direction)
+    return isinstance(value, torch.Tensor) and value.requires_grad
 
 
-def _faithful_at(one, point, tangent, direction):
-    import torch.func as tf
+def _at_switch(name, args, kwargs):
+    """Whether the piecewise function ``name`` is evaluated exactly at its switch point."""
+    import torch
 
-    if tangent is None:
-        _, tangent = tf.jvp(lambda y: _require_tensor(one(y)), (point,), (direction,))
-    center = to_numpy(one(point))
-    scale = max(1.0, float(point.abs().max()))
-    step = float(np.finfo(np.float64).eps ** (1 / 3)) * scale
-    plus, minus, plus_half, minus_half = (to_numpy(one(point + t * direction))
-                                          for t in (step, -step, step / 2, -step / 2))
-    if not all(np.all(np.isfinite(v)) for v in (plus, minus, plus_half, minus_half)):
-        return True          # at an edge of f's domain: nothing to compare with
-    central = (plus - minus) / (2 * step)
-    central_half = (plus_half - minus_half) / step
-    tangent = to_numpy(tangent)
-    # The central difference's error is step^2 |f'''| / 6 (estimated by 4/3 of its change
-    # on halving the step; bounded by 2x that) plus round-off ~eps |f| / step.
-    tolerance = (1e-5 * (np.abs(central) + np.abs(tangent)) + 1e-8 * np.abs(center)
-                 + 2 * np.abs(central - central_half))
-    if not np.all(np.abs(tangent - central) <= tolerance):
+    tensors = [a for a in args if isinstance(a, (torch.Tensor, float, int))]
+    if not any(_depends_on_x(a) for a in tensors):
         return False
-    # Kink test: the second difference halves with h for smooth f (h f''), not at a kink.
-    second = (plus - 2 * center + minus) / step
-    second_half = (plus_half - 2 * center + minus_half) / (step / 2)
-    noise = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(center), np.abs(plus)) / step
-    kink = (np.abs(second) > 100 * noise) & (np.abs(second_half) > 0.75 * np.abs(second))
-    return not bool(np.any(kink))
+    first = args[0]
+    with torch.no_grad():
+        if name in _SWITCH_AT_ZERO:
+            return bool((first == 0).any())
+        if name in _SWITCH_AT_INTEGERS:
+            return bool((first == torch.round(first)).any())
+        if name in _SWITCH_AT_BOUNDS:
+            bounds = list(args[1:]) + [kwargs.get("min"), kwargs.get("max")]
+            return any(b is not None and bool((first == b).any()) for b in bounds)
+        if name in _SWITCH_IN_REDUCTION and (len(args) == 1 or not isinstance(args[1],
+                                                                             torch.Tensor)):
+            dim = args[1] if len(args) > 1 else kwargs.get("dim")
+            if dim is None:
+                return bool((first == first.max()).sum() > 1)
+            top = first.amax(dim=dim, keepdim=True) if name in ("max", "amax") else \
+                first.amin(dim=dim, keepdim=True)
+            return bool(((first == top).sum(dim=dim) > 1).any())
+        if name in _SWITCH_AT_TIES and len(args) > 1:
+            return bool((first == args[1]).any())
+    return False
+
+
+def _watcher_class():
+    from torch.overrides import TorchFunctionMode
+
+    class Watcher(TorchFunctionMode):
+        """Records tensor-to-number conversions and piecewise functions at a switch."""
+
+        def __init__(self):
+            super().__init__()
+            self.converted = False
+            self.switch = False
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            name = getattr(func, "__name__", "")
+            if name in _CONVERSIONS and args and _depends_on_x(args[0]):
+                self.converted = True
+            elif not self.switch and args:
+                try:
+                    self.switch = _at_switch(name, args, kwargs)
+                except Exception:  # noqa: BLE001 - an odd signature: not a switch
+                    pass
+            return func(*args, **kwargs)
+
+    return Watcher
+
+
+def _Watcher():  # noqa: N802 - a class built on first use (torch is imported lazily)
+    global _WATCHER
+    if _WATCHER is None:
+        _WATCHER = _watcher_class()
+    return _WATCHER()
+
+
+_WATCHER = None
 
 
 def _check_value(value, point):
@@ -166,6 +242,11 @@ def derivative(f, x, n: int = 1, *, vectorized: bool = False):
     import torch.func as tf
 
     point = as_tensor(x)
+    if n == 1 and not vectorized and point.ndim == 0:
+        # One pass: the value comes with the gradient (and is checked for NaN/inf).
+        first, value = tf.grad_and_value(lambda y: _require_tensor(f(y)))(point)
+        _check_value(value, point)
+        return first.detach()
     if vectorized or point.ndim == 0:
         def order_k(k):
             if k == 0:
@@ -175,7 +256,8 @@ def derivative(f, x, n: int = 1, *, vectorized: bool = False):
                 return tf.grad(lambda y: inner(y).sum())
             return tf.grad(inner)
 
-        _check_value(_require_tensor(f(point)), point)
+        if not _CHECKED.get():
+            _check_value(_require_tensor(f(point)), point)
         return order_k(n)(point).detach()
     flat = point.reshape(-1)
     values = [derivative(f, flat[i], n) for i in range(flat.numel())]
@@ -201,7 +283,8 @@ def jacobian(f, x, *, vectorized: bool = False):
 
     point = as_tensor(x)
     one = _one_point(f, vectorized)
-    _check_value(_require_tensor(one(point)), point)
+    if not _CHECKED.get():
+        _check_value(_require_tensor(one(point)), point)
     return tf.jacrev(lambda y: _require_tensor(one(y)))(point).detach()
 
 
@@ -211,7 +294,8 @@ def hessian(f, x, *, vectorized: bool = False):
 
     point = as_tensor(x)
     one = _one_point(f, vectorized)
-    _check_value(_require_tensor(one(point)), point)
+    if not _CHECKED.get():
+        _check_value(_require_tensor(one(point)), point)
     return tf.hessian(lambda y: _require_tensor(one(y)))(point).detach()
 
 
@@ -222,7 +306,8 @@ def hvp(f, x, v, *, vectorized: bool = False):
     point = as_tensor(x)
     direction = as_tensor(v).to(point.dtype)
     one = _one_point(f, vectorized)
-    _check_value(_require_tensor(one(point)), point)
+    if not _CHECKED.get():
+        _check_value(_require_tensor(one(point)), point)
     _, product = tf.jvp(tf.grad(lambda y: _require_tensor(one(y))), (point,), (direction,))
     return product.detach()
 

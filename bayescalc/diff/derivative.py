@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, like
-from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import (
     as_scalar_or_points,
@@ -21,9 +20,10 @@ from ._validation import (
     check_positive,
     check_step,
 )
-from .complex_step import complex_step_first, contour_derivative
+from ._warnings import warn_unless_success
+from .complex_step import contour_derivative
 from .evaluate import LineSampler, tensor_device
-from .lines import numeric_lines
+from .lines import complex_lines, numeric_lines
 from .result import DerivativeResult
 
 
@@ -93,8 +93,7 @@ def finite_difference(f, x, *, n=1, method="richardson", step=None, vectorized=F
                           device=tensor_device(x))
     center = sampler.center()
     if method == "complex":
-        value, error, used_step, success, message = _complex(sampler, f, point, n, step,
-                                                             vectorized)
+        value, error, used_step, success, message = _complex(sampler, point, n, step)
     else:
         value, error, used_step, success, message = _real(sampler, point, center, n, method,
                                                           step, rtol)
@@ -147,11 +146,12 @@ def derivative(f, x, *, n=1, method="auto", step=None, vectorized=False):
         as_scalar_or_points(x)
         if method == "autodiff":
             return like(x, autodiff.derivative(f, x, n, vectorized=vectorized))
-        first = (lambda d, u: d.reshape(-1)[0] * u) if n == 1 else None
-        value = autodiff.auto(lambda: autodiff.derivative(f, x, n, vectorized=vectorized), f,
-                              x, vectorized=vectorized, elementwise=True, directional=first)
+        value = autodiff.answer(
+            "auto", lambda t: autodiff.derivative(f, t, n, vectorized=vectorized), f, x,
+            vectorized=vectorized, elementwise=True,
+            numeric=lambda: finite_difference(f, x, n=n, step=step, vectorized=vectorized))
         if value is not None:
-            return like(x, value)
+            return value
         method = "richardson"
     return finite_difference(f, x, n=n, method=method, step=step, vectorized=vectorized).value
 
@@ -170,34 +170,21 @@ def _real(sampler, point, center, n, method, step, rtol):
             lines.step.reshape(shape), lines.success, lines.message)
 
 
-def _complex(sampler, f, point, n, step, vectorized):
+def _complex(sampler, point, n, step):
+    """The complex step (n = 1) or Cauchy's contour (n >= 2), one line per element."""
     flat = point.reshape(-1)
     scale = np.maximum(np.abs(flat), 1.0)
-
-    def evaluate_complex(z):
-        z = np.asarray(z)
-        if vectorized:
-            values = np.asarray(f(z))
-        else:
-            values = np.array([f(complex(v)) for v in z])
-        sampler.n_evals += z.size
-        return values
-
-    def evaluate_real(t):
-        return sampler(np.arange(flat.size), t - flat)
-
     if n == 1:
-        value, error, success, message = complex_step_first(evaluate_complex, evaluate_real,
-                                                            flat, scale)
-        used_step = scale * 1e-100
+        lines = complex_lines(sampler, scale)
+        value, error, used_step = lines.value, lines.error, lines.step
+        success, message = lines.success, lines.message
     else:
         radius = 0.5 * scale if step is None else np.broadcast_to(step, flat.shape)
-        value, error, _ = contour_derivative(evaluate_complex, flat, n, radius)
+        value, error, used_step = contour_derivative(sampler, flat, n, radius)
         success = bool(np.all(np.isfinite(value)) and np.all(error <= 1e-6 * np.abs(value) + 1e-12))
         message = "converged" if success else "the contour rule did not converge"
-        used_step = radius
     shape = point.shape
-    return value.reshape(shape), np.asarray(error).reshape(shape), \
+    return np.asarray(value).reshape(shape), np.asarray(error).reshape(shape), \
         np.asarray(used_step).reshape(shape), success, message
 
 

@@ -95,11 +95,46 @@ class LineSampler:
                 values = self._to_numpy(self.f(self._convert(points)))
                 values = self._check_batch(values, count)
             else:
-                values = [self._to_numpy(self.f(self._convert_one(p))) for p in points]
+                values = [self._one(p) for p in points]
                 values = [self._check_one(v) for v in values]
                 values = np.stack(values) if values else np.empty(0)
         self.n_evals += count
         return values
+
+    def complex_along(self, line, z) -> np.ndarray:
+        """f at :math:`x + z_p u_{line_p}` for complex offsets z (f must accept complex x).
+
+        The one place where f meets complex numbers (the complex step, Cauchy's
+        contour): the points are counted in ``n_evals``; a pole hit exactly by Python's
+        complex division is NaN.
+        """
+        z = np.asarray(z, dtype=np.complex128)
+        if self.directions is None:
+            points = (self.x.reshape(-1)[line] if self.x.ndim else self.x) + z
+        else:
+            points = self.x[None, :] + z[:, None] * self.directions[line]
+        with np.errstate(all="ignore"):
+            if self.vectorized:
+                values = np.asarray(self.f(points))
+            else:
+                values = np.array([_complex_value(self.f, p) for p in points])
+        self.n_evals += z.shape[0]
+        return values
+
+    def _one(self, point):
+        """f at one point; a step past the edge of a math-module f's domain is NaN.
+
+        Python floats raise where numpy returns inf/NaN (``1 / x`` at 0, ``math.log`` of
+        a negative number): the engines then step back as for a non-finite value.
+        """
+        try:
+            return self._to_numpy(self.f(self._convert_one(point)))
+        except (ZeroDivisionError, OverflowError):
+            pass
+        except ValueError as error:
+            if "math domain error" not in str(error):
+                raise
+        return np.full(self.out_shape if self.out_shape is not None else (), np.nan)
 
     # -- helpers -------------------------------------------------------------------------
     def _convert(self, points):
@@ -160,6 +195,14 @@ class LineSampler:
             raise ValueError(f"f returned shape {value.shape} at one point and "
                              f"{self.out_shape} at another")
         return value
+
+
+def _complex_value(f, point):
+    """f at one complex point (a scalar or a vector)."""
+    try:
+        return f(complex(point)) if point.ndim == 0 else np.asarray(f(point))
+    except (ZeroDivisionError, OverflowError):
+        return complex("nan")
 
 
 def tensor_device(x):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import like
-from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import line_derivatives
 from .result import DerivativeResult
@@ -58,7 +58,8 @@ def gradient(f, x, *, method="auto", step=None, vectorized=False):
         as_point(x)
         value = autodiff.answer(method, lambda t: autodiff.gradient(f, t, vectorized=vectorized),
                                 f, x, vectorized=vectorized, shape=np.shape(x),
-                                directional=lambda g, u: g.reshape(-1) @ u.reshape(-1))
+                                numeric=lambda: gradient_estimate(
+                                    f, x, step=step, vectorized=vectorized))
         if value is not None:
             return value
         method = "richardson"

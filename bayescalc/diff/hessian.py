@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import like
-from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import line_derivatives, pair_directions
 from .result import DerivativeResult
@@ -52,7 +52,9 @@ def hessian(f, x, *, method="auto", step=None, vectorized=False):
     if method in ("auto", "autodiff"):
         as_point(x)
         value = autodiff.answer(method, lambda t: autodiff.hessian(f, t, vectorized=vectorized),
-                                f, x, vectorized=vectorized)
+                                f, x, vectorized=vectorized,
+                                numeric=lambda: hessian_estimate(
+                                    f, x, step=step, vectorized=vectorized))
         if value is not None:
             return value
         method = "richardson"

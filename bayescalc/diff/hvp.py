@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import like
-from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import as_numpy_vector, line_derivatives
 from .result import DerivativeResult
@@ -51,7 +51,8 @@ def hvp(f, x, v, *, method="auto", step=None, vectorized=False):
         direction = autodiff.as_vector(v)
         value = autodiff.answer(
             method, lambda t: autodiff.hvp(f, t, direction, vectorized=vectorized),
-            f, x, vectorized=vectorized)
+            f, x, vectorized=vectorized,
+            numeric=lambda: hvp_estimate(f, x, v, step=step, vectorized=vectorized))
         if value is not None:
             return value
         method = "richardson"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import like
-from .._core.warnings import warn_unless_success
 from . import autodiff
 from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import line_derivatives
 from .result import DerivativeResult
@@ -49,7 +49,8 @@ def jacobian(f, x, *, method="auto", step=None, vectorized=False):
         as_point(x)
         value = autodiff.answer(method, lambda t: autodiff.jacobian(f, t, vectorized=vectorized),
                                 f, x, vectorized=vectorized,
-                                directional=lambda J, u: J.reshape(-1, u.numel()) @ u.reshape(-1))
+                                numeric=lambda: jacobian_estimate(
+                                    f, x, step=step, vectorized=vectorized))
         if value is not None:
             return value
         method = "richardson"

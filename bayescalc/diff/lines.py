@@ -15,7 +15,13 @@ import numpy as np
 from .complex_step import complex_step_first
 from .richardson import EPS, ROUNDOFF_ULPS, richardson_lines
 from .stencils import basic_stencil
-from .steps import basic_step, power_of_two_below, richardson_start
+from .steps import (
+    basic_step,
+    power_of_two_below,
+    richardson_levels,
+    richardson_ratio,
+    richardson_start,
+)
 
 BASIC_ACCURACY = {"forward": 1, "backward": 1, "central": 2}
 
@@ -38,8 +44,15 @@ def numeric_lines(sampler, center, n, method, *, scale, hint=None, step=None, rt
     """
     if method == "richardson":
         h0 = richardson_start(scale, n) if step is None else power_of_two_below(step)
-        lines = richardson_lines(sampler, center, n, np.asarray(h0, dtype=np.float64),
-                                 scale_hint=hint, rtol=rtol, per_line_center=True)
+        h0 = np.asarray(h0, dtype=np.float64)
+        # At large |x| the first step (relative to |x|) may not resolve f (sin x at 1e6):
+        # the engine then jumps to the step it would take at |x| <= 1.
+        small = None
+        if step is None:
+            small = np.broadcast_to(richardson_start(0.0, n), h0.shape)
+        lines = richardson_lines(sampler, center, n, h0, scale_hint=hint, rtol=rtol,
+                                 per_line_center=True, levels=richardson_levels(n),
+                                 ratio=richardson_ratio(n), small_step=small)
         return LineResult(lines.value, lines.error, lines.step, bool(lines.converged.all()),
                           _message(lines))
     return _basic(sampler, center, n, method, scale, step)
@@ -50,6 +63,9 @@ def _message(lines):
         return ("the one-sided slopes disagree: f is not differentiable at x "
                 "(the error estimate is their difference)")
     if not np.isfinite(lines.error).all():
+        if np.isfinite(lines.value).all():
+            return ("unresolved: no step resolved f (the difference quotients do not "
+                    "converge; f may vary on a scale far below |x|, or be discontinuous)")
         return "f is not finite at any usable step near x"
     if not lines.converged.all():
         return "the step budget ran out before the extrapolation converged"
@@ -90,25 +106,10 @@ def _basic(sampler, center, n, method, scale, step):
                       "converged" if success else "f is not finite at a stencil point")
 
 
-def complex_lines(f, point, directions, sampler, *, vectorized):
-    """First derivatives along lines by the complex step (f must accept complex x)."""
-    point = np.asarray(point, dtype=np.float64)
-    directions = np.asarray(directions, dtype=np.float64)
-    count = directions.shape[0]
-    scale = np.maximum(np.max(np.abs(point) * (directions != 0), axis=1), 1.0)
+def complex_lines(sampler, scale):
+    """First derivatives along the sampler's lines by the complex step.
 
-    def evaluate_complex(z_offset):
-        points = point[None, :] + z_offset[:, None] * directions
-        if vectorized:
-            values = np.asarray(f(points))
-        else:
-            values = np.array([np.asarray(f(p)) for p in points])
-        sampler.n_evals += count
-        return values
-
-    def evaluate_real(t):
-        return sampler(np.arange(count), t)
-
-    value, error, success, message = complex_step_first(
-        evaluate_complex, evaluate_real, np.zeros(count), scale)
+    f must accept complex x; ``scale`` (K,) is x's magnitude along each line.
+    """
+    value, error, success, message = complex_step_first(sampler, scale)
     return LineResult(np.asarray(value), np.asarray(error), scale * 1e-100, success, message)

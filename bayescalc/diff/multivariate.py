@@ -41,7 +41,7 @@ def line_derivatives(f, point, directions, n, method, *, vectorized, as_tensor, 
         if n != 1:
             raise ValueError("method='complex' gives first derivatives here (gradient, "
                              "jacobian); use 'richardson' or 'autodiff' for Hessians")
-        result = complex_lines(f, point, directions, sampler, vectorized=vectorized)
+        result = complex_lines(sampler, np.maximum(scale, 1.0))
     else:
         centers = np.broadcast_to(center, (count,) + np.shape(center))
         result = numeric_lines(sampler, centers, n, method, scale=scale, hint=hint,

@@ -21,6 +21,12 @@ one-sided when one side stays bad. Each central window also forms the forward an
 backward estimates from its own points: when they disagree beyond their error estimates
 in three windows running, f has a kink there, and the error says so.
 
+The search is a loop over rounds with explicit state: a fixed :class:`_Plan`, the table
+of f's values (:class:`_Table`), and per-line states (:class:`_Line`, held as arrays in
+:class:`_Search`) that :func:`_step` maps to the next state after judging the line's
+window; :func:`_after_nonfinite` is the step after non-finite values. The best window
+per line is kept by :class:`_Best`.
+
 References: L. F. Richardson (1911); J. N. Lyness and C. B. Moler, "Van der Monde
 systems and numerical differentiation", Numer. Math. 8 (1966); the window/step search
 follows the spirit of numdifftools (P. A. Brodtkorb) and scipy.differentiate (geometric
@@ -30,10 +36,11 @@ steps, reuse of points), with our own stopping rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from .stencils import geometric_window
+from .stencils import geometric_window, window_checks
 
 EPS = np.finfo(np.float64).eps
 # Each f value is trusted to ROUNDOFF_ULPS units in the last place of |f|. An elementary
@@ -46,6 +53,22 @@ ROUNDOFF_ULPS = 32.0
 # pessimistic bound above, which would stop it a window or two early.
 FLOOR_ULPS = 4.0
 KINK_WINDOWS = 3
+PROBE_LEVELS = 14
+# The regime check: successive differences of the low-order estimates E_j shrink by
+# r^2 per level in the asymptotic regime; a ratio outside [r^2 / SPREAD, r^2 * SPREAD]
+# (or of the wrong sign) means the steps do not resolve f (sin x at x = 1e6 with steps
+# of 1e4). SPREAD is wide: the h^4 term bends the ratio at moderate steps.
+REGIME_SPREAD = 16.0
+# Noise amplitude, relative to |f|, above which a window counts as unresolved rather
+# than noisy: special functions carry noise of 1e-14..1e-9 of |f|; "noise" of the size
+# of f itself is f varying on a scale below the steps.
+NOISE_LIMIT = 1e-4
+# The noise part of the error: NOISE_FACTOR * delta * ||w||_2 (delta measured as the
+# largest of four unit-norm high-order differences, each ~ |N(0, delta^2)|).
+NOISE_FACTOR = 3.0
+# Measured "noise" below NOISE_ULPS ulps of |f| is f's own rounding, which the round-off
+# bound already covers.
+NOISE_ULPS = 64.0
 
 
 @dataclass
@@ -62,8 +85,14 @@ class LineEstimates:
 
 
 def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_restarts=12,
-                     scale_hint=None, rtol=0.0, per_line_center=False):
+                     scale_hint=None, rtol=0.0, per_line_center=False, ratio=2.0,
+                     small_step=None):
     """n-th derivatives at t = 0 of K line functions, adaptively.
+
+    At large |x| (``small_step`` at least 2^PROBE_LEVELS below ``h0``) the first
+    windows are also checked against the lowest-order estimate at ``small_step`` (2 or 4
+    more evaluations): steps relative to |x| can alias an oscillation (sin x at 1e6,
+    steps 1024..16384 close to multiples of 2 pi) into data that look smooth.
 
     Parameters
     ----------
@@ -87,85 +116,212 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
         the step jumps below it instead of halving one level at a time.
     rtol : float
         Stop a line early once its error estimate is below ``rtol * |value|``.
+    ratio : float
+        Ratio of successive steps (2 keeps power-of-two steps exact; higher orders use a
+        smaller ratio, whose weights amplify round-off far less).
+    small_step : ndarray, shape (K,), optional
+        A step small in absolute terms (the default start at |x| <= 1): when the first
+        window does not resolve f (at large |x| the relative first step can span many
+        periods of sin x), the window jumps there at once.
 
     Returns
     -------
     LineEstimates
     """
+    plan = _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol,
+                      per_line_center, ratio, small_step)
+    count = plan.h0.size
+    table = _Table(np.full((count, plan.max_levels, 2) + plan.out_shape, np.nan),
+                   np.zeros((count, plan.max_levels, 2), dtype=bool))
+    search = _Search(start=np.zeros(count, dtype=int), side=np.zeros(count, dtype=int),
+                     active=np.ones(count, dtype=bool), restarts=np.zeros(count, dtype=int),
+                     jump=plan.jump.copy(), probe=plan.probe.copy())
+    best = _Best(count, plan.out_shape)
+    n_evals = 0
+    for round_index in range(plan.max_levels + plan.max_restarts + 2):   # a budget
+        n_evals += _sample_round(sample, plan, table, search, first=round_index == 0)
+        precomputed = _central_estimates(table.values, plan.center, search.active,
+                                         search.start, search.side, plan.h0, plan.n,
+                                         plan.levels, plan.max_levels, plan.ratio)
+        for k in np.flatnonzero(search.active):
+            line = _step(plan, table, best, k, _line(search, k), precomputed.get(k))
+            _write(search, k, line)
+        if not search.active.any():
+            break
+    return LineEstimates(best.value, best.error, best.step, best.side, best.converged,
+                         best.kink, n_evals)
+
+
+# -- the search state and its step -----------------------------------------------------------
+
+class _Plan(NamedTuple):
+    """What stays fixed during the search (per-line arrays have shape (K,))."""
+
+    n: int
+    levels: int
+    max_levels: int
+    max_restarts: int
+    ratio: float
+    rtol: float
+    h0: np.ndarray            # largest first step per line
+    hint: np.ndarray | None   # distance to a likely domain edge (|x| along the line)
+    center: np.ndarray        # f at t = 0, (K, *out)
+    out_shape: tuple
+    width: int                # levels of the lowest-order stencil of f^(n)
+    jump: np.ndarray          # level of the step small in absolute terms
+    probe: np.ndarray         # whether the first window is checked there (large |x|)
+
+
+class _Table(NamedTuple):
+    """f's values: ``values[k, j, s]`` at t = sign_s h0_k r^-j (s = 0 plus, 1 minus)."""
+
+    values: np.ndarray
+    have: np.ndarray
+
+
+class _Search(NamedTuple):
+    """Per-line arrays (K,) of the search: one :class:`_Line` per entry."""
+
+    start: np.ndarray
+    side: np.ndarray
+    active: np.ndarray
+    restarts: np.ndarray
+    jump: np.ndarray
+    probe: np.ndarray
+
+
+class _Line(NamedTuple):
+    """One line's search state: where its window starts and how it may move."""
+
+    start: int        # first level of the window
+    side: int         # 0 central, +1 forward, -1 backward
+    active: bool
+    restarts: int     # step reductions after non-finite values so far
+    jump: int         # level to jump to when unresolved (0: used or none)
+    probe: bool       # the large-|x| probe is still to be checked
+
+
+def _line(search, k):
+    return _Line(*(array[k] for array in search))
+
+
+def _write(search, k, line):
+    for array, value in zip(search, line, strict=True):
+        array[k] = value
+
+
+def _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol,
+               per_line_center, ratio, small_step):
     h0 = np.asarray(h0, dtype=np.float64)
     count = h0.size
+    jump = np.zeros(count, dtype=int)
+    if small_step is not None:
+        levels_down = np.log(h0 / np.asarray(small_step, dtype=np.float64)) / np.log(ratio)
+        jump = np.maximum(np.ceil(levels_down - 1e-9), 0).astype(int)
+        max_levels += int(jump.max())
+    width = next(m for m in range(1, levels + 1) if 2 * m + 1 > n)
+    probe = (jump * np.log2(ratio) >= PROBE_LEVELS) & (width <= levels)
     center = np.asarray(center, dtype=np.float64)
     if per_line_center:
         out_shape = center.shape[1:]
     else:
         out_shape = center.shape
         center = np.broadcast_to(center, (count,) + out_shape)
-    # values[k, j, s]: f at t = sign_s * h0_k * 2^-j (s = 0 plus, 1 minus).
-    values = np.full((count, max_levels, 2) + out_shape, np.nan)
-    have = np.zeros((count, max_levels, 2), dtype=bool)
-    start = np.zeros(count, dtype=int)            # first level of the current window
-    side = np.zeros(count, dtype=int)
-    active = np.ones(count, dtype=bool)
-    restarts = np.zeros(count, dtype=int)
-    best = _Best(count, out_shape)
-    n_evals = 0
     hint = None if scale_hint is None else np.asarray(scale_hint, dtype=np.float64)
+    return _Plan(n, levels, max_levels, max_restarts, ratio, rtol, h0, hint, center,
+                 out_shape, width, jump, probe)
 
-    for _round in range(max_levels + max_restarts + 2):     # every loop has a budget
-        lines, level_index, sides = _requests(active, start, side, levels, have, max_levels)
-        if lines.size:
-            t = np.where(sides == 0, 1.0, -1.0) * h0[lines] * 2.0 ** -level_index
-            fresh = np.asarray(sample(lines, t), dtype=np.float64)
-            fresh = fresh.reshape((lines.size,) + out_shape)
-            values[lines, level_index, sides] = fresh
-            have[lines, level_index, sides] = True
-            n_evals += lines.size
-        precomputed = _central_estimates(values, center, active, start, side, h0, n, levels,
-                                         max_levels)
-        for k in np.flatnonzero(active):
-            window = slice(start[k], start[k] + levels)
-            if start[k] + levels > max_levels:
-                active[k] = False
-                continue
-            top_step = h0[k] * 2.0 ** -start[k]
-            if k in precomputed:
-                estimate = precomputed[k]
-            else:
-                block = values[k, window]                      # (levels, 2, *out)
-                finite = np.isfinite(block.reshape(levels, 2, -1)).all(axis=2)
-                needed = _needed_sides(side[k])
-                if not finite[:, needed].all():
-                    restarts[k] += 1
-                    _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts,
-                                      max_restarts, max_levels, levels, active)
-                    continue
-                estimate = _window_estimate(block, center[k], n, side[k], top_step)
-            best.offer(k, estimate, top_step, side[k])
-            if estimate.kink and hint is not None and 0 < 0.5 * hint[k] < top_step:
-                # The window straddles 0, where poles and kinks usually sit (1/x near 0):
-                # jump below |x| / 2 as for a non-finite value, before judging the kink.
-                target = int(np.ceil(np.log2(top_step / (0.5 * hint[k])))) + start[k]
-                if target + levels <= max_levels:
-                    start[k] = target
-                    continue
-            trunc, roundoff = estimate.truncation, estimate.roundoff
-            at_floor = trunc <= roundoff * (FLOOR_ULPS / ROUNDOFF_ULPS) and not estimate.kink
-            met = rtol > 0 and estimate.error <= rtol * np.max(np.abs(estimate.value))
-            # Past the best window twice in a row: stop, but only once the best is a
-            # plausible derivative (a window straddling a pole can look "best" early).
-            plausible = best.at_floor[k] or best.error[k] <= 1e-3 * np.max(np.abs(best.value[k]))
-            worse_twice = best.rounds_since_best[k] >= 2 and (plausible or best.kink[k])
-            kinked = best.kink_streak[k] >= KINK_WINDOWS
-            if at_floor or met or worse_twice or kinked:
-                best.converged[k] = bool(at_floor or met or best.at_floor[k]) and not best.kink[k]
-                active[k] = False
-            else:
-                start[k] += 1
-        if not active.any():
-            break
 
-    return LineEstimates(best.value, best.error, best.step, best.side, best.converged,
-                         best.kink, n_evals)
+def _sample_round(sample, plan, table, search, *, first):
+    """Evaluate f at every point the active windows (and, first, the probes) still need."""
+    lines, level_index, sides = _requests(search.active, search.start, search.side,
+                                          plan.levels, table.have, plan.max_levels)
+    if first and search.probe.any():
+        extra = _probe_requests(search.probe, search.jump, plan.width, table.have)
+        lines, level_index, sides = (np.concatenate([a, b]) for a, b in
+                                     zip((lines, level_index, sides), extra, strict=True))
+    if lines.size == 0:
+        return 0
+    t = np.where(sides == 0, 1.0, -1.0) * plan.h0[lines] * plan.ratio ** -level_index
+    fresh = np.asarray(sample(lines, t), dtype=np.float64)
+    table.values[lines, level_index, sides] = fresh.reshape((lines.size,) + plan.out_shape)
+    table.have[lines, level_index, sides] = True
+    return lines.size
+
+
+def _step(plan, table, best, k, line, estimate):
+    """One round for line k: judge its window, offer it to ``best``, and move.
+
+    ``estimate`` is the window's batched central estimate, or None (non-finite values,
+    one-sided windows). Returns the line's next state.
+    """
+    levels = plan.levels
+    if line.start + levels > plan.max_levels:
+        return line._replace(active=False)
+    top_step = plan.h0[k] * plan.ratio ** -line.start
+    if estimate is None:
+        block = table.values[k, line.start:line.start + levels]          # (levels, 2, *out)
+        finite = np.isfinite(block.reshape(levels, 2, -1)).all(axis=2)
+        needed = _needed_sides(line.side)
+        if not finite[:, needed].all():
+            return _after_nonfinite(plan, k, line._replace(restarts=line.restarts + 1),
+                                    finite, needed)
+        estimate = _window_estimate(block, plan.center[k], plan.n, line.side, top_step,
+                                    plan.ratio)
+    if line.probe and line.side == 0 and not estimate.unresolved and line.start < line.jump:
+        line = line._replace(probe=False)
+        if not _probe_agrees(estimate, table.values[k], plan.center[k], plan.n, plan.h0[k],
+                             line.jump, plan.width, plan.ratio, line.start, levels):
+            estimate.unresolved = True
+            estimate.error = estimate.score = np.inf
+    best.offer(k, estimate, top_step, line.side)
+    if estimate.unresolved and line.jump - line.start > levels:
+        # The steps do not resolve f: try steps small in absolute terms at once (when
+        # they are more than a window away; nearer, sliding costs no more).
+        return line._replace(start=line.jump, jump=0)
+    hint = plan.hint
+    if (estimate.kink or estimate.unresolved) and hint is not None \
+            and 0 < 0.5 * hint[k] < top_step:
+        # The window straddles 0, where poles and kinks usually sit (1/x near 0): jump
+        # below |x| / 2 as for a non-finite value, before judging the kink.
+        target = int(np.ceil(np.log(top_step / (0.5 * hint[k])) / np.log(plan.ratio)))
+        target += line.start
+        if target + levels <= plan.max_levels:
+            return line._replace(start=target)
+    at_floor = estimate.at_floor
+    met = plan.rtol > 0 and estimate.error - estimate.noise <= plan.rtol * np.max(
+        np.abs(estimate.value))
+    # Past the best window twice in a row: stop, but only once the best is a plausible
+    # derivative (a window straddling a pole can look "best" early).
+    plausible = best.at_floor[k] or best.error[k] <= 1e-3 * np.max(np.abs(best.value[k]))
+    worse_twice = best.rounds_since_best[k] >= 2 and (plausible or best.kink[k])
+    kinked = best.kink_streak[k] >= KINK_WINDOWS
+    if at_floor or met or worse_twice or kinked:
+        best.converged[k] = bool(at_floor or met or best.at_floor[k]) and not best.kink[k]
+        return line._replace(active=False)
+    return line._replace(start=line.start + 1)
+
+
+def _after_nonfinite(plan, k, line, finite, needed):
+    """The next state after non-finite values: shrink past them, go one-sided, or stop."""
+    bad_levels = np.flatnonzero(~finite[:, needed].all(axis=1))
+    next_start = line.start + int(bad_levels.max()) + 1
+    if plan.hint is not None and plan.hint[k] > 0:
+        # The domain edge is often at 0 (log, sqrt, 1/x): jump below |x| / 2 at once.
+        target = int(np.ceil(np.log(plan.h0[k] / (0.5 * plan.hint[k])) / np.log(plan.ratio)))
+        next_start = max(next_start, target)
+    past_budget = next_start + plan.levels > plan.max_levels
+    one_sided_possible = plan.levels > plan.n      # L + 1 nodes on one side give f^(n)
+    if line.side == 0 and one_sided_possible and (line.restarts > plan.max_restarts // 2
+                                                  or past_budget):
+        # Shrinking did not help: use the side on which f is finite, from the old start.
+        plus_ok = finite[:, 0].all()
+        minus_ok = finite[:, 1].all()
+        if plus_ok or minus_ok:
+            return line._replace(side=1 if plus_ok else -1, restarts=plan.max_restarts // 2)
+    if line.restarts > plan.max_restarts or past_budget:
+        return line._replace(active=False)
+    return line._replace(start=next_start)
 
 
 @dataclass
@@ -176,9 +332,21 @@ class _WindowEstimate:
     roundoff: float
     kink: bool
     score: float        # the likely error (round-off at FLOOR_ULPS): ranks windows
+    noise: float = 0.0  # the noise part of the error (measured from the window's values)
+    unresolved: bool = False    # the steps do not resolve f: error is inf
+
+    @property
+    def at_floor(self):
+        """Truncation below the round-off and noise floor (a converged window)."""
+        # Measured noise counts in the error, not in the floor: at moderate steps the
+        # high-order differences still see some of f's smooth part, which must not stop
+        # the search. A noisy f thus ends "not converged", with an error that covers.
+        floor = self.roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+        return bool(self.truncation <= floor and not self.kink and not self.unresolved)
 
 
-def _central_estimates(values, center, active, start, side, h0, n, levels, max_levels):
+def _central_estimates(values, center, active, start, side, h0, n, levels, max_levels,
+                       ratio):
     """Window estimates of every active central line whose window is finite, at once.
 
     Returns {line: _WindowEstimate}; the other lines (non-finite values, one-sided
@@ -193,15 +361,19 @@ def _central_estimates(values, center, active, start, side, h0, n, levels, max_l
     lines, blocks = lines[finite], blocks[finite]
     if lines.size == 0:
         return {}
-    top = h0[lines] * 2.0 ** -start[lines]
-    batch = _batch_estimates(blocks, center[lines], n, top)
-    return {int(k): _WindowEstimate(batch["value"][i], float(batch["error"][i]),
-                                    float(batch["truncation"][i]), float(batch["roundoff"][i]),
-                                    bool(batch["kink"][i]), float(batch["score"][i]))
-            for i, k in enumerate(lines)}
+    top = h0[lines] * ratio ** -start[lines]
+    batch = _batch_estimates(blocks, center[lines], n, top, ratio)
+    return {int(k): _from_batch(batch, i) for i, k in enumerate(lines)}
 
 
-def _batch_estimates(blocks, centers, n, top):
+def _from_batch(batch, i):
+    return _WindowEstimate(batch["value"][i], float(batch["error"][i]),
+                           float(batch["truncation"][i]), float(batch["roundoff"][i]),
+                           bool(batch["kink"][i]), float(batch["score"][i]),
+                           float(batch["noise"][i]), bool(batch["unresolved"][i]))
+
+
+def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     """Central-window estimates for B lines: blocks (B, levels, 2, *out)."""
     count, levels = blocks.shape[:2]
     out_shape = blocks.shape[3:]
@@ -219,19 +391,30 @@ def _batch_estimates(blocks, centers, n, top):
     def worst(array):
         return np.abs(array).reshape(count, -1).max(axis=1)
 
-    _, high, low = geometric_window(n, levels, 2.0, 0)
+    _, high, low = geometric_window(n, levels, ratio, 0)
     nodes_values = np.concatenate(
         [centers[:, None], blocks.reshape((count, 2 * levels) + out_shape)], axis=1)
     value = combine(high, nodes_values)
     truncation = worst(value - combine(low, nodes_values))
     roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
-    error = truncation + roundoff
-    score = truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+    noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high)
+    error = np.where(unresolved, np.inf, truncation + roundoff + noise)
+    # The noise part ranks windows (a window at large steps whose "noise" is f's own
+    # unresolved structure, sin x + x at 5e5, must lose to a clean one at small steps)
+    # but does not stop the search (not in ``at_floor`` or the rtol test): at moderate
+    # steps the highest differences still see some of f's smooth part.
+    score = np.where(unresolved, np.inf, truncation + roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
+                     + noise)
+    batch = {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
+             "kink": np.zeros(count, dtype=bool), "score": score, "noise": noise,
+             "unresolved": unresolved}
+    if levels <= n:
+        return batch        # one-sided windows cannot determine f^(n): no kink check
     # A derivative exists only if the one-sided estimates agree: |x| at 0 has a
     # central difference of exactly 0 at every step, a confident wrong answer.
     one_sided = []
     for sign, column in ((1, 0), (-1, 1)):
-        _, side_high, side_low = geometric_window(n, levels, 2.0, sign)
+        _, side_high, side_low = geometric_window(n, levels, ratio, sign)
         side_values = np.concatenate([centers[:, None], blocks[:, :, column]], axis=1)
         side_value = combine(side_high, side_values)
         side_round = ROUNDOFF_ULPS * EPS * combine(np.abs(side_high), np.abs(side_values))
@@ -239,24 +422,74 @@ def _batch_estimates(blocks, centers, n, top):
         one_sided.append((side_value, side_error.reshape(count, -1).max(axis=1)))
     (forward, forward_error), (backward, backward_error) = one_sided
     gap = worst(forward - backward)
-    kink = gap > 10.0 * (forward_error + backward_error) + error
-    error = np.where(kink, np.maximum(error, gap), error)
-    score = np.where(kink, error, score)
-    return {"value": value, "error": error, "truncation": truncation, "roundoff": roundoff,
-            "kink": kink, "score": score}
+    # A kink explains a window that looks unresolved (|x| at 0): it is reported as such.
+    base = truncation + roundoff + noise
+    kink = gap > 10.0 * (forward_error + backward_error) + base
+    batch["error"] = np.where(kink, np.maximum(base, gap), error)
+    batch["score"] = np.where(kink, batch["error"], score)
+    batch["kink"] = kink
+    batch["unresolved"] = unresolved & ~kink
+    return batch
 
 
-def _window_estimate(block, center, n, side, top_step):
+def _regime(nodes_values, n, levels, ratio, scale, high):
+    """The measured noise part of the error, and whether the steps resolve f at all.
+
+    The noise level delta is the largest unit-norm highest-order difference of the
+    window's values (:func:`~bayescalc.diff.stencils.window_checks`); it adds
+    ``NOISE_FACTOR * delta * ||w||_2 / h^n`` to the error. A window is *unresolved*
+    when that "noise" is not small against |f| (f varies on a scale below the steps),
+    or when the low-order estimates do not converge like h^2 (ratios of successive
+    differences far from r^2, beyond the noise and round-off of each difference).
+    """
+    count = nodes_values.shape[0]
+    sequence, noise_rows = window_checks(n, levels, ratio)
+    values = nodes_values.reshape(count, nodes_values.shape[1], -1)          # (B, N, C)
+    factor = scale.reshape(count, 1, 1)                                      # 1 / h^n
+    magnitude = np.abs(values).max(axis=1)                                   # (B, C)
+    # On ratio-2 windows the unit-norm high-order differences weigh the innermost nodes
+    # (steps h/16, h/8), where f's smooth part is negligible: what is left is noise. The
+    # high-order windows (ratio 2^(1/3)) spread their nodes over a factor 2.5 only, where
+    # those differences still see f's smooth part: no noise term there.
+    if ratio == 2.0:
+        delta = np.abs(np.einsum("rn,bnc->brc", noise_rows, values)).max(axis=1)
+    else:
+        delta = np.zeros_like(magnitude)
+    delta = np.where(delta > NOISE_ULPS * EPS * magnitude, delta, 0.0)
+    noise = NOISE_FACTOR * np.linalg.norm(high) * (delta * factor[:, :, 0]).max(axis=1)
+    unresolved = (delta > NOISE_LIMIT * magnitude).any(axis=1)
+    # Low-order estimates and the size of what is not truncation in their differences.
+    estimates = np.einsum("jn,bnc->bjc", sequence, values) * factor          # (B, J, C)
+    sizes = np.einsum("jn,bnc->bjc", np.abs(sequence), np.abs(values)) * factor
+    floor = 8 * (ROUNDOFF_ULPS * EPS * sizes
+                 + NOISE_FACTOR * delta[:, None, :]
+                 * np.linalg.norm(sequence, axis=1)[None, :, None] * factor)
+    differences = estimates[:, :-1] - estimates[:, 1:]
+    noise_of_difference = floor[:, :-1] + floor[:, 1:]
+    expected = ratio ** 2
+    for j in range(differences.shape[1] - 1):
+        a, b = differences[:, j], differences[:, j + 1]
+        a_small = np.abs(a) <= noise_of_difference[:, j]
+        b_small = np.abs(b) <= noise_of_difference[:, j + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = a / b
+        in_range = (quotient >= expected / REGIME_SPREAD) & (quotient <= expected * REGIME_SPREAD)
+        # a at the floor while b is not: the sequence grows towards small steps.
+        fine = (a_small & (np.abs(b) <= 8 * noise_of_difference[:, j + 1])) | \
+            (~a_small & (b_small | in_range))
+        unresolved |= (~fine).any(axis=1)
+    return noise, unresolved
+
+
+def _window_estimate(block, center, n, side, top_step, ratio=2.0):
     """Extrapolated value and error estimate from one window of values."""
     if side == 0:
         batch = _batch_estimates(block[None], np.asarray(center)[None], n,
-                                 np.array([top_step]))
-        return _WindowEstimate(batch["value"][0], float(batch["error"][0]),
-                               float(batch["truncation"][0]), float(batch["roundoff"][0]),
-                               bool(batch["kink"][0]), float(batch["score"][0]))
+                                 np.array([top_step]), ratio)
+        return _from_batch(batch, 0)
     levels = block.shape[0]
     scale = top_step ** -n
-    high, low, nodes_values = _weights_and_values(block, center, n, side, levels)
+    high, low, nodes_values = _weights_and_values(block, center, n, side, levels, ratio)
     value = scale * np.tensordot(high, nodes_values, axes=1)
     lower = scale * np.tensordot(low, nodes_values, axes=1)
     truncation = float(np.max(np.abs(value - lower)))
@@ -267,14 +500,51 @@ def _window_estimate(block, center, n, side, top_step):
     return _WindowEstimate(value, error, truncation, roundoff, False, score)
 
 
-def _weights_and_values(block, center, n, side, levels):
-    _offsets, high, low = geometric_window(n, levels, 2.0, int(side))
+def _weights_and_values(block, center, n, side, levels, ratio=2.0):
+    _offsets, high, low = geometric_window(n, levels, ratio, int(side))
     if side == 0:
         stacked = block.reshape((2 * levels,) + block.shape[2:])   # plus, minus per level
     else:
         stacked = block[:, 0 if side > 0 else 1]
     nodes_values = np.concatenate([center[None], stacked])
     return np.asarray(high), np.asarray(low), nodes_values
+
+
+def _probe_requests(probe, jump, width, have):
+    """(line, level, side) of the lowest-order stencil at the small step, per probed line."""
+    lines = np.repeat(np.flatnonzero(probe), 2 * width)
+    level = jump[lines] + np.tile(np.repeat(np.arange(width), 2), int(probe.sum()))
+    sides = np.tile([0, 1], lines.size // 2)
+    fresh = ~have[lines, level, sides]
+    return lines[fresh], level[fresh], sides[fresh]
+
+
+def _probe_agrees(estimate, line_values, center, n, h0, jump, width, ratio, start, levels):
+    """Whether the window's value predicts the low-order estimate at the small step.
+
+    The low-order estimate is E(h) = f^(n) + c h^2 + ...: c h^2 comes from the window's
+    smallest low-order estimate, E(h_s) from the probe's points; they must agree within
+    the window's error, the c h_s^2 term and the round-off of E(h_s).
+    """
+    sequence, _ = window_checks(n, levels, ratio)
+    row = sequence[0][: 1 + 2 * width]
+    out = center.shape
+
+    def nodes(first, count):
+        block = line_values[first:first + count].reshape((2 * count,) + out)
+        return np.concatenate([center[None], block])
+
+    small = h0 * ratio ** -jump
+    probe_nodes = nodes(jump, width)
+    probe_value = np.tensordot(row, probe_nodes, axes=1) / small ** n
+    roundoff = ROUNDOFF_ULPS * EPS * np.tensordot(np.abs(row), np.abs(probe_nodes),
+                                                  axes=1) / small ** n
+    top = h0 * ratio ** -start
+    smallest_value = np.tensordot(sequence[-1], nodes(start, levels), axes=1) / top ** n
+    smallest = top * ratio ** -(levels - width)
+    curvature = np.abs(smallest_value - estimate.value) * (small / smallest) ** 2
+    mismatch = np.abs(probe_value - estimate.value)
+    return bool(np.all(mismatch <= 4.0 * (estimate.error + roundoff + curvature)))
 
 
 def _needed_sides(side):
@@ -293,29 +563,6 @@ def _requests(active, start, side, levels, have, max_levels):
     need = need & inside[..., None] & ~have[lines[:, None], level]
     which, index, column = np.nonzero(need)
     return lines[which], level[which, index], column
-
-
-def _handle_nonfinite(k, finite, needed, start, side, h0, hint, restarts, max_restarts,
-                      max_levels, levels, active):
-    """Shrink the window past the non-finite steps, or go one-sided, or give up."""
-    bad_levels = np.flatnonzero(~finite[:, needed].all(axis=1))
-    next_start = start[k] + int(bad_levels.max()) + 1
-    if hint is not None and hint[k] > 0:
-        # The domain edge is often at 0 (log, sqrt, 1/x): jump below |x| / 2 at once.
-        target = int(np.ceil(np.log2(h0[k] / (0.5 * hint[k]))))
-        next_start = max(next_start, target)
-    if side[k] == 0 and (restarts[k] > max_restarts // 2 or next_start + levels > max_levels):
-        # Shrinking did not help: use the side on which f is finite, from the old start.
-        plus_ok = finite[:, 0].all()
-        minus_ok = finite[:, 1].all()
-        if plus_ok or minus_ok:
-            side[k] = 1 if plus_ok else -1
-            restarts[k] = max_restarts // 2
-            return
-    if restarts[k] > max_restarts or next_start + levels > max_levels:
-        active[k] = False
-        return
-    start[k] = next_start
 
 
 class _Best:
@@ -346,8 +593,7 @@ class _Best:
             self.step[k] = step
             self.side[k] = side
             self.kink[k] = estimate.kink
-            floor = estimate.roundoff * FLOOR_ULPS / ROUNDOFF_ULPS
-            self.at_floor[k] = estimate.truncation <= floor and not estimate.kink
+            self.at_floor[k] = estimate.at_floor
             self.rounds_since_best[k] = 0
         else:
             self.rounds_since_best[k] += 1

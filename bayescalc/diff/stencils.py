@@ -120,3 +120,49 @@ def geometric_window(n: int, levels: int, ratio: float, side: int):
     for weights in (high, low):
         weights[np.abs(weights) < 1e-13 * np.abs(weights).max()] = 0.0
     return tuple(offsets.tolist()), tuple(high.tolist()), tuple(low.tolist())
+
+
+@lru_cache(maxsize=64)
+def window_checks(n: int, levels: int, ratio: float):
+    r"""Weights of the regime and noise checks on a central window (largest step 1).
+
+    Over the nodes ``[0, *offsets]`` of :func:`geometric_window` (side 0), returns
+    ``(sequence, noise)``:
+
+    - ``sequence`` (J, N): the n-th derivative from the fewest consecutive levels that
+      determine it, one row per position j of that sub-window (largest step first). In
+      the asymptotic regime these low-order estimates E_j converge like
+      :math:`E_j - E_{j+1} \propto h_j^2`, so successive differences shrink by
+      :math:`r^2`; where they do not, the steps do not resolve f.
+    - ``noise`` (C, N): highest-order differences of the window (all nodes, and all
+      nodes but one, for each node), each scaled to unit 2-norm. For smooth f at small
+      steps they are tiny; on values that carry noise of size delta they are about
+      delta: the difference table measures the noise.
+
+    Examples
+    --------
+    >>> sequence, noise = window_checks(1, 5, 2.0)
+    >>> sequence.shape, noise.shape
+    ((5, 11), (12, 11))
+    """
+    offsets = np.asarray(geometric_window(n, levels, ratio, 0)[0])
+    nodes = np.concatenate([[0.0], offsets])
+    count = nodes.size
+    width = next(m for m in range(1, levels + 1) if 2 * m + 1 > n)
+    rows = []
+    for j in range(levels - width + 1):
+        keep = np.concatenate([[0], 1 + np.arange(2 * j, 2 * (j + width))])
+        row = np.zeros(count)
+        row[keep] = fornberg_weights(nodes[keep], n)
+        rows.append(row)
+    sequence = np.array(rows)
+    noise = []
+    # The full window's highest difference, and the ones without each single node:
+    # unit-norm rows that weigh different nodes most, so that their largest is a stable
+    # measure of the noise (rows dominated by the same nodes would be one sample).
+    for drop in [()] + [(i,) for i in range(count)]:
+        keep = np.array([i for i in range(count) if i not in drop])
+        row = np.zeros(count)
+        row[keep] = fornberg_weights(nodes[keep] / np.max(np.abs(nodes[keep])), keep.size - 1)
+        noise.append(row / np.linalg.norm(row))
+    return sequence, np.array(noise)

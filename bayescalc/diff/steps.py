@@ -23,6 +23,23 @@ EPS = np.finfo(np.float64).eps
 # that vary on scales below 1 (sin 20x, exp 10x, 1/x near 0) then converge in their
 # first window. Higher derivatives amplify round-off by 1/h^n and want larger steps.
 RICHARDSON_START = {1: 1 / 32, 2: 0.25, 3: 0.5}
+# Orders n >= 4 use more levels per window (a window must determine f^(n) without its
+# largest level) and a smaller step ratio: on geometric nodes with ratio 2 the weights of
+# the 10th derivative sum to ~1e22 (h = 1), with ratio 2^(1/3) to ~5e13, so round-off
+# is amplified a billion times less. Their first step grows with n: the round-off
+# eps |f| sum|w| / h^n wants h of a few units of max(|x|, 1) at n = 10.
+HIGH_ORDER = 4
+HIGH_ORDER_RATIO = 2.0 ** (1.0 / 3.0)
+
+
+def richardson_levels(n: int) -> int:
+    """Steps per Richardson window for order n (5 up to n = 3, then n // 2 + 4)."""
+    return 5 if n < HIGH_ORDER else n // 2 + 4
+
+
+def richardson_ratio(n: int) -> float:
+    """Ratio of successive steps for order n (2, or 2^(1/3) from n = 4 on)."""
+    return 2.0 if n < HIGH_ORDER else HIGH_ORDER_RATIO
 
 
 def power_of_two_below(value):
@@ -41,7 +58,8 @@ def power_of_two_below(value):
 def richardson_start(x, n: int):
     """The initial (largest) step of the adaptive engine at x (elementwise)."""
     scale = np.maximum(np.abs(np.asarray(x, dtype=np.float64)), 1.0)
-    return power_of_two_below(RICHARDSON_START.get(n, 1.0) * scale)
+    start = RICHARDSON_START.get(n, 2.0 ** ((n - HIGH_ORDER) / 3.0))
+    return power_of_two_below(start * scale)
 
 
 def basic_step(x, n: int, accuracy: int):
