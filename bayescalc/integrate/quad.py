@@ -22,6 +22,7 @@ from .gauss_kronrod import adaptive_gauss_kronrod
 from .tanh_sinh import adaptive_tanh_sinh
 from .qags import adaptive_qags
 from .tails import measure_tail
+from .weights import check_weight, weighted_quad
 from .transforms import NonFiniteValue, WrappedIntegrand, t_of_x, t_range
 
 METHODS = ("auto", "gauss-kronrod", "qags", "tanh-sinh", "gauss-legendre", "simpson")
@@ -43,7 +44,7 @@ _NO_POINTS.flags.writeable = False
 
 
 def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=50_000,
-         points=None) -> IntegrationResult:
+         points=None, weight=None, wvar=None) -> IntegrationResult:
     r"""Integrate ``f`` from ``a`` to ``b``: :math:`I = \int_a^b f(x)\,dx`.
 
     Parameters
@@ -73,6 +74,15 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         Budget of integrand evaluations; every loop stops there.
     points : sequence of float, optional
         Known breakpoints inside ``(a, b)`` (kinks, jumps, peaks) where subintervals start.
+        f is never evaluated at a breakpoint (nor at ``a`` or ``b``).
+    weight, wvar : optional
+        Integrate ``f(x) w(x)`` for a known weight ``w``, as ``scipy.integrate.quad``
+        (:mod:`bayescalc.integrate.weights`): ``'alg'`` ``(x-a)^α (b-x)^β`` with
+        ``wvar=(α, β)``, ``'alg-loga'``, ``'alg-logb'``, ``'alg-log'`` (times ``log(x-a)``,
+        ``log(b-x)``, both); ``'cauchy'``: the principal value of ``f(x) / (x - c)``,
+        ``wvar=c``; ``'cos'``, ``'sin'``: ``cos(ωx)``, ``sin(ωx)`` with ``wvar=ω``, on a
+        finite range or a half-infinite one (``∫_0^∞ sin(x)/x`` is ``f = 1/x``,
+        ``weight='sin'``, ``wvar=1``). Not with ``log=True`` or ``points``.
 
     Returns
     -------
@@ -100,9 +110,16 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
     >>> r = quad(lambda x: -x**2, -np.inf, np.inf, log=True)   # log of sqrt(pi)
     >>> print(f"{r.value:.12f} {0.5 * np.log(np.pi):.12f}")
     0.572364942925 0.572364942925
+    >>> r = quad(lambda x: 1 / x, 0.0, np.inf, weight="sin", wvar=1.0)   # ∫ sin(x)/x
+    >>> print(f"{r.value:.10f} {np.pi / 2:.10f} {r.success}")
+    1.5707963268 1.5707963268 True
     """
     a, b, rtol, atol, method, max_evals, points = _quad_iv(
         f, a, b, rtol, atol, method, log, max_evals, points)
+    if weight is not None:
+        wvar = check_weight(weight, wvar, a, b)
+        if log or points.size:
+            raise ValueError(f"weight={weight!r} cannot be combined with log=True or points=")
     if a == b:
         return IntegrationResult(-np.inf if log else 0.0, 0.0, 0, True,
                                  "empty range (a == b)", method)
@@ -111,7 +128,15 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         if log:
             raise ValueError(f"with log=True, a must be <= b (the integral from a = {a} to "
                              f"b = {b} is negative, its log undefined)")
+        if weight in ("alg", "alg-loga", "alg-logb", "alg-log", "cauchy"):
+            raise ValueError(f"weight={weight!r} needs a < b, got a = {a}, b = {b}")
         a, b, sign = b, a, -1.0
+    if weight is not None:
+        result = weighted_quad(quad, f, a, b, weight, wvar, rtol=rtol, atol=atol,
+                               max_evals=max_evals)
+        result = IntegrationResult(sign * result.value, result.error, result.n_evals,
+                                   result.success, result.message, result.method)
+        return warn_unless_success(result, IntegrationWarning)
     integrand = WrappedIntegrand(f, a, b, log=log)
     tails = _measure_tails(integrand, a, b, log)
     divergent = [tail for tail in tails if tail[1].divergent]

@@ -1,0 +1,261 @@
+"""Weight functions for ``quad(..., weight=, wvar=)``, as in ``scipy.integrate.quad``.
+
+``∫_a^b f(x) w(x) dx`` for a smooth ``f`` and a known, awkward ``w``:
+
+* ``'alg'``, ``'alg-loga'``, ``'alg-logb'``, ``'alg-log'`` (QUADPACK QAWS), ``wvar = (α, β)``
+  with ``α, β > -1``: ``w = (x-a)^α (b-x)^β``, times ``log(x-a)``, ``log(b-x)`` or both.
+  The range is split at its midpoint and each half is written in its distance ``s`` to
+  its end (``x = a + s`` or ``x = b - s``): the weight is then computed from ``s`` exactly
+  (``x - a`` loses all digits of ``s`` below ``eps |a|``), and the singular end sits at
+  ``s = 0``, where tanh-sinh and the extrapolated Gauss–Kronrod resolve it to 1e-300.
+* ``'cauchy'`` (QAWC), ``wvar = c`` with ``a < c < b``: the principal value
+  ``PV ∫ f(x) / (x - c) dx``. On the symmetric part ``[c - h, c + h]`` the singular halves
+  are paired, ``∫_0^h (f(c + s) - f(c - s)) / s ds`` (smooth, and f is never evaluated at
+  c); the rest of the range is a regular integral.
+* ``'cos'``, ``'sin'`` (QAWO), ``wvar = ω``: ``w = cos(ωx)`` or ``sin(ωx)``. On a finite
+  range the range is cut at the zeros of ``w`` (at most ``_MAX_PIECES`` pieces of whole
+  half-periods), so that every piece holds one smooth arch. On ``[a, ∞)`` (QAWF) and
+  ``(-∞, b]`` the integral is the sum over half-periods, an alternating series for a
+  decaying ``f``, whose limit Wynn's ε-algorithm finds from a few dozen terms
+  (:mod:`.wynn`), as QUADPACK's ``qawfe`` does over cycles. ``∫_0^∞ sin(x)/x`` is
+  ``quad(lambda x: 1 / x, 0, inf, weight='sin', wvar=1)``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .._core.warnings import IntegrationWarning
+from ._result import IntegrationResult
+from .wynn import EpsilonTable
+
+WEIGHTS = ("alg", "alg-loga", "alg-logb", "alg-log", "cauchy", "cos", "sin")
+_MAX_PIECES = 400   # finite-range cos/sin: pieces of whole half-periods at most
+_MIN_TERMS = 6      # infinite-range cos/sin: half-periods summed before extrapolating
+_MAX_TERMS = 200
+
+
+def check_weight(weight, wvar, a, b):
+    """Validate ``weight`` and ``wvar`` (ValueError/TypeError naming them)."""
+    if weight not in WEIGHTS:
+        raise ValueError(f"weight must be one of {WEIGHTS} or None, got {weight!r}")
+    if weight.startswith("alg"):
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"weight={weight!r} needs a finite range, got [{a}, {b}]")
+        try:
+            alpha, beta = (float(v) for v in wvar)
+        except (TypeError, ValueError):
+            raise TypeError(f"wvar must be (alpha, beta) for weight={weight!r}, got {wvar!r}")
+        if not (alpha > -1 and beta > -1):
+            raise ValueError(f"wvar = (alpha, beta) must both be > -1, got {wvar!r}")
+        return alpha, beta
+    try:
+        value = float(wvar)
+    except (TypeError, ValueError):
+        raise TypeError(f"wvar must be a number for weight={weight!r}, got {wvar!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"wvar must be finite, got {wvar!r}")
+    if weight == "cauchy":
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"weight='cauchy' needs a finite range, got [{a}, {b}]")
+        if not min(a, b) < value < max(a, b):
+            raise ValueError(f"wvar = c must lie strictly inside ({a}, {b}), got {value}")
+    return value
+
+
+def weighted_quad(quad, f, a, b, weight, wvar, *, rtol, atol, max_evals):
+    """``∫_a^b f w`` with ``a < b``; ``quad`` is :func:`bayescalc.integrate.quad`."""
+    function = _vectorized(f)
+    if weight.startswith("alg"):
+        parts = _algebraic(function, a, b, weight, wvar)
+    elif weight == "cauchy":
+        parts = _cauchy(function, a, b, wvar)
+    elif math.isfinite(a) and math.isfinite(b):
+        parts = _oscillatory_pieces(function, a, b, weight, wvar)
+    else:
+        return _fourier(quad, function, a, b, weight, wvar, rtol=rtol, atol=atol,
+                        max_evals=max_evals)
+    return _sum_parts(quad, parts, rtol=rtol, atol=atol, max_evals=max_evals, weight=weight)
+
+
+def _vectorized(f):
+    from .._core.batch import BatchFunction
+    return f if isinstance(f, BatchFunction) else BatchFunction(f)
+
+
+def _sum_parts(quad, parts, *, rtol, atol, max_evals, weight):
+    """Integrate each ``(g, lo, hi, points)`` with quad and add them up."""
+    value = error = 0.0
+    n_evals, messages, success = 0, [], True
+    budget = max(21, max_evals // max(1, len(parts)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        for g, lo, hi, points in parts:
+            result = quad(g, lo, hi, rtol=rtol, atol=atol / len(parts), max_evals=budget,
+                          points=points or None)
+            value += result.value
+            error += result.error
+            n_evals += result.n_evals
+            if not result.success:
+                messages.append(f"on [{lo:.6g}, {hi:.6g}]: {result.message}")
+    # Each piece's error is honest whether or not it met its own (relative) tolerance: a
+    # piece near 0 cannot, and need not, as long as the sum's error meets the total's.
+    allowed = max(atol, rtol * abs(value))
+    if error > allowed:
+        success = False
+        messages.insert(0, f"the pieces' errors add up to {error:.2e} > tolerance {allowed:.2e}")
+    if success:
+        message = (f"converged: error estimate {error:.2e} <= tolerance {allowed:.2e} "
+                   f"(weight={weight!r}, {len(parts)} pieces)")
+    else:
+        message = f"weight={weight!r}: " + "; ".join(messages)
+    return IntegrationResult(float(value), float(error), n_evals, success, message,
+                             f"weight={weight}")
+
+
+def _algebraic(function, a, b, weight, wvar):
+    alpha, beta = wvar
+    width = b - a
+    half = 0.5 * width
+    log_a, log_b = weight in ("alg-loga", "alg-log"), weight in ("alg-logb", "alg-log")
+
+    def left(s):  # x = a + s: (x - a) = s exactly, (b - x) = width - s
+        s = np.asarray(s, dtype=float)
+        w = s**alpha * (width - s) ** beta
+        if log_a:
+            w = w * np.log(s)
+        if log_b:
+            w = w * np.log(width - s)
+        return function(a + s) * w
+
+    def right(s):  # x = b - s
+        s = np.asarray(s, dtype=float)
+        w = (width - s) ** alpha * s**beta
+        if log_a:
+            w = w * np.log(width - s)
+        if log_b:
+            w = w * np.log(s)
+        return function(b - s) * w
+
+    return [(left, 0.0, half, None), (right, 0.0, half, None)]
+
+
+def _cauchy(function, a, b, c):
+    h = min(c - a, b - c)
+
+    def paired(s):
+        s = np.asarray(s, dtype=float)
+        return (function(c + s) - function(c - s)) / s
+
+    def regular(x):
+        x = np.asarray(x, dtype=float)
+        return function(x) / (x - c)
+
+    parts = [(paired, 0.0, h, None)]
+    if c - h > a:
+        parts.append((regular, a, c - h, None))
+    if c + h < b:
+        parts.append((regular, c + h, b, None))
+    return parts
+
+
+def _trig(weight, omega):
+    return (lambda x: np.cos(omega * x)) if weight == "cos" else (lambda x: np.sin(omega * x))
+
+
+def _oscillatory_pieces(function, a, b, weight, omega):
+    """Cut [a, b] at zeros of the weight into at most _MAX_PIECES arches."""
+    w = _trig(weight, omega)
+
+    def g(x):
+        x = np.asarray(x, dtype=float)
+        return function(x) * w(x)
+
+    if omega == 0:
+        return [(g, a, b, None)]
+    period = math.pi / abs(omega)
+    offset = 0.5 if weight == "cos" else 0.0  # zeros of cos(ωx) at (k + 1/2) π / ω
+    first = math.ceil(a / period - offset)
+    last = math.floor(b / period - offset)
+    count = max(0, last - first + 1)
+    if count == 0:
+        return [(g, a, b, None)]
+    step = max(1, math.ceil(count / _MAX_PIECES))
+    cuts = [(k + offset) * period for k in range(first, last + 1, step)]
+    cuts = [x for x in cuts if a < x < b]
+    edges = [a] + cuts + [b]
+    return [(g, lo, hi, None) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+
+
+def _fourier(quad, function, a, b, weight, omega, *, rtol, atol, max_evals):
+    """[a, ∞) or (-∞, b] or ℝ: half-period pieces summed with ε-extrapolation (QAWF)."""
+    if math.isinf(a) and math.isinf(b):
+        parts = [_fourier(quad, function, 0.0, np.inf, weight, omega, rtol=rtol, atol=atol / 2,
+                          max_evals=max_evals // 2),
+                 _fourier(quad, function, -np.inf, 0.0, weight, omega, rtol=rtol,
+                          atol=atol / 2, max_evals=max_evals // 2)]
+        value = parts[0].value + parts[1].value
+        error = parts[0].error + parts[1].error
+        success = all(p.success for p in parts)
+        message = parts[0].message if success else "; ".join(
+            p.message for p in parts if not p.success)
+        return IntegrationResult(value, error, parts[0].n_evals + parts[1].n_evals,
+                                 success and error <= max(atol, rtol * abs(value)), message,
+                                 f"weight={weight}")
+    if math.isinf(a):  # x = -y: ∫_{-∞}^b f(x) w(ωx) dx = ∫_{-b}^∞ f(-y) w(-ωy) dy
+        sign = -1.0 if weight == "sin" else 1.0
+        mirrored = _fourier(quad, lambda y: function(-np.asarray(y, dtype=float)), -b, np.inf,
+                            weight, omega, rtol=rtol, atol=atol, max_evals=max_evals)
+        return IntegrationResult(sign * mirrored.value, mirrored.error, mirrored.n_evals,
+                                 mirrored.success, mirrored.message, mirrored.method)
+    if omega == 0:
+        if weight == "sin":
+            return IntegrationResult(0.0, 0.0, 0, True, "sin(0 x) = 0", "weight=sin")
+        return quad(lambda x: function(x), a, b, rtol=rtol, atol=atol, max_evals=max_evals)
+    w = _trig(weight, omega)
+
+    def g(x):
+        x = np.asarray(x, dtype=float)
+        return function(x) * w(x)
+
+    period = math.pi / abs(omega)
+    offset = 0.5 if weight == "cos" else 0.0
+    zero = (math.floor(a / period - offset) + 1 + offset) * period  # first zero past a
+    table, partial, error_sum, n_evals = EpsilonTable(), 0.0, 0.0, 0
+    limit, limit_error, message, success = 0.0, np.inf, "", False
+    piece_budget = max(63, max_evals // _MAX_TERMS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        for k in range(_MAX_TERMS):
+            lo = a if k == 0 else zero + (k - 1) * period
+            hi = zero + k * period
+            if n_evals + piece_budget > max_evals:
+                message = (f"max_evals = {max_evals} reached after {k} half-periods before "
+                           "the extrapolated sum settled")
+                break
+            piece = quad(g, lo, hi, rtol=0.1 * rtol, atol=atol / 50, max_evals=piece_budget)
+            n_evals += piece.n_evals
+            partial += piece.value
+            error_sum += piece.error
+            if not piece.success:
+                message = f"the half-period [{lo:.6g}, {hi:.6g}] missed: {piece.message}"
+                break
+            limit, extrapolation_error = table.add(partial)
+            limit_error = extrapolation_error + error_sum
+            allowed = max(atol, rtol * abs(limit))
+            if k + 1 >= _MIN_TERMS and limit_error <= allowed:
+                success = True
+                message = (f"converged: error estimate {limit_error:.2e} <= tolerance "
+                           f"{allowed:.2e} (ε-extrapolation of {k + 1} half-period sums)")
+                break
+        else:
+            message = (f"the ε-extrapolation of {_MAX_TERMS} half-period sums did not settle "
+                       f"(error estimate {limit_error:.2e}): f decays too slowly, or not at "
+                       "all (divergent?)")
+    if not math.isfinite(limit_error):
+        limit, limit_error = partial, np.inf
+    return IntegrationResult(float(limit), float(limit_error), n_evals, success, message,
+                             f"weight={weight}")
