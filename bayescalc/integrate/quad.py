@@ -128,8 +128,6 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         if log:
             raise ValueError(f"with log=True, a must be <= b (the integral from a = {a} to "
                              f"b = {b} is negative, its log undefined)")
-        if weight in ("alg", "alg-loga", "alg-logb", "alg-log", "cauchy"):
-            raise ValueError(f"weight={weight!r} needs a < b, got a = {a}, b = {b}")
         a, b, sign = b, a, -1.0
     if weight is not None:
         result = weighted_quad(quad, f, a, b, weight, wvar, rtol=rtol, atol=atol,
