@@ -59,11 +59,14 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         Stop when ``error <= max(atol, rtol * |I|)``. With ``log=True`` both bound the
         error of :math:`\log I` (the relative error of :math:`I`).
     method : str, keyword-only
-        ``"auto"`` (default): adaptive Gauss–Kronrod, handing over to tanh-sinh when the
-        error piles up at an end of the range; on an infinite range the double
+        ``"auto"`` (default): adaptive Gauss–Kronrod with Wynn ε-extrapolation (QAGS),
+        handing over to tanh-sinh when the error piles up at an end at 0; on an infinite range the double
         exponential rules (exp-sinh, sinh-sinh) are tried first. The better answer is
         returned when a rule misses. ``"gauss-kronrod"``: globally
         adaptive G10/K21, all active subintervals evaluated in one call per round.
+        ``"qags"``: QUADPACK's QAGS, Gauss–Kronrod bisecting one subinterval at a time
+        with Wynn ε-extrapolation of the bisection sums (singularities at any end, kinks;
+        not with ``log=True``).
         ``"tanh-sinh"``: double exponential, for endpoint singularities such as
         :math:`1/\sqrt{x}` or :math:`\log x`. ``"gauss-legendre"``, ``"simpson"``: the
         textbook rules refined uniformly (baselines).
@@ -94,7 +97,11 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
     Notes
     -----
     Infinite ranges are mapped to finite ones (:mod:`bayescalc.integrate.transforms`);
-    with ``method="tanh-sinh"`` that gives the exp-sinh and sinh-sinh rules.
+    with ``method="tanh-sinh"`` that gives the exp-sinh and sinh-sinh rules. The tail
+    beyond ``|x| = 1e100`` is measured first (:mod:`bayescalc.integrate.tails`): one that
+    decays no faster than ``|x|^-1.02`` gives ``success=False`` with "divergent?";
+    a slower convergent one is added to the value and to the error. f overflowing to
+    ``±inf`` (``x**-1.5`` at 0) is reported as divergence too.
     With ``log=False``, an integrand that is exactly 0 at every node is reported as a
     failure: it usually means ``exp`` underflowed (use ``log=True``).
 

@@ -32,7 +32,7 @@ class EpsilonTable:
     --------
     >>> table = EpsilonTable()
     >>> partial = 0.0
-    >>> for k in range(12):                      # 1 - 1/2 + 1/3 - ... = log 2
+    >>> for k in range(20):                      # 1 - 1/2 + 1/3 - ... = log 2
     ...     partial += (-1) ** k / (k + 1)
     ...     limit, error = table.add(partial)
     >>> print(f"{limit:.12f} {np.log(2):.12f} {error < 1e-9}")
