@@ -46,6 +46,7 @@ def adaptive_qags(integrand, edges, *, rtol, atol, max_evals, endpoint_depth=Non
     rule = G10K21
     edges = np.asarray(edges, dtype=float)
     ends = set(edges.tolist() if watched is None else watched)
+    all_ends = set(edges.tolist())
     left, right = edges[:-1], edges[1:]
     values = _evaluate(integrand, left, right, rule)
     n_evals = values.size
@@ -185,11 +186,11 @@ def adaptive_qags(integrand, edges, *, rtol, atol, max_evals, endpoint_depth=Non
         small_level += 1
         erlarg = errsum
     return _finish(stop, area, errsum, result, abserr, correction, roundoff_flag, ksgn, resabs,
-                   n_evals, allowed, extrapolations, a, b, error_list)
+                   n_evals, allowed, extrapolations, a, b, error_list, all_ends)
 
 
 def _finish(stop, area, errsum, result, abserr, correction, roundoff_flag, ksgn, resabs,
-            n_evals, allowed, extrapolations, a, b, error_list):
+            n_evals, allowed, extrapolations, a, b, error_list, ends):
     """dqagse's choice between the extrapolated limit and the plain sum, and the message."""
     use_sum = not np.isfinite(abserr) or stop == "sum"
     if not use_sum and stop != "extrapolated":
@@ -229,6 +230,16 @@ def _finish(stop, area, errsum, result, abserr, correction, roundoff_flag, ksgn,
                    "(a singularity or a jump there, or a divergent integral?)")
     elif stop == "roundoff":
         message = _roundoff_message(allowed, error)
+    elif a[int(np.argmax(error_list))] in ends or b[int(np.argmax(error_list))] in ends:
+        # bisected down to float64's resolution at an end and still unsettled: what lies
+        # closer to the end is not measured, so nothing bounds the error
+        worst = int(np.argmax(error_list))
+        edge = a[worst] if a[worst] in ends else b[worst]
+        error = np.inf
+        message = (f"bisected to float64's resolution at the end x = {edge:.6g} without the "
+                   "sums or their extrapolation settling: a singularity too strong or too "
+                   "slowly integrable there (like 1/(x log(x)^2) at 0) for float64, or the "
+                   "integral is divergent?")
     else:  # narrow
         worst = int(np.argmax(error_list))
         message = (f"subintervals too narrow to bisect further near x = "

@@ -275,7 +275,11 @@ def _auto(integrand, points, options, max_evals):
         if len(tried) > 1:
             estimate = estimate._replace(message=_after(tried[:-1], estimate))
         return estimate, name, wrappers
-    chosen = min(tried, key=lambda entry: _relative(entry[1]))
+    # A rule that diagnosed divergence (error inf) outranks finite errors of the others:
+    # theirs cannot be trusted for an integral that may not exist.
+    divergent = [entry for entry in tried
+                 if entry[1].error == np.inf and "divergent?" in entry[1].message]
+    chosen = divergent[0] if divergent else min(tried, key=lambda entry: _relative(entry[1]))
     return chosen[1]._replace(message=_all_missed(tried, chosen)), chosen[0], wrappers
 
 
