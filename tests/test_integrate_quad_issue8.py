@@ -224,3 +224,35 @@ def test_peer_suites_are_met_or_honestly_failed(problem):
         assert abs(result.value - problem.exact) <= 1e-9 * abs(problem.exact)
     else:
         assert problem.name.startswith("f15")  # sin(t)/t without its weight
+
+
+@pytest.mark.parametrize("omega", [300.0, 1e4, 1e5, -2e3])
+@pytest.mark.parametrize("weight", ["cos", "sin"])
+def test_high_frequency_weights_cost_what_scipy_costs(weight, omega):
+    # exp(x) w(ωx) on [0, 1] in closed form; modified Clenshaw–Curtis moments make the
+    # cost independent of ω (25 evaluations, as QUADPACK's QAWO)
+    z = 1 + 1j * omega
+    exact = (np.exp(z) - 1) / z
+    exact = exact.real if weight == "cos" else exact.imag
+    result = quad(np.exp, 0.0, 1.0, weight=weight, wvar=omega)
+    reference = integrate.quad(np.exp, 0, 1, weight=weight, wvar=omega, epsabs=0,
+                               epsrel=1e-10, full_output=1)
+    assert result.success and abs(result.value - exact) <= result.error
+    assert result.error <= 1e-10 * abs(exact) * 1.01
+    assert result.n_evals <= reference[2]["neval"]
+
+
+def test_oscillatory_weight_with_an_endpoint_singularity_falls_back_to_arches():
+    # ∫_0^1 x^-1/2 cos(ωx) dx = 2 sqrt(π / (2ω)) C(sqrt(2ω/π)) (Fresnel C); scipy's QAWO
+    # evaluates f at 0 and returns nan here
+    from scipy.special import fresnel
+    omega = 200.0
+    exact = 2 * math.sqrt(math.pi / (2 * omega)) * fresnel(math.sqrt(2 * omega / math.pi))[1]
+    result = quad(lambda x: x**-0.5, 0.0, 1.0, weight="cos", wvar=omega)
+    assert result.success and abs(result.value - exact) <= result.error <= 1e-10 * exact * 1.01
+
+
+def test_moment_recurrence_agrees_with_the_bessel_series():
+    from bayescalc.integrate.weights import _moments_by_bessel, _moments_by_recurrence
+    for lam in (50.0, 200.0, 5e4):
+        assert np.max(np.abs(_moments_by_bessel(lam) - _moments_by_recurrence(lam))) <= 1e-14
