@@ -256,3 +256,23 @@ def test_moment_recurrence_agrees_with_the_bessel_series():
     from bayescalc.integrate.weights import _moments_by_bessel, _moments_by_recurrence
     for lam in (50.0, 200.0, 5e4):
         assert np.max(np.abs(_moments_by_bessel(lam) - _moments_by_recurrence(lam))) <= 1e-14
+
+
+# --- item 7 for cubature on infinite boxes -------------------------------------------------
+@pytest.mark.parametrize("f, lower, upper", [
+    (lambda x: 1 / (1 + x[:, 0] ** 2), [-np.inf, -np.inf], [np.inf, np.inf]),   # flat in x2
+    (lambda x: np.exp(-x[:, 0]) / (1 + x[:, 1]), [0.0, 0.0], [np.inf, np.inf]),  # 1/x in x2
+    (lambda x: np.ones(x.shape[0]), [0.0, 0.0, 0.0], [1.0, 1.0, np.inf]),
+], ids=["flat axis", "1/x axis", "constant, one infinite side"])
+def test_cubature_on_infinite_boxes_reports_divergence(f, lower, upper):
+    from bayescalc.integrate import cubature
+    with pytest.warns(IntegrationWarning, match=r"divergent\?"):
+        result = cubature(f, lower, upper)
+    assert not result.success and result.error == np.inf and result.n_evals <= 60
+
+
+def test_cubature_on_infinite_boxes_still_converges():
+    from bayescalc.integrate import cubature
+    result = cubature(lambda x: np.exp(-np.sum(x**2, axis=1)), [-np.inf, 0.0], [np.inf, np.inf],
+                      rtol=1e-6)
+    assert result.success and abs(result.value - math.pi / 2) <= result.error

@@ -108,3 +108,49 @@ def _decade_mass(function, origin, direction, decade, log):
     weights = np.exp(log_weights)
     with np.errstate(over="ignore"):
         return (float(np.sum(np.abs(values) * weights)), float(np.sum(values * weights))), x.size
+
+
+def box_divergence(function, lower, upper, *, log: bool):
+    """``(message, n_evals)``: ``message`` is None unless f fails to decay along an axis.
+
+    The d-dimensional check of :func:`measure_tail`, for ``cubature`` on a box with
+    infinite sides: along each infinite axis, through the box's centre (0 on an axis
+    infinite both ways, the finite end on a half-infinite one), a line on which f decays
+    no faster than ``|x|^-1.02`` makes the integral over the box divergent (for almost
+    every such line, by Fubini, unless f's mass shrinks off the line faster than it
+    grows along it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> message, _ = box_divergence(lambda x: np.exp(-x[:, 0] ** 2), np.array([-np.inf] * 2),
+    ...                             np.array([np.inf] * 2), log=False)
+    >>> "divergent?" in message      # constant along the second axis
+    True
+    """
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    both = ~np.isfinite(lower) & ~np.isfinite(upper)
+    centre = np.where(both, 0.0, np.where(np.isfinite(lower) & np.isfinite(upper),
+                                          0.5 * (lower + upper),
+                                          np.where(np.isfinite(lower), lower, upper)))
+    n_evals = 0
+    for axis in range(lower.size):
+        for direction, bound in ((1.0, upper[axis]), (-1.0, lower[axis])):
+            if np.isfinite(bound):
+                continue
+
+            def line(y, axis=axis):
+                points = np.repeat(centre[None, :], np.size(y), axis=0)
+                points[:, axis] = y
+                return function(points)
+
+            tail = measure_tail(line, float(centre[axis]), direction, log=log)
+            n_evals += tail.n_evals
+            if tail.divergent:
+                side = "+inf" if direction > 0 else "-inf"
+                power = "" if not math.isfinite(tail.power) else f" (like |x|^{-tail.power:.3g})"
+                return (f"f does not decay clearly faster than 1/|x| along axis {axis} toward "
+                        f"{side}{power}, measured through the box's centre over |x| from 1e49 "
+                        "to 1e100: the integral is divergent? (or converges too slowly for "
+                        "float64)"), n_evals
+    return None, n_evals
