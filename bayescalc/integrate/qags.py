@@ -159,7 +159,7 @@ def adaptive_qags(integrand, edges, *, rtol, atol, max_evals, endpoint_depth=Non
                 target = int(large[np.argmax(errors[large])])
                 continue
         # the smallest subintervals hold the largest errors: extrapolate
-        sums.append(area)
+        sums.append(float(area))
         if _growing(sums):
             stop = "diverging"
             break
@@ -261,9 +261,11 @@ def _growing(sums):
     """
     if len(sums) < _GROWING_STEPS + 2:
         return False
-    steps = np.diff(sums[-(_GROWING_STEPS + 1):])
-    same_sign = bool(np.all(steps > 0) or np.all(steps < 0))
-    return same_sign and bool(np.all(np.abs(steps[1:]) >= 0.999 * np.abs(steps[:-1])))
+    recent = sums[-(_GROWING_STEPS + 1):]
+    steps = [later - earlier for earlier, later in zip(recent, recent[1:])]
+    if not (all(step > 0 for step in steps) or all(step < 0 for step in steps)):
+        return False
+    return all(abs(later) >= 0.999 * abs(earlier) for earlier, later in zip(steps, steps[1:]))
 
 
 def _near(lo, hi):
