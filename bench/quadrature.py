@@ -20,8 +20,13 @@ from scipy import integrate
 
 from bayescalc.integrate import cubature, quad
 from bench._harness import Table, median_time, set_threads, write_results
-from bench._quadrature_problems import (GENZ_FAMILIES, battery, genz, scipy_quadpack_suite,
-                                       tanhsinh_battery)
+from bench._quadrature_problems import (
+    GENZ_FAMILIES,
+    battery,
+    genz,
+    scipy_quadpack_suite,
+    tanhsinh_battery,
+)
 
 RTOL = 1e-10
 

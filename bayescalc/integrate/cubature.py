@@ -19,8 +19,8 @@ from ._scaled import finish
 from .genz_malik import adaptive_genz_malik
 from .quad import quad
 from .sparse_grid import dimension_adaptive_sparse_grid
-from .tensor_rule import adaptive_tensor
 from .tails import box_divergence
+from .tensor_rule import adaptive_tensor
 from .transforms import BoxIntegrand
 
 METHODS = ("auto", "genz-malik", "sparse-grid", "tensor")

@@ -76,7 +76,7 @@ def adaptive_qags(integrand, edges, *, rtol, atol, max_evals, endpoint_depth=Non
     ktmin, roundoff1, roundoff2, roundoff3 = 0, 0, 0, 0
     roundoff_flag = False
     extrapolations = 0
-    message, stop, converged = "", None, False
+    stop = None
     target = int(np.argmax(error_list))
     bisections = 0
     while True:
@@ -262,10 +262,11 @@ def _growing(sums):
     if len(sums) < _GROWING_STEPS + 2:
         return False
     recent = sums[-(_GROWING_STEPS + 1):]
-    steps = [later - earlier for earlier, later in zip(recent, recent[1:])]
+    steps = [later - earlier for earlier, later in zip(recent, recent[1:], strict=False)]
     if not (all(step > 0 for step in steps) or all(step < 0 for step in steps)):
         return False
-    return all(abs(later) >= 0.999 * abs(earlier) for earlier, later in zip(steps, steps[1:]))
+    return all(abs(later) >= 0.999 * abs(earlier)
+               for earlier, later in zip(steps, steps[1:], strict=False))
 
 
 def _near(lo, hi):

@@ -19,11 +19,11 @@ from ._result import IntegrationResult
 from ._scaled import finish
 from .doubling_rules import doubling_gauss_legendre, doubling_simpson
 from .gauss_kronrod import adaptive_gauss_kronrod
-from .tanh_sinh import adaptive_tanh_sinh
 from .qags import adaptive_qags
 from .tails import measure_tail
-from .weights import check_weight, weighted_quad
+from .tanh_sinh import adaptive_tanh_sinh
 from .transforms import NonFiniteValue, WrappedIntegrand, t_of_x, t_range
+from .weights import check_weight, weighted_quad
 
 METHODS = ("auto", "gauss-kronrod", "qags", "tanh-sinh", "gauss-legendre", "simpson")
 _ENGINES = {
@@ -60,9 +60,9 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         error of :math:`\log I` (the relative error of :math:`I`).
     method : str, keyword-only
         ``"auto"`` (default): adaptive Gauss–Kronrod with Wynn ε-extrapolation (QAGS),
-        handing over to tanh-sinh when the error piles up at an end at 0; on an infinite range the double
-        exponential rules (exp-sinh, sinh-sinh) are tried first. The better answer is
-        returned when a rule misses. ``"gauss-kronrod"``: globally
+        handing over to tanh-sinh when the error piles up at an end at 0; on an infinite
+        range the double exponential rules (exp-sinh, sinh-sinh) are tried first. The
+        better answer is returned when a rule misses. ``"gauss-kronrod"``: globally
         adaptive G10/K21, all active subintervals evaluated in one call per round.
         ``"qags"``: QUADPACK's QAGS, Gauss–Kronrod bisecting one subinterval at a time
         with Wynn ε-extrapolation of the bisection sums (singularities at any end, kinks;

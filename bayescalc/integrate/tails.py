@@ -88,7 +88,10 @@ def measure_tail(function, origin: float, direction: float, *, log: bool) -> Tai
 
 
 def _decade_mass(function, origin, direction, decade, log):
-    """``(∫|f|, ∫f)`` over ``|x - origin|`` in ``[10^decade, 10^(decade+1)]`` (logs: ``(log ∫f, 1)``)."""
+    """``(∫|f|, ∫f)`` over ``|x - origin|`` in ``[10^decade, 10^(decade+1)]``.
+
+    With ``log=True``: ``(log ∫f, 1)``.
+    """
     u = decade + 0.5 * (_NODES + 1.0)           # log10 of the distance
     distance = 10.0**u
     x = origin + direction * distance
@@ -148,7 +151,8 @@ def box_divergence(function, lower, upper, *, log: bool):
             n_evals += tail.n_evals
             if tail.divergent:
                 side = "+inf" if direction > 0 else "-inf"
-                power = "" if not math.isfinite(tail.power) else f" (like |x|^{-tail.power:.3g})"
+                power = ("" if not math.isfinite(tail.power)
+                         else f" (like |x|^{-tail.power:.3g})")
                 return (f"f does not decay clearly faster than 1/|x| along axis {axis} toward "
                         f"{side}{power}, measured through the box's centre over |x| from 1e49 "
                         "to 1e100: the integral is divergent? (or converges too slowly for "

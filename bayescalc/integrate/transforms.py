@@ -226,8 +226,9 @@ class WrappedIntegrand:
         i = int(np.flatnonzero(bad)[0])
         what = "log f" if self.log else "f"
         hint = "" if self.log else " (a singularity at a node? try points= or method='tanh-sinh')"
-        raise NonFiniteValue(f"{what} returned a non-finite value {values[i]} at x = {x[i]!r}{hint}",
-                             float(x[i]), bool(np.isinf(values[i])))
+        raise NonFiniteValue(
+            f"{what} returned a non-finite value {values[i]} at x = {x[i]!r}{hint}",
+            float(x[i]), bool(np.isinf(values[i])))
 
 
 _all = np.logical_and.reduce  # ndarray.all without its Python wrapper

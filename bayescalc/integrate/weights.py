@@ -59,14 +59,15 @@ def check_weight(weight, wvar, a, b):
         try:
             alpha, beta = (float(v) for v in wvar)
         except (TypeError, ValueError):
-            raise TypeError(f"wvar must be (alpha, beta) for weight={weight!r}, got {wvar!r}")
+            raise TypeError(
+                f"wvar must be (alpha, beta) for weight={weight!r}, got {wvar!r}") from None
         if not (alpha > -1 and beta > -1):
             raise ValueError(f"wvar = (alpha, beta) must both be > -1, got {wvar!r}")
         return alpha, beta
     try:
         value = float(wvar)
     except (TypeError, ValueError):
-        raise TypeError(f"wvar must be a number for weight={weight!r}, got {wvar!r}")
+        raise TypeError(f"wvar must be a number for weight={weight!r}, got {wvar!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"wvar must be finite, got {wvar!r}")
     if weight == "cauchy":
@@ -258,7 +259,7 @@ def _oscillatory_pieces(function, a, b, weight, omega):
     cuts = [(k + offset) * period for k in range(first, last + 1, step)]
     cuts = [x for x in cuts if a < x < b]
     edges = [a] + cuts + [b]
-    return [(g, lo, hi, None) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+    return [(g, lo, hi, None) for lo, hi in zip(edges[:-1], edges[1:], strict=True) if hi > lo]
 
 
 def _fourier(quad, function, a, b, weight, omega, *, rtol, atol, max_evals):
