@@ -24,6 +24,8 @@ class Problem:
     exact: float       # the integral, or log of it when log is True
     log: bool = False
     points: tuple = ()
+    weight: str | None = None
+    wvar: object = None
 
 
 def _likelihood_problem():
@@ -82,6 +84,73 @@ def battery() -> list[Problem]:
         Problem("exp(-1000-x^2) (log)", "underflow", lambda x: -1000.0 - x * x, -np.inf,
                 np.inf, -1000.0 + 0.5 * np.log(np.pi), log=True),
     ]
+
+
+def scipy_quadpack_suite() -> list[Problem]:
+    """The 1-D cases of scipy's own ``integrate/tests/test_quadpack.py`` (TestQuad), with
+    their tabled values; ``args`` are bound, the piecewise integrand is vectorized."""
+    from math import cos, exp, log, pi, sin, sqrt
+
+    def piecewise(x):
+        x = np.asarray(x, dtype=float)
+        return np.where((0 < x) & (x < 2.5), np.sin(x),
+                        np.where((2.5 <= x) & (x <= 5.0), np.exp(-x), 0.0))
+
+    ome = 2.0**3.4
+    a = 0.4
+    cauchy = ((2.0**(-0.4) * log(1.5) - 2.0**(-1.4) * log((4.0**(-a) + 16) / (4.0**(-a) + 1))
+               - np.arctan(2.0**(a + 2)) - np.arctan(2.0**a)) / (4.0**(-a) + 1))
+    return [
+        Problem("typical (Bessel)", "smooth", lambda x: np.cos(2 * x - 1.8 * np.sin(x)) / pi,
+                0.0, pi, 0.30614353532540296487),
+        Problem("indefinite (Euler)", "infinite", lambda x: -np.exp(-x) * np.log(x), 0.0,
+                np.inf, 0.577215664901532860606512),
+        Problem("singular (points)", "step", piecewise, 0.0, 10.0,
+                1 - cos(2.5) + exp(-2.5) - exp(-5.0), points=(2.5, 5.0)),
+        Problem("sine weighted finite", "weight", lambda x: np.exp(20 * (x - 1)), 0.0, 1.0,
+                (20 * sin(ome) - ome * cos(ome) + ome * exp(-20)) / (20**2 + ome**2),
+                weight="sin", wvar=ome),
+        Problem("sine weighted infinite", "weight", lambda x: np.exp(-4.0 * x), 0.0, np.inf,
+                3.0 / (16.0 + 9.0), weight="sin", wvar=3.0),
+        Problem("cosine weighted (-inf, 0]", "weight", lambda x: np.exp(2.5 * x), -np.inf, 0.0,
+                2.5 / (2.5**2 + 2.3**2), weight="cos", wvar=2.3),
+        Problem("algebraic weight", "weight", lambda x: 1 / (1 + x + 2**-1.5), -1.0, 1.0,
+                pi / sqrt((1 + 2**-1.5) ** 2 - 1), weight="alg", wvar=(-0.5, -0.5)),
+        Problem("cauchy weight", "weight", lambda x: 2.0**-a / ((x - 1) ** 2 + 4.0**-a), 0.0,
+                5.0, cauchy, weight="cauchy", wvar=2.0),
+        Problem("b < a (exp)", "infinite", lambda x: 2 * np.exp(-3 * x), np.inf, 0.0, -2 / 3),
+        Problem("b < a (gaussian)", "infinite", lambda x: np.exp(-x**2 / 4) / 2, np.inf,
+                -np.inf, -sqrt(pi)),
+        Problem("b < a (alg weight)", "weight", lambda x: np.ones_like(x), 1.0, 0.0, -1.0,
+                weight="alg", wvar=(0, 0)),
+    ]
+
+
+def tanhsinh_battery() -> list[Problem]:
+    """scipy's ``integrate/tests/test_tanhsinh.py`` problems f1-f15 (Bailey, Jeyabalan &
+    Li 2005, sec. 6), from 0 to the tabled b."""
+    from scipy.special import gamma
+    pi = np.pi
+    rows = [
+        ("f1 t log(1+t)", lambda t: t * np.log1p(t), 1.0, 0.25),
+        ("f2 t^2 atan t", lambda t: t**2 * np.arctan(t), 1.0, (pi - 2 + 2 * np.log(2)) / 12),
+        ("f3 e^t cos t", lambda t: np.exp(t) * np.cos(t), pi / 2, (np.exp(pi / 2) - 1) / 2),
+        ("f4 atan sqrt(2+t^2)", lambda t: np.arctan(np.sqrt(2 + t**2))
+         / ((1 + t**2) * np.sqrt(2 + t**2)), 1.0, 5 * pi**2 / 96),
+        ("f5 sqrt(t) log t", lambda t: np.sqrt(t) * np.log(t), 1.0, -4 / 9),
+        ("f6 sqrt(1-t^2)", lambda t: np.sqrt(1 - t**2), 1.0, pi / 4),
+        ("f7 sqrt(t)/sqrt(1-t^2)", lambda t: np.sqrt(t) / np.sqrt(1 - t**2), 1.0,
+         2 * np.sqrt(pi) * gamma(3 / 4) / gamma(1 / 4)),
+        ("f8 log(t)^2", lambda t: np.log(t) ** 2, 1.0, 2.0),
+        ("f9 log cos t", lambda t: np.log(np.cos(t)), pi / 2, -pi * np.log(2) / 2),
+        ("f10 sqrt tan t", lambda t: np.sqrt(np.tan(t)), pi / 2, pi * np.sqrt(2) / 2),
+        ("f11 1/(1+t^2)", lambda t: 1 / (1 + t**2), np.inf, pi / 2),
+        ("f12 e^-t/sqrt t", lambda t: np.exp(-t) / np.sqrt(t), np.inf, np.sqrt(pi)),
+        ("f13 e^(-t^2/2)", lambda t: np.exp(-t**2 / 2), np.inf, np.sqrt(pi / 2)),
+        ("f14 e^-t cos t", lambda t: np.exp(-t) * np.cos(t), np.inf, 0.5),
+        ("f15 sin(t)/t", lambda t: np.sin(t) / t, np.inf, pi / 2),
+    ]
+    return [Problem(name, "literature", f, 0.0, b, float(ref)) for name, f, b, ref in rows]
 
 
 # --- the six Genz (1984) families on [0, 1]^d -------------------------------------------

@@ -19,6 +19,7 @@ from ._scaled import finish
 from .genz_malik import adaptive_genz_malik
 from .quad import quad
 from .sparse_grid import dimension_adaptive_sparse_grid
+from .tails import box_divergence
 from .tensor_rule import adaptive_tensor
 from .transforms import BoxIntegrand
 
@@ -85,6 +86,11 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
         return IntegrationResult(-np.inf if log else 0.0, 0.0, 0, True,
                                  "empty box (lower == upper on some axis)", method)
     integrand = BoxIntegrand(f, lower, upper, log=log)
+    if integrand.mapped.any():  # issue 8: a tail that does not vanish means divergence
+        divergent, _ = box_divergence(integrand.function, lower, upper, log=log)
+        if divergent:
+            return warn_unless_success(IntegrationResult(
+                np.nan, np.inf, integrand.n_evals, False, divergent, method), IntegrationWarning)
     options = dict(rtol=rtol, atol=atol, log=log)
     t_lower, t_upper = integrand.t_lower, integrand.t_upper
     if method == "auto":

@@ -121,6 +121,18 @@ def t_of_x(kind: str, a: float, b: float, x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + distance)
 
 
+class NonFiniteValue(ValueError):
+    """f returned NaN, or inf where a finite value is needed; ``x`` is the point.
+
+    ``overflow`` is True for ``±inf`` (f grew past float64 there: a non-integrable
+    singularity, or an integrable one hit exactly), False for NaN.
+    """
+
+    def __init__(self, message, x, overflow):
+        super().__init__(message)
+        self.x, self.overflow = x, overflow
+
+
 class WrappedIntegrand:
     """The integrand in the variable of integration ``t``, checked and (log-)weighted.
 
@@ -204,8 +216,9 @@ class WrappedIntegrand:
             product = np.sign(values) * np.exp(np.log(np.abs(values)) + log_jacobian)
         if not _all_finite(product):
             i = int(np.flatnonzero(~np.isfinite(product))[0])
-            raise ValueError(f"f(x) dx/dt overflows at x = {x[i]!r} (f = {values[i]}): the "
-                             "integrand does not decay fast enough to be integrable?")
+            raise NonFiniteValue(f"f(x) dx/dt overflows at x = {x[i]!r} (f = {values[i]}): the "
+                                 "integrand does not decay fast enough to be integrable?",
+                                 float(x[i]), True)
         return product if everywhere else np.where(inside, product, 0.0)
 
     def _raise(self, values, x):
@@ -213,7 +226,9 @@ class WrappedIntegrand:
         i = int(np.flatnonzero(bad)[0])
         what = "log f" if self.log else "f"
         hint = "" if self.log else " (a singularity at a node? try points= or method='tanh-sinh')"
-        raise ValueError(f"{what} returned a non-finite value {values[i]} at x = {x[i]!r}{hint}")
+        raise NonFiniteValue(
+            f"{what} returned a non-finite value {values[i]} at x = {x[i]!r}{hint}",
+            float(x[i]), bool(np.isinf(values[i])))
 
 
 _all = np.logical_and.reduce  # ndarray.all without its Python wrapper
