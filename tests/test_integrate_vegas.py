@@ -130,8 +130,8 @@ def test_bad_input():
         vegas(peak, [0], [1], n_eval=1)
     with pytest.raises(ValueError, match="n_iter must be >= 2"):
         vegas(peak, [0], [1], n_iter=1)
-    with pytest.raises(ValueError, match=r"lower\[0\] = 1.0 >= upper\[0\] = 0.0"):
-        vegas(peak, [1], [0])
+    with pytest.raises(ValueError, match="must be finite"):
+        vegas(peak, [0], [np.inf])
     with pytest.raises(ValueError, match="alpha must be"):
         vegas(peak, [0], [1], alpha=3.0)
     with pytest.raises(ValueError, match="sampling must be one of"):
