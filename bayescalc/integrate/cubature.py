@@ -17,13 +17,16 @@ from .._core.warnings import IntegrationWarning, warn_unless_success
 from . import samplers
 from ._result import IntegrationResult
 from ._scaled import finish, linear_values
+from .._core.batch import BatchFunction
+from ._laplace import laplace_map
+from .gauss_hermite import gauss_hermite_expectation
 from .genz_malik import adaptive_genz_malik, genz_malik_template
 from .quad import quad
 from .sparse_grid import dimension_adaptive_sparse_grid
 from .tensor_rule import adaptive_tensor
 from .transforms import BoxIntegrand
 
-METHODS = ("auto", "genz-malik", "sparse-grid", "tensor")
+METHODS = ("auto", "genz-malik", "sparse-grid", "tensor", "gauss-hermite")
 _ENGINES = {
     "genz-malik": adaptive_genz_malik,
     "sparse-grid": dimension_adaptive_sparse_grid,
@@ -58,14 +61,22 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
     rtol, atol : float, keyword-only
         Stop when ``error <= max(atol, rtol * |I|)`` (with ``log=True``: when the error of
         :math:`\log I` is below ``max(rtol, atol)``).
-    method : {"auto", "genz-malik", "sparse-grid", "tensor"}, keyword-only
+    method : {"auto", "genz-malik", "sparse-grid", "tensor", "gauss-hermite"}, keyword-only
         ``"genz-malik"``: adaptive subdivision with the degree-7/5 Genz–Malik pair,
         vectorized over regions (robust: peaks, kinks, discontinuities; d <= ~7).
         ``"sparse-grid"``: dimension-adaptive Smolyak (Gerstner–Griebel) on nested
         Clenshaw–Curtis rules (smooth integrands up to d ~ 10-15). ``"tensor"``:
-        Gauss–Legendre products with order doubling (smooth, d <= 3). ``"auto"``:
-        :func:`quad` for d = 1, Genz–Malik for d <= 5, else the sparse grid, falling back
-        to Genz–Malik if it fails.
+        Gauss–Legendre products with order doubling (smooth, d <= 3).
+        ``"gauss-hermite"`` (all of R^d only): adaptive Gauss–Hermite (AGHQ), nodes at
+        the mode of log f scaled by its Laplace covariance
+        (:func:`~bayescalc.integrate.laplace_map`), tensor rule for d <= 3, sparse above;
+        exact-fast for Gaussian-like integrands. ``"auto"``: :func:`quad` for d = 1; on
+        R^d AGHQ first (a quarter of the budget); then the sparse grid and Genz–Malik by
+        measured convergence (Genz–Malik first up to d = 3, on half the budget; the other
+        gets the rest if the first missed; the smaller relative error wins). Every
+        answer but the tensor rule's is checked against an independent randomized QMC
+        estimate (:func:`randomized_check`), which also bounds the error of a run stopped
+        by its budget.
     log : bool, keyword-only
     max_evals : int, keyword-only
         Budget of integrand evaluations.
@@ -95,6 +106,17 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
     if np.any(lower == upper):
         return IntegrationResult(-np.inf if log else 0.0, 0.0, 0, True,
                                  "empty box (lower == upper on some axis)", method)
+    whole_space = not np.any(np.isfinite(lower)) and not np.any(np.isfinite(upper))
+    if method == "gauss-hermite" and not whole_space:
+        raise ValueError("method='gauss-hermite' integrates over all of R^d: every lower "
+                         "bound must be -inf and every upper bound inf")
+    if method == "gauss-hermite" or (method == "auto" and whole_space):
+        budget = max_evals if method == "gauss-hermite" else max_evals // 4
+        adapted = _adaptive_gauss_hermite(f, lower.size, rtol, atol, log, budget)
+        if method == "gauss-hermite" or adapted.success:
+            result = adapted if sign > 0 else adapted._replace(value=-adapted.value)
+            return warn_unless_success(result, IntegrationWarning)
+        max_evals -= adapted.n_evals
     integrand = BoxIntegrand(f, lower, upper, log=log)
     options = dict(rtol=rtol, atol=atol, log=log)
     t_lower, t_upper = integrand.t_lower, integrand.t_upper
@@ -114,6 +136,54 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
     result = IntegrationResult(float(sign * value), float(error), integrand.n_evals,
                                bool(success), message, used)
     return warn_unless_success(result, IntegrationWarning)
+
+
+def _adaptive_gauss_hermite(f, d, rtol, atol, log, max_evals):
+    """AGHQ over R^d: Gauss-Hermite nodes at the mode of log f, scaled by its Laplace
+    covariance (:func:`~bayescalc.integrate.laplace_map`)."""
+    function = BatchFunction(f)
+
+    def log_f(x):
+        values = np.asarray(function(x), dtype=float)
+        if log:
+            return values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(values)
+
+    try:
+        mode, cov = laplace_map(log_f, np.zeros(d))
+    except ValueError as error:
+        return IntegrationResult(np.nan, np.inf, function.n_evals, False,
+                                 f"gauss-hermite: {error}", "gauss-hermite")
+    factor = np.linalg.cholesky(cov)
+    log_normalizer = 0.5 * d * np.log(2 * np.pi) + float(np.sum(np.log(np.diag(factor))))
+
+    def log_ratio(x):  # log f - log N(x; mode, cov)
+        z = np.linalg.solve(factor, (x - mode).T)
+        return log_f(x) + 0.5 * np.sum(z * z, axis=0) + log_normalizer
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        try:
+            inner = gauss_hermite_expectation(
+                log_ratio, mode, cov, log=True, method="sparse" if d >= 4 else "tensor",
+                rtol=max(rtol, 1e-15), max_evals=max(1, max_evals - function.n_evals))
+        except ValueError as error:
+            return IntegrationResult(np.nan, np.inf, function.n_evals, False,
+                                     f"gauss-hermite: {error}", "gauss-hermite")
+    value, error = inner.value, inner.error
+    if not log:
+        value = float(np.exp(value))
+        error = value * float(np.expm1(error)) if np.isfinite(error) else np.inf
+        success = inner.success or error <= atol
+    else:
+        success = inner.success or error <= max(atol, rtol)
+    n_evals = function.n_evals + inner.n_evals
+    return IntegrationResult(float(value), float(error), n_evals, bool(success),
+                             f"gauss-hermite at the Laplace map (mode {np.round(mode, 4)}): "
+                             + inner.message, "gauss-hermite")
 
 
 def _run_engine(used, integrand, lower, upper, budget, options):
