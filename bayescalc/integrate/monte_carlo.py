@@ -186,13 +186,15 @@ def tail_khat(f_values, *, log: bool = False) -> float:
     return float(_gpd_fit_zhang_stephens(exceedances)[0])
 
 
-def evaluate_plan(function, layout, *, executor=None, log=False) -> np.ndarray:
+def evaluate_plan(function, layout, *, executor=None, log=False, inputs=None) -> np.ndarray:
     """Values ``(n_used, c)`` of ``function`` on every batch of ``layout``, in order.
 
+    ``inputs``: the batches' points when the caller already made them (else made here).
     Raises ValueError naming the first point where the integrand (column 0) is NaN or
     infinite (``log=True``: NaN or +inf).
     """
-    inputs = (samplers.points(layout, batch) for batch in layout.batches)
+    if inputs is None:
+        inputs = (samplers.points(layout, batch) for batch in layout.batches)
     values = np.concatenate(map_batches(function, inputs, executor=executor), axis=0)
     bad = np.isnan(values) | (np.isposinf(values) if log else np.isinf(values))
     if bad.any():

@@ -201,8 +201,10 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
         adaptive._sum, adaptive._count = np.zeros_like(adaptive.grid[:, 1:]), np.zeros_like(
             adaptive.grid[:, 1:])
     wrapped = BatchFunction(f) if device is None else f
+    user_batch_size = batch_size is not None
     batch_size = batch_size or max(2048, -(-n_eval // 8))  # few batches: the map is per batch
     run = _Runner(wrapped, low, high - low, adaptive, device, squeeze, executor, batch_size)
+    run.user_batch_size = user_batch_size
     run.beta = beta
     seeds = spawn_seeds(seed, n_adapt + n_iter)
     design = "qmc" if sampling == "qmc" else sampling
@@ -234,6 +236,7 @@ class _Runner:
         self.last_replicates = ()
         self.beta = 0.0
         self.counts = None  # points per stratum for the next iteration (VEGAS+)
+        self.user_batch_size = False
 
     def iteration(self, design, n, seed, *, train, alpha, n_replicates=None):
         strata = {}
@@ -241,11 +244,16 @@ class _Runner:
             cells = samplers._strata_grid(max(1, n // _MEAN_PER_CELL), self.adaptive.d)
             counts = self.counts if self.counts is not None else _even_counts(n, cells)
             strata = {"cells": cells, "counts": counts}
-        layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=self.batch_size,
+        # Sobol' replicates: one batch (one scrambled engine) per replicate by default
+        batch_size = (self.batch_size if design != "qmc" or self.user_batch_size
+                      else None)
+        layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=batch_size,
                                n_replicates=n_replicates, **strata)
         integrand = _MappedIntegrand(self.f, self.lower, self.width, self.adaptive.grid.copy(),
                                      self.device, self.squeeze)
-        values = evaluate_plan(integrand, layout, executor=self.executor)
+        # the points are made once, for the evaluation and for the training
+        inputs = [samplers.points(layout, b) for b in layout.batches]
+        values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
         self.n_evals += layout.n_used
         estimate = _estimate(values, layout, np.empty(0), False)
         if design == "qmc":
@@ -254,7 +262,7 @@ class _Runner:
             _, _, cell_variances = stratified_estimate(values[:, 0], layout.counts)
             self.counts = _allocate(n, cell_variances, self.beta)
         if train:
-            y = np.concatenate([samplers.points(layout, b) for b in layout.batches])
+            y = np.concatenate(inputs)
             weights = None
             if design == "stratified":  # unequal counts: weight by inverse density
                 weights = np.repeat(1.0 / layout.counts, layout.counts)
