@@ -10,6 +10,7 @@ Dask client (:mod:`.parallel`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -257,7 +258,7 @@ def _estimate(values, layout, integrals, log, check_tail=False):
     elif replicated:
         mean = f_values.mean()
         variance = f_values.var(ddof=min(1 + k, layout.n_groups - 1)) / layout.n_groups
-        variance *= _t_factor(layout.n_groups - 1 - k) ** 2
+        variance *= _t_factor(int(layout.n_groups - 1 - k)) ** 2
         detail = f"{layout.n_groups} scrambled replicates of {layout.per_group} points"
     else:
         mean = f_values.mean()
@@ -282,6 +283,7 @@ def _estimate(values, layout, integrals, log, check_tail=False):
                             control_coefficients=beta, khat=khat)
 
 
+@lru_cache(maxsize=64)
 def _t_factor(dof):
     """``t_dof / z`` at the 2-sigma level: with few replicates the standard error is scaled
     so that ``value +- 2 error`` keeps its normal-theory coverage (0.954)."""
