@@ -202,7 +202,8 @@ def coverage_table(repeats):
         values = [fractions[c] for c in cases]
         table.add(method, *values, all(0.90 <= v <= 0.99 for v in values))
     table.notes.append("normal-theory 2-sigma coverage is 0.954; RQMC with R replicates "
-                       "follows a t with R - 1 dof (R = 16: 0.936)")
+                       "follows a t with R - 1 dof, and its reported error carries the "
+                       "factor t_(R-1)/z at the 2-sigma level (R = 8: 1.21)")
     return table
 
 
