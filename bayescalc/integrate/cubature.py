@@ -117,6 +117,11 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
             result = adapted if sign > 0 else adapted._replace(value=-adapted.value)
             return warn_unless_success(result, IntegrationWarning)
         max_evals -= adapted.n_evals
+    spent = adapted.n_evals if method == "auto" and whole_space else 0
+    if method == "auto" and not whole_space and not np.all(np.isfinite(lower + upper)):
+        f, lower, upper, used_by_map = location_scale(f, lower, upper, log=log)
+        max_evals -= used_by_map
+        spent += used_by_map
     integrand = BoxIntegrand(f, lower, upper, log=log)
     options = dict(rtol=rtol, atol=atol, log=log)
     t_lower, t_upper = integrand.t_lower, integrand.t_upper
@@ -133,9 +138,54 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
                    "float64, pass log f with log=True")
     if not np.isfinite(value) and not (log and value == -np.inf):
         success, message = False, f"the estimate is not finite ({value}): {message}"
-    result = IntegrationResult(float(sign * value), float(error), integrand.n_evals,
+    result = IntegrationResult(float(sign * value), float(error), integrand.n_evals + spent,
                                bool(success), message, used)
     return warn_unless_success(result, IntegrationWarning)
+
+
+def location_scale(f, lower, upper, *, log):
+    """``(g, lower', upper', n_evals)``: f in coordinates centred and scaled to itself.
+
+    Each infinite axis is mapped affinely before the box's own map to a finite range
+    (``x = t / (1 - t^2)`` centred at 0 with unit scale): ``x = mode + s z`` on a doubly
+    infinite axis, ``x = a + s z`` on ``[a, inf)`` (``b + s z`` on ``(-inf, b]``), with
+    the mode and ``s = sqrt(Sigma_jj)`` of the Laplace map (:func:`laplace_map`). Without
+    it a Gaussian centred at 3 with scale 0.3 sits in a sliver of the mapped box that
+    every rule's nodes miss. When log f has no concave mode, f is returned unchanged.
+    """
+    function = BatchFunction(f)
+    finite = np.isfinite(lower) & np.isfinite(upper)
+
+    def log_f(x):
+        values = np.asarray(function(x), dtype=float)
+        if log:
+            return values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(values)
+
+    start = np.where(finite, 0.5 * (lower + upper), np.clip(0.0, lower, upper))
+    try:
+        with np.errstate(all="ignore"):
+            mode, cov = laplace_map(log_f, start)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return f, lower, upper, function.n_evals
+    scale = np.where(finite, 1.0, np.sqrt(np.diag(cov)))
+    inside = np.all(np.isfinite(mode)) and np.all((mode >= lower) & (mode <= upper))
+    if not inside or not np.all(np.isfinite(scale) & (scale > 0)):
+        return f, lower, upper, function.n_evals
+    both = ~np.isfinite(lower) & ~np.isfinite(upper)
+    centre = np.where(finite, 0.0, np.where(both, mode, np.where(np.isfinite(lower), lower,
+                                                                upper)))
+    new_lower = np.where(finite, lower, np.where(np.isfinite(lower), 0.0, -np.inf))
+    new_upper = np.where(finite, upper, np.where(np.isfinite(upper), 0.0, np.inf))
+    log_volume = float(np.sum(np.log(scale)))
+    volume = float(np.exp(log_volume))
+
+    def scaled(z):
+        values = np.asarray(function(centre + scale * z), dtype=float)
+        return values + log_volume if log else values * volume
+
+    return scaled, new_lower, new_upper, function.n_evals
 
 
 def _adaptive_gauss_hermite(f, d, rtol, atol, log, max_evals):
