@@ -178,11 +178,9 @@ def test_n_below_two_is_refused():
         monte_carlo(exp_sum, [0], [1], n=100.0)
 
 
-def test_lower_not_below_upper_is_refused():
-    with pytest.raises(ValueError, match=r"lower\[1\] = 1.0 >= upper\[1\] = 1.0"):
-        monte_carlo(exp_sum, [0, 1], [1, 1])
-    with pytest.raises(ValueError, match="lower"):
-        monte_carlo(exp_sum, 2.0, 1.0)
+def test_infinite_or_mismatched_bounds_are_refused():
+    with pytest.raises(ValueError, match="same shape"):
+        monte_carlo(exp_sum, [0, 1], [1])
     with pytest.raises(ValueError, match="must be finite"):
         monte_carlo(exp_sum, [0], [np.inf])
 

@@ -35,7 +35,7 @@ def test_peak_within_its_standard_error(sampling, d, seed):
     if sampling != "qmc":
         assert r.chi2_dof < 5 and r.q_value > 1e-4 and len(r.iterations) == 10
     else:
-        assert math.isnan(r.chi2_dof) and len(r.iterations) >= 16
+        assert math.isnan(r.chi2_dof) and len(r.iterations) >= 8
 
 
 def test_agrees_with_vegas_package_on_the_same_problem(seed):
@@ -130,8 +130,8 @@ def test_bad_input():
         vegas(peak, [0], [1], n_eval=1)
     with pytest.raises(ValueError, match="n_iter must be >= 2"):
         vegas(peak, [0], [1], n_iter=1)
-    with pytest.raises(ValueError, match=r"lower\[0\] = 1.0 >= upper\[0\] = 0.0"):
-        vegas(peak, [1], [0])
+    with pytest.raises(ValueError, match="must be finite"):
+        vegas(peak, [0], [np.inf])
     with pytest.raises(ValueError, match="alpha must be"):
         vegas(peak, [0], [1], alpha=3.0)
     with pytest.raises(ValueError, match="sampling must be one of"):

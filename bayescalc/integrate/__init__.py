@@ -6,6 +6,7 @@ from .cubature import cubature
 from .expectation import expectation
 from .fixed_quad import fixed_quad
 from .gauss_hermite import gauss_hermite_expectation
+from ._laplace import laplace_map
 from .importance import ImportanceResult, importance
 from .monte_carlo import MonteCarloResult, monte_carlo
 from .psis import psis_khat, psis_smooth
@@ -16,4 +17,4 @@ from .vegas_map import AdaptiveMap
 __all__ = ["IntegrationResult", "quad", "fixed_quad", "cubature", "gauss_hermite_expectation",
            "monte_carlo", "MonteCarloResult", "importance", "ImportanceResult", "psis_khat",
            "psis_smooth", "fit_control_variates", "vegas", "VegasResult", "AdaptiveMap",
-           "expectation"]
+           "expectation", "laplace_map"]

@@ -136,8 +136,12 @@ def _fourth_differences(values, d):
     return np.abs(inner - 2 * center - (_L2 / _L3) ** 2 * (outer - 2 * center))
 
 
-def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) -> ScaledEstimate:
-    """Integrate ``integrand`` (points ``(n, d)`` -> ``(n,)``) over the box [lower, upper]."""
+def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals,
+                        history=None) -> ScaledEstimate:
+    """Integrate ``integrand`` (points ``(n, d)`` -> ``(n,)``) over the box [lower, upper].
+
+    ``history``, a list, receives ``(n_evals, total, shift)`` after every round.
+    """
     d = lower.size
     template, w7, w5, _ = genz_malik_template(d)
     per_region = template.shape[0]
@@ -185,6 +189,8 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals) 
         error = np.concatenate([error, new_error])
         axis = np.concatenate([axis, new_axis])
         total, total_error = float(estimate.sum()), float(error.sum())
+        if history is not None:
+            history.append((n_evals, total, shift))
         allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
         if total_error <= allowed:
             converged = True

@@ -16,7 +16,8 @@ the rules are nested, ``Δ^l`` is a rule on the level-``l`` nodes with weights
 large: each round the active indices with the largest terms are retired and their
 admissible forward neighbours (every backward neighbour already retired) are added, so
 the grid refines the important directions of an anisotropic integrand. The error
-estimate is the sum of the active terms' magnitudes (the terms not yet refined).
+estimate is the sum of the active terms' magnitudes (the terms not yet refined), checked
+against the estimate's own movement over the last rounds (see ``_STABLE_SHARE``).
 
 Each round evaluates the new points of all its new indices in ONE call.
 """
@@ -30,6 +31,18 @@ import numpy as np
 from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
 
 _MAX_LEVEL = 10  # 2^9 + 1 = 513 points per axis at most
+# The sum of the active terms is the error estimate of a resolved, smooth integrand. On an
+# unresolved one a new index can contribute exactly 0 (a discontinuity or peak between
+# the nodes of that axis: Genz's discontinuous family in d = 6, 10 "converged" with errors
+# of 10-90%, after several rounds of exact zeros), so convergence also needs the estimate
+# to have moved by less than the tolerance since the grid had ``_STABLE_SHARE`` of its
+# points (a third more points than the active terms alone), and a run stopped by its budget
+# reports at least the change of its estimate since it had 1/``_SPREAD_SPAN`` of its
+# evaluations (the successive refinements' own measure of what is unresolved: on the
+# Genz families in d = 6, 10 at 1e4, 1e5 evaluations the active terms alone covered the
+# true error in 46 of 82 stopped runs, with this floor in 79).
+_STABLE_SHARE = 0.75
+_SPREAD_SPAN = 16
 
 
 @lru_cache(maxsize=32)
@@ -82,8 +95,11 @@ def _difference_rules(max_level):
 
 
 def dimension_adaptive_sparse_grid(integrand, lower, upper, *, rtol, atol, log,
-                                   max_evals) -> ScaledEstimate:
-    """Integrate over the box with a dimension-adaptive Clenshaw–Curtis sparse grid."""
+                                   max_evals, history=None) -> ScaledEstimate:
+    """Integrate over the box with a dimension-adaptive Clenshaw–Curtis sparse grid.
+
+    ``history``, a list, receives ``(n_evals, total, shift)`` after every round.
+    """
     d = lower.size
     max_level = min(_MAX_LEVEL, max(2, int(62 / d)))  # integer keys fit in int64
     rules, nodes, n = _difference_rules(max_level)
@@ -97,6 +113,7 @@ def dimension_adaptive_sparse_grid(integrand, lower, upper, *, rtol, atol, log,
     old: set[tuple] = set()
     n_evals, message, converged = 0, "", False
     total = error = 0.0
+    rounds = []
     pending = [(1,) * d]
     while True:
         grids = [_grid(index, rules) for index in pending]
@@ -133,7 +150,11 @@ def dimension_adaptive_sparse_grid(integrand, lower, upper, *, rtol, atol, log,
         total = float(sum(terms.values()))
         error = float(sum(abs(terms[i]) for i in active))
         allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
-        if error <= allowed and len(terms) > 2 * d:
+        rounds.append((n_evals, total, shift))
+        if history is not None:
+            history.append((n_evals, total, shift))
+        drift = _drift(rounds, _STABLE_SHARE)
+        if error <= allowed and len(terms) > 2 * d and drift <= allowed:
             converged = True
             message = f"converged: error estimate {error:.2e} ({len(terms)} indices)"
             break
@@ -141,7 +162,34 @@ def dimension_adaptive_sparse_grid(integrand, lower, upper, *, rtol, atol, log,
         if not pending:
             message = f"no index left to refine below level {max_level}"
             break
+    if not converged:  # the active terms understate an unresolved integrand's error
+        error = max(error, _spread(rounds, _SPREAD_SPAN))
     return ScaledEstimate(total, error, shift, n_evals, converged, message)
+
+
+def _drift(rounds, share):
+    """The largest change of the estimate since it had ``share`` of the evaluations, and
+    over the last two rounds at least."""
+    if len(rounds) < 3:
+        return np.inf
+    n_final, total, shift = rounds[-1]
+    recent = [r for r in rounds[:-1] if r[0] >= share * n_final] or rounds[-3:-1]
+    recent = recent if len(recent) >= 2 else rounds[-3:-1]
+    return max(abs(total - _rescaled(r, shift)) for r in recent)
+
+
+def _spread(rounds, span):
+    """The largest change of the estimate since it had ``1/span`` of the evaluations."""
+    n_final, total, shift = rounds[-1]
+    past = [abs(total - _rescaled(r, shift)) for r in rounds if r[0] * span >= n_final]
+    return max(past, default=0.0)
+
+
+def _rescaled(entry, shift):
+    _, total, old_shift = entry
+    if old_shift == shift:
+        return total
+    return total * np.exp(old_shift - shift) if np.isfinite(old_shift) else 0.0
 
 
 def _grid(index, rules):

@@ -17,8 +17,11 @@ from .smolyak import tensor_grid
 
 
 def adaptive_tensor(integrand, lower, upper, *, rtol, atol, log, max_evals,
-                    first_order=2) -> ScaledEstimate:
-    """Tensor Gauss–Legendre of order 2, 4, 8, ... per axis on [lower, upper]."""
+                    first_order=2, history=None) -> ScaledEstimate:
+    """Tensor Gauss–Legendre of order 2, 4, 8, ... per axis on [lower, upper].
+
+    ``history``, a list, receives ``(n_evals, total, shift)`` after every order.
+    """
     d = lower.size
     center, half = 0.5 * (lower + upper), 0.5 * (upper - lower)
     volume = float(np.prod(half))
@@ -42,6 +45,8 @@ def adaptive_tensor(integrand, lower, upper, *, rtol, atol, log, max_evals,
             shift = grown
             values = linear_values(values, shift)
         total = volume * float(values @ point_weights)
+        if history is not None:
+            history.append((n_evals, total, shift))
         if previous is not None:
             error = abs(total - previous)
             if error <= tolerance(total, shift, rtol=rtol, atol=atol, log=log):

@@ -23,9 +23,10 @@ from scipy import stats
 
 from .._core.batch import BatchFunction
 from .._core.random import spawn_seeds
-from .._core.validation import as_bounds, check_callable, check_choice, check_int, check_positive
+from .._core.validation import check_callable, check_choice, check_int, check_positive
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from . import samplers
+from ._bounds import oriented_bounds
 from ._result import IntegrationResult
 from .monte_carlo import _estimate, evaluate_plan, stratified_estimate
 from .parallel import check_executor
@@ -120,7 +121,9 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
     f : callable
         Vectorized integrand ``(n, d) -> (n,)`` (``(n,)`` points in 1-D).
     lower, upper : float or array_like, shape (d,)
-        Finite bounds, ``lower < upper``.
+        Finite bounds. An axis with ``lower > upper`` flips the sign of the integral (as
+        in :func:`quad`, :func:`cubature` and :func:`monte_carlo`); ``lower == upper``
+        gives 0.
     n_iter : int
         Iterations combined into the answer (at least 2).
     n_eval : int
@@ -169,8 +172,23 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
     >>> q.error < r.error / 3, q.method
     (True, 'vegas-qmc')
     """
-    f, low, high = _vegas_iv(f, lower, upper, n_iter, n_eval, n_adapt, sampling, alpha, beta,
-                             n_bins, executor, batch_size)
+    f, low, high, sign, empty = _vegas_iv(f, lower, upper, n_iter, n_eval, n_adapt, sampling,
+                                          alpha, beta, n_bins, executor, batch_size)
+    if empty:
+        return VegasResult(0.0, 0.0, 0, True, "empty box (lower == upper on some axis)",
+                           "vegas")
+    result = _vegas(f, low, high, n_iter=n_iter, n_eval=n_eval, n_adapt=n_adapt,
+                    sampling=sampling, alpha=alpha, beta=beta, n_bins=n_bins, seed=seed,
+                    executor=executor, batch_size=batch_size, device=device,
+                    initial_map=initial_map, squeeze=np.ndim(lower) == 0 and np.ndim(upper) == 0)
+    if sign < 0:
+        result = result._replace(value=-result.value,
+                                 iterations=tuple((-v, e) for v, e in result.iterations))
+    return warn_unless_success(result, IntegrationWarning)
+
+
+def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bins, seed,
+           executor, batch_size, device, initial_map, squeeze):
     d = low.size
     if sampling == "auto":
         sampling = "qmc" if d <= _AUTO_QMC_MAX_DIM else "stratified"
@@ -182,10 +200,11 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
         adaptive.grid = initial_map.grid.copy()
         adaptive._sum, adaptive._count = np.zeros_like(adaptive.grid[:, 1:]), np.zeros_like(
             adaptive.grid[:, 1:])
-    squeeze = np.ndim(lower) == 0 and np.ndim(upper) == 0
     wrapped = BatchFunction(f) if device is None else f
+    user_batch_size = batch_size is not None
     batch_size = batch_size or max(2048, -(-n_eval // 8))  # few batches: the map is per batch
     run = _Runner(wrapped, low, high - low, adaptive, device, squeeze, executor, batch_size)
+    run.user_batch_size = user_batch_size
     run.beta = beta
     seeds = spawn_seeds(seed, n_adapt + n_iter)
     design = "qmc" if sampling == "qmc" else sampling
@@ -203,8 +222,7 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
         return result
     estimates = [run.iteration(design, n_eval, seeds[n_adapt + k], train=True, alpha=alpha)
                  for k in range(n_iter)]
-    return warn_unless_success(_combine(estimates, run.n_evals, sampling, adaptive),
-                               IntegrationWarning)
+    return _combine(estimates, run.n_evals, sampling, adaptive)
 
 
 class _Runner:
@@ -218,6 +236,7 @@ class _Runner:
         self.last_replicates = ()
         self.beta = 0.0
         self.counts = None  # points per stratum for the next iteration (VEGAS+)
+        self.user_batch_size = False
 
     def iteration(self, design, n, seed, *, train, alpha, n_replicates=None):
         strata = {}
@@ -225,11 +244,16 @@ class _Runner:
             cells = samplers._strata_grid(max(1, n // _MEAN_PER_CELL), self.adaptive.d)
             counts = self.counts if self.counts is not None else _even_counts(n, cells)
             strata = {"cells": cells, "counts": counts}
-        layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=self.batch_size,
+        # Sobol' replicates: one batch (one scrambled engine) per replicate by default
+        batch_size = (self.batch_size if design != "qmc" or self.user_batch_size
+                      else None)
+        layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=batch_size,
                                n_replicates=n_replicates, **strata)
         integrand = _MappedIntegrand(self.f, self.lower, self.width, self.adaptive.grid.copy(),
                                      self.device, self.squeeze)
-        values = evaluate_plan(integrand, layout, executor=self.executor)
+        # the points are made once, for the evaluation and for the training
+        inputs = [samplers.points(layout, b) for b in layout.batches]
+        values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
         self.n_evals += layout.n_used
         estimate = _estimate(values, layout, np.empty(0), False)
         if design == "qmc":
@@ -238,7 +262,7 @@ class _Runner:
             _, _, cell_variances = stratified_estimate(values[:, 0], layout.counts)
             self.counts = _allocate(n, cell_variances, self.beta)
         if train:
-            y = np.concatenate([samplers.points(layout, b) for b in layout.batches])
+            y = np.concatenate(inputs)
             weights = None
             if design == "stratified":  # unequal counts: weight by inverse density
                 weights = np.repeat(1.0 / layout.counts, layout.counts)
@@ -296,7 +320,7 @@ def _combine(estimates, n_evals, sampling, adaptive):
 def _vegas_iv(f, lower, upper, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bins, executor,
               batch_size):
     check_callable(f, "f")
-    low, high = as_bounds(lower, upper, allow_infinite=False)
+    low, high, sign, empty = oriented_bounds(lower, upper, allow_infinite=False)
     check_int(n_iter, "n_iter", minimum=2)
     check_int(n_eval, "n_eval", minimum=2)
     check_int(n_adapt, "n_adapt", minimum=0)
@@ -308,4 +332,4 @@ def _vegas_iv(f, lower, upper, n_iter, n_eval, n_adapt, sampling, alpha, beta, n
     check_int(n_bins, "n_bins", minimum=2, allow_none=True)
     check_int(batch_size, "batch_size", minimum=2, allow_none=True)
     check_executor(executor)
-    return f, low, high
+    return f, low, high, sign, empty
