@@ -7,13 +7,13 @@ import numpy as np
 from ._common import new_figure
 
 
-_PATH_STYLES = [
-    dict(lw=3.2, linestyle="-", alpha=0.85),
+_PATH_STYLES = [  # thick to thin, solid to dotted: a path drawn later never hides one below
+    dict(lw=3.4, linestyle="-", alpha=0.8),
     dict(lw=2.4, linestyle="-", alpha=0.9),
-    dict(lw=1.8, linestyle="-"),
-    dict(lw=1.4, linestyle=(0, (4, 2))),
-    dict(lw=1.2, linestyle=(0, (1, 1.2))),
-    dict(lw=1.0, linestyle="-."),
+    dict(lw=1.8, linestyle=(0, (5, 2))),
+    dict(lw=1.6, linestyle=(0, (1, 1.3))),
+    dict(lw=1.2, linestyle="-."),
+    dict(lw=1.0, linestyle="-"),
 ]
 
 
