@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import textwrap
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .._core.progress import progress_bar
@@ -38,7 +39,7 @@ class Leg:
     numbers: dict
     log: str = ""            # everything the leg's demos printed
     seconds: float = 0.0
-    demos: tuple[str, ...] = field(default_factory=tuple)
+    runs: tuple = ()         # the DemoRun of each demo the leg ran
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,12 @@ def _leg(title: str, summary: str, runs: list[DemoRun], start: float) -> Leg:
     return Leg(title=title, summary=summary,
                figures=tuple(fig for run in runs for fig in run.figures), numbers=numbers,
                log="".join(f"$ bayescalc demo {run.name}\n{run.log}\n" for run in runs),
-               seconds=time.perf_counter() - start, demos=tuple(run.name for run in runs))
+               seconds=time.perf_counter() - start, runs=tuple(runs))
+
+
+def _e(value: float) -> str:
+    """A small error in one significant digit; an exact zero as 0."""
+    return "0" if value == 0 else f"{value:.0e}"
 
 
 # --- the legs ---------------------------------------------------------------------------
@@ -96,7 +102,7 @@ def derivatives(out_dir, *, quick: bool, seed: int = 0) -> Leg:
         f"round-off wins: the forward difference is best at h = {n['best_step']:.1e} "
         f"(theory: sqrt(2 eps)|x| = {n['theoretical_best_step']:.1e}, error "
         f"{n['best_forward_error']:.0e}); the adaptive Richardson engine's error is "
-        f"{n['richardson_error']:.0e}.\n"
+        f"{_e(n['richardson_error'])}.\n"
         f"Chain rule on (x²)³ and sin((4x)²): worst relative error {numeric:.0e} "
         f"numerically, {auto:.0e} by autodiff.\n"
         f"Gradient of x²y + y³ at (1, 2): ({n['gradient'][0]:.6g}, {n['gradient'][1]:.6g}), "
@@ -134,8 +140,8 @@ def integrals(out_dir, *, quick: bool, seed: int = 0) -> Leg:
     summary = (
         f"With at most 150 evaluations on a smooth integrand: trapezoid "
         f"{within['trapezoid'][0]:.0e}, Simpson {within['Simpson'][0]:.0e}, Gauss-Legendre "
-        f"{within['Gauss-Legendre'][0]:.0e}; on √x·log x (singular at 0) only tanh-sinh "
-        f"stays exact ({within['tanh-sinh'][1]:.0e}).\n"
+        f"{_e(within['Gauss-Legendre'][0])}; on √x·log x (singular at 0) only tanh-sinh "
+        f"stays exact ({_e(within['tanh-sinh'][1])}).\n"
         f"log Z of a model whose likelihood underflows: quad(log=True) has relative error "
         f"{q['log_z_relative_error']:.0e}; without log space quad returns 0 and says so.\n"
         f"Monte Carlo error slope {m['slope_mc']:+.2f} (theory -1/2), scrambled Sobol' "
@@ -191,7 +197,8 @@ def run_tour(out_dir, *, quick: bool = False, seed: int = 0, only=None,
             result = leg(out_dir, quick=quick, seed=seed)
             done.append(result)
             text = (f"\n== {number}. {result.title} ({result.seconds:.0f} s, "
-                    f"{len(result.figures)} figures)\n{result.summary}")
+                    f"{len(result.figures)} figures)\n"
+                    + "\n".join(textwrap.fill(line, 88) for line in result.summary.splitlines()))
             if hasattr(bar, "write"):
                 bar.write(text)
             else:
