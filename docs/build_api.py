@@ -17,6 +17,7 @@ MODULES = [
     "bayescalc.integrate",
     "bayescalc.minmax",
     "bayescalc.plot",
+    "bayescalc.testing",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"
 

@@ -77,7 +77,7 @@ def plot_step_error(steps, errors, *, optimum=None, models=None, marks=None, ax=
         The best step and its error, marked on the curve.
     models : dict of str -> array_like, optional
         Label -> a model curve (e.g. the truncation term h and the round-off term
-        eps |f| / h), drawn dashed.
+        eps abs(f) / h), drawn dashed.
     marks : dict of str -> (float, float), optional
         Label -> one (step, error) point to mark (e.g. the adaptive engine's result).
     ax : matplotlib Axes, optional

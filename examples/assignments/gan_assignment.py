@@ -1,6 +1,8 @@
-"""Assignment: why GAN training spirals, and the update rules that fix it.
+"""
+Assignment: why GAN training spirals, and the update rules that fix it
+======================================================================
 
-Fill in the five functions marked TODO, then run
+Fill in the five functions marked TODO, then run::
 
     python examples/assignments/gan_assignment.py
 

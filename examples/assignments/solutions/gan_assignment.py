@@ -1,7 +1,9 @@
-"""SOLUTION. Assignment: why GAN training spirals, and the update rules that fix it.
+"""
+SOLUTION. Assignment: why GAN training spirals, and the update rules that fix it
+================================================================================
 
 The reference solution of examples/assignments/gan_assignment.py (for teachers): the
-same file with the TODOs filled in. Run
+same file with the TODOs filled in. Run::
 
     python examples/assignments/solutions/gan_assignment.py
 
