@@ -38,10 +38,11 @@ def prepare_output(folder) -> Path:
         probe.unlink()
     except OSError as error:
         reason = error.strerror or str(error)
-        raise OutputFolderError(
-            f"cannot write to the output folder '{folder}': {reason}"
-            f"{f' ({error.filename})' if error.filename and str(error.filename) != str(folder) else ''}; "
-            "choose another with --out") from error
+        culprit = error.filename
+        if culprit and str(culprit) != str(folder):
+            reason += f" ({culprit})"
+        raise OutputFolderError(f"cannot write to the output folder '{folder}': {reason}; "
+                                "choose another with --out") from error
     return folder
 
 

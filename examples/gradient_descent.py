@@ -7,8 +7,8 @@ minima: each path ends in the basin it started in. Every stationary point is fou
 classified by its Hessian, and six update rules race on Rosenbrock's valley.
 
 This script is a thin wrapper: the demo lives in the package
-(``bayescalc.demos.gradient_descent``), so ``bayescalc demo gradient_descent`` runs the same code from an
-installed wheel. Run it as::
+(``bayescalc.demos.gradient_descent``), so ``bayescalc demo gradient_descent`` runs the
+same code from an installed wheel. Run it as::
 
     python examples/gradient_descent.py [--quick] [--seed N] [--out DIR]
 

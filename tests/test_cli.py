@@ -203,7 +203,8 @@ def test_wheel_installs_and_runs_demos(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = _venv_python(venv)
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = subprocess.run([str(python), "-c", purelib],
                           check=True, capture_output=True, text=True).stdout.strip()
     # this environment's dependencies (torch, numpy, ...), after the venv's own packages
     Path(site, "shared-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")

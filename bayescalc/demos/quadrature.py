@@ -22,7 +22,6 @@ from bayescalc.integrate import fixed_quad, quad
 from bayescalc.plot import new_figure, save_figure
 from bayescalc.plot.quadrature import plot_log_integrand, plot_quadrature_convergence
 
-
 TITLE = "Quadrature: how fast the rules converge, and log Z in log space"
 FIGURES = {
     "quadrature_convergence": (

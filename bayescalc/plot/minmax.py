@@ -6,7 +6,6 @@ import numpy as np
 
 from ._common import new_figure
 
-
 _PATH_STYLES = [  # thick to thin, solid to dotted: a path drawn later never hides one below
     dict(lw=3.4, linestyle="-", alpha=0.8),
     dict(lw=2.4, linestyle="-", alpha=0.9),
