@@ -8,6 +8,7 @@ about the command line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,9 @@ def _tour_parser(commands) -> None:
     tour.add_argument("--seed", type=int, default=0, help="the seed of every leg (default 0)")
     tour.add_argument("--only", nargs="+", choices=leg_names(), metavar="LEG",
                       help=f"run only these legs ({', '.join(leg_names())})")
+    tour.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                      help="legs run in this many processes at once (default: 2, or 1 on "
+                           "one core)")
     tour.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -135,7 +139,7 @@ def main(argv=None) -> int:
             out = prepare_output(args.out)
             start = time.perf_counter()
             legs = run_tour(out, quick=args.quick, seed=args.seed, only=args.only,
-                            progress=not args.no_progress)
+                            jobs=max(1, args.jobs), progress=not args.no_progress)
             n_figures = sum(len(leg.figures) for leg in legs)
             print(f"\ntour done in {time.perf_counter() - start:.0f} s: {len(legs)} legs, "
                   f"{n_figures} figures; open {out / 'index.html'}")

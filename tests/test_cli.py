@@ -115,7 +115,8 @@ def test_unwritable_out_is_a_clear_error(command, stub_legs, tmp_path, capsys):
     calls = stub_legs
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert cli.main([*command, "--out", str(blocker / "sub")]) == 2
+    assert cli.main([*command, "--out", str(blocker / "sub"), *(
+        ["--jobs", "1"] if command[0] == "tour" else [])]) == 2
     err = capsys.readouterr().err
     assert "cannot write to the output folder" in err and str(blocker) in err
     assert "Traceback" not in err and calls == []
@@ -149,7 +150,8 @@ def stub_legs(calls, monkeypatch):
 
 def test_tour_runs_every_leg_and_writes_the_report(stub_legs, tmp_path, capsys):
     calls = stub_legs
-    assert cli.main(["tour", "--out", str(tmp_path), "--seed", "2", "--no-progress"]) == 0
+    assert cli.main(["tour", "--out", str(tmp_path), "--seed", "2", "--no-progress",
+                     "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert sorted(c[0] for c in calls) == DEMOS and all(c[3] == 2 for c in calls)
     assert all(c[2] is False for c in calls)            # the default tour: full runs
@@ -159,7 +161,7 @@ def test_tour_runs_every_leg_and_writes_the_report(stub_legs, tmp_path, capsys):
     calls.clear()
     first = leg_names()[0]
     assert cli.main(["tour", "--quick", "--only", first, "--out", str(tmp_path),
-                     "--no-progress"]) == 0
+                     "--no-progress", "--jobs", "1"]) == 0
     assert calls and all(c[2] is True for c in calls)
     assert len(calls) < len(DEMOS)
 
@@ -184,6 +186,36 @@ def test_a_leg_is_one_function_in_one_list(tmp_path, monkeypatch):
     html = (tmp_path / "index.html").read_text()
     assert 'src="extra/figure.png"' in html and "What to see." in html and "1.5" in html
     assert len(LEGS) >= 4
+
+
+def _slow_leg(out_dir, *, quick, seed=0):
+    import time
+
+    time.sleep(0.5)                                  # finishes after the next leg
+    return _fake_leg("slow", out_dir, seed)
+
+
+def _fast_leg(out_dir, *, quick, seed=0):
+    return _fake_leg("fast", out_dir, seed)
+
+
+def _fake_leg(name, out_dir, seed):
+    path = Path(out_dir) / name / "figure.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"png")
+    return Leg(title=f"leg {name}", summary=f"pid {os.getpid()}", numbers={"seed": seed},
+               figures=(Figure(path, "What to see."),))
+
+
+def test_legs_run_in_parallel_and_report_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr("bayescalc.demos._tour.LEGS", [_slow_leg, _fast_leg])
+    legs = run_tour(tmp_path, quick=True, seed=4, jobs=2, progress=False,
+                    echo=lambda text: None)
+    assert [leg.title for leg in legs] == ["leg slow", "leg fast"]
+    assert all(leg.numbers == {"seed": 4} for leg in legs)
+    assert all(leg.summary != f"pid {os.getpid()}" for leg in legs)   # in worker processes
+    html = (tmp_path / "index.html").read_text()
+    assert html.index("leg slow") < html.index("leg fast")
 
 
 # --- from an installed wheel -------------------------------------------------------------

@@ -179,22 +179,43 @@ def leg_names() -> list[str]:
     return [leg.__name__ for leg in LEGS]
 
 
-def run_tour(out_dir, *, quick: bool = False, seed: int = 0, only=None,
-             progress: bool = True, echo=print) -> list[Leg]:
-    """Run the legs in order, print each summary, write ``out_dir/index.html``.
+def _run_leg(leg, out_dir, quick, seed):
+    """One leg in a worker process (one torch thread, like the parent)."""
+    import torch
 
-    Returns the legs (each with its figures and numbers).
+    torch.set_num_threads(1)
+    return leg(out_dir, quick=quick, seed=seed)
+
+
+def run_tour(out_dir, *, quick: bool = False, seed: int = 0, only=None, jobs: int = 1,
+             progress: bool = True, echo=print) -> list[Leg]:
+    """Run the legs, print each summary in order, write ``out_dir/index.html``.
+
+    With ``jobs > 1`` the legs run in that many worker processes (the legs are
+    independent; each writes under its own folders), and their summaries are still
+    printed in the tour's order. Returns the legs (each with its figures and numbers).
     """
     from ._report import write_report
 
     out_dir = Path(out_dir)
     legs = [leg for leg in LEGS if only is None or leg.__name__ in only]
     done = []
-    with progress_bar(total=len(legs), enabled=progress, desc="tour") as bar:
-        for number, leg in enumerate(legs, start=1):
-            if hasattr(bar, "set_description"):
-                bar.set_description(f"tour: {leg.__name__}")
-            result = leg(out_dir, quick=quick, seed=seed)
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(progress_bar(total=len(legs), enabled=progress, desc="tour"))
+        if jobs > 1 and len(legs) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = stack.enter_context(ProcessPoolExecutor(
+                max_workers=min(jobs, len(legs)),
+                mp_context=multiprocessing.get_context("spawn")))
+            pending = [pool.submit(_run_leg, leg, out_dir, quick, seed) for leg in legs]
+            results = (future.result() for future in pending)
+        else:
+            results = (leg(out_dir, quick=quick, seed=seed) for leg in legs)
+        for number, (leg, result) in enumerate(zip(legs, results), start=1):
+            if hasattr(bar, "set_description") and number < len(legs):
+                bar.set_description(f"tour: {legs[number].__name__}")
             done.append(result)
             text = (f"\n== {number}. {result.title} ({result.seconds:.0f} s, "
                     f"{len(result.figures)} figures)\n"

@@ -141,7 +141,7 @@ def plot_derivative_check(points, exact, estimates, *, title, ax=None):
     2
     """
     if ax is None:
-        fig, (top, bottom) = new_figure(1, 2, size=(5.5, 2.6))
+        fig, (top, bottom) = new_figure(1, 2, size=(5.8, 2.9))
     else:
         top, bottom = ax
         fig = top.figure
@@ -168,10 +168,11 @@ def plot_derivative_check(points, exact, estimates, *, title, ax=None):
     top.legend(fontsize=7)
     if floored:
         bottom.axhline(bottom_floor, color="0.6", linestyle=":", linewidth=0.8,
-                       label="eps/4 (errors below, exact zeros included, drawn here)")
+                       label="floor eps/4: smaller errors (and exact zeros) drawn on it")
     bottom.set_xlabel("x")
     bottom.set_ylabel("|error| / max(|f'|, 1)")
-    bottom.legend(fontsize=7)
+    bottom.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3,
+                  frameon=False)
     return fig
 
 
