@@ -89,6 +89,35 @@ def test_every_leg_has_a_captioned_figure_and_numbers(quick_tour):
     assert demos_run == set(list_demos()), "every demo is part of the tour"
 
 
+def _browser():
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.slow
+def test_report_shows_every_figure_in_a_headless_browser(quick_tour, tmp_path):
+    """Open index.html in headless Chromium: every <img> must load and have a size."""
+    import subprocess
+
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    out, legs = quick_tour
+    n_figures = sum(len(leg.figures) for leg in legs)
+    result = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--dump-dom", (out / "index.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    dom = result.stdout
+    assert f'data-figures="{n_figures}"' in dom, result.stderr[-2000:]
+    assert f'data-figures-shown="{n_figures}"' in dom, "some figures did not load"
+
+
 # --- the printed numbers against examples/expected ----------------------------------------
 
 def _tolerance(header: str) -> tuple[float, float]:

@@ -78,6 +78,14 @@ def render_report(legs, out_dir, *, quick: bool = False, seed: int = 0) -> str:
             parts.append("<details><summary>What the demos printed</summary>"
                          f"<pre>{html.escape(leg.log)}</pre></details>")
         parts.append("</section>")
+    # Once the page has loaded, record how many figures the browser could draw (a
+    # headless browser's --dump-dom shows it; tests/test_examples.py reads it).
+    parts.append("<script>window.addEventListener('load', function () {"
+                 " var images = Array.from(document.images);"
+                 " document.body.dataset.figures = images.length;"
+                 " document.body.dataset.figuresShown = images.filter("
+                 "function (img) { return img.complete && img.naturalWidth > 0; }).length;"
+                 " });</script>")
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 

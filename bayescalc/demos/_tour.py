@@ -50,6 +50,7 @@ class DemoRun:
     numbers: dict
     log: str
     figures: tuple[Figure, ...]
+    command: str = ""        # the command line that reproduces this run
 
 
 def run_demo(name: str, out_dir, *, quick: bool, seed: int = 0, **options) -> DemoRun:
@@ -70,7 +71,9 @@ def run_demo(name: str, out_dir, *, quick: bool, seed: int = 0, **options) -> De
     order += [stem for stem in written if stem not in captions]
     figures = tuple(Figure(written[stem], captions.get(stem, "(no caption)"))
                     for stem in order)
-    return DemoRun(name, dict(numbers), printed.getvalue(), figures)
+    command = (f"bayescalc demo {name}{' --quick' if quick else ''} --seed {seed}"
+               + "".join(f" --{key.replace('_', '-')} {value}" for key, value in options.items()))
+    return DemoRun(name, dict(numbers), printed.getvalue(), figures, command)
 
 
 def _leg(title: str, summary: str, runs: list[DemoRun], start: float) -> Leg:
@@ -79,7 +82,7 @@ def _leg(title: str, summary: str, runs: list[DemoRun], start: float) -> Leg:
         numbers.update({f"{run.name}.{key}": value for key, value in run.numbers.items()})
     return Leg(title=title, summary=summary,
                figures=tuple(fig for run in runs for fig in run.figures), numbers=numbers,
-               log="".join(f"$ bayescalc demo {run.name}\n{run.log}\n" for run in runs),
+               log="".join(f"$ {run.command}\n{run.log}\n" for run in runs),
                seconds=time.perf_counter() - start, runs=tuple(runs))
 
 
@@ -213,7 +216,7 @@ def run_tour(out_dir, *, quick: bool = False, seed: int = 0, only=None, jobs: in
             results = (future.result() for future in pending)
         else:
             results = (leg(out_dir, quick=quick, seed=seed) for leg in legs)
-        for number, (leg, result) in enumerate(zip(legs, results), start=1):
+        for number, result in enumerate(results, start=1):
             if hasattr(bar, "set_description") and number < len(legs):
                 bar.set_description(f"tour: {legs[number].__name__}")
             done.append(result)

@@ -27,12 +27,15 @@ from bayescalc.plot.minmax import plot_distance_to_equilibrium, plot_phase_portr
 TITLE = "The Dirac-GAN: which training rules converge to the equilibrium"
 FIGURES = {
     "dirac_gan": (
-        "The Dirac-GAN game on the (θ, ψ) plane: grey streamlines are the gradient "
-        "descent-ascent flow, which circles the equilibrium (0, 0); each coloured path is "
-        "one update rule from (1, 1). Top, no penalty: simultaneous steps spiral out "
-        "(the arrow marks where the path leaves the window), alternating steps circle, "
-        "extragradient and optimistic spiral slowly in, consensus goes straight in. "
-        "Bottom, with the R1 penalty γ = 0.3: every rule converges."),
+        "The Dirac-GAN game on the (θ, ψ) plane. Top row: grey streamlines are the "
+        "gradient descent-ascent flow, which circles the equilibrium (0, 0); each coloured "
+        "path is one update rule from (1, 1) (a path that leaves the window says so in "
+        "the legend and ends in an arrow). Bottom row: each rule's distance to (0, 0) "
+        "against the step, log scale. Left, no penalty: simultaneous steps spiral out, "
+        "alternating steps circle at a constant distance, extragradient and optimistic "
+        "steps (nearly the same rule here: the dashed and dotted lines lie on each other) "
+        "spiral slowly in, consensus goes straight in. Right, with the R1 penalty "
+        "γ = 0.3: every rule converges, simultaneous steps included."),
 }
 
 METHODS = ("simultaneous", "alternating", "extragradient", "optimistic", "consensus")
