@@ -207,7 +207,9 @@ def _fake_leg(name, out_dir, seed):
                figures=(Figure(path, "What to see."),))
 
 
+@pytest.mark.slow
 def test_legs_run_in_parallel_and_report_in_order(tmp_path, monkeypatch):
+    """(The quick tour of tests/test_examples.py runs the real legs with jobs=2.)"""
     monkeypatch.setattr("bayescalc.demos._tour.LEGS", [_slow_leg, _fast_leg])
     legs = run_tour(tmp_path, quick=True, seed=4, jobs=2, progress=False,
                     echo=lambda text: None)

@@ -1,7 +1,7 @@
 """The tour and the examples are checked, not just run.
 
-One quick tour (``bayescalc tour --quick``, every demo in its quick mode, seed 0) runs
-once per session. Its report must reference only files that exist and give every leg
+One quick tour (``bayescalc tour --quick``, every demo in its quick mode, seed 0, the
+legs in two worker processes) runs once per session. Its report must reference only files that exist and give every leg
 at least one figure with a caption; each demo's printed numbers must match
 ``examples/expected/NAME.txt`` within the tolerances stated on that file's first line,
 so an example whose numbers drift (a rotted example) fails.
@@ -40,7 +40,8 @@ TOLERANCES = {
 @pytest.fixture(scope="session")
 def quick_tour(tmp_path_factory):
     out = tmp_path_factory.mktemp("tour")
-    legs = run_tour(out, quick=True, seed=0, progress=False, echo=lambda text: None)
+    # two worker processes, as `bayescalc tour` runs by default
+    legs = run_tour(out, quick=True, seed=0, jobs=2, progress=False, echo=lambda text: None)
     return out, legs
 
 
