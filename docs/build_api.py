@@ -20,6 +20,7 @@ MODULES = [
     "bayescalc.models",
     "bayescalc.posterior",
     "bayescalc.plot",
+    "bayescalc.testing",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"
 

@@ -67,7 +67,7 @@ class StabilityResult(Result):
         For each update rule, the spectral radius ρ of its linearized step at η; ρ < 1
         means the rule converges locally, ρ > 1 that it moves away (spirals out). For
         simultaneous GDA the step matrix is I - ηJ, with eigenvalues 1 - ηλ; for
-        λ = ±i, |1 - ηλ| = sqrt(1 + η²) > 1 for every η > 0.
+        λ = ±i, abs(1 - ηλ) = sqrt(1 + η²) > 1 for every η > 0.
     """
 
     eigenvalues: object

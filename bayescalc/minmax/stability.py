@@ -73,7 +73,7 @@ def stability(f, x, y, *, lr: float | None = None, consensus_weight: float = 1.0
     A discrete rule with step η multiplies z - z* by its step matrix M
     (:func:`step_matrices`); it converges locally iff the spectral radius ρ(M) < 1.
     Simultaneous GDA has M = I - ηJ with eigenvalues 1 - ηλ; for purely imaginary
-    λ = ±iω, |1 - ηλ|² = 1 + η²ω² > 1 for every η: it spirals out, however small the
+    λ = ±iω, abs(1 - ηλ)² = 1 + η²ω² > 1 for every η: it spirals out, however small the
     step. Extragradient's 1 - ηλ + η²λ² has modulus² 1 - η²ω² + η⁴ω⁴ < 1 for ηω < 1.
 
     Parameters
