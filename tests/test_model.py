@@ -70,6 +70,11 @@ def test_from_pyro_linear_regression_matches_hand_written_model_and_log_z():
     assert torch.allclose(g, ref.log_joint_and_grad(z)[1], rtol=0, atol=1e-9)
     # same log Z (Laplace is exact on this Gaussian posterior)
     assert _laplace_log_z(m) == pytest.approx(ref.log_z_exact, abs=1e-7)
+    # particles evaluated in chunks (the memory bound): same values and gradients
+    m._log_prior_and_likelihood.particle_chunk = 64
+    v2, g2 = m.log_joint_and_grad(z)
+    assert torch.allclose(v2, ref.log_joint(z), rtol=0, atol=1e-10)
+    assert torch.allclose(g2, g, rtol=0, atol=1e-10)
 
 
 def _pyro_nig(X, y, a0=2.0, b0=2.0, tau=1.0):
@@ -210,6 +215,9 @@ def _large_data_check(n_particles, bound):
     assert max(seen) <= bound
     g_exact = n_obs * (ybar - z[:50, 0]) / 1.44 - z[:50, 0] / 100
     assert torch.allclose(g[:, 0], g_exact, rtol=1e-9)
+    # second derivatives through the chunks (20 x 1e5 > bound) too: -n / sigma^2 - 1/100
+    h = torch.autograd.functional.hessian(lambda t: m.log_joint(t.expand(20, 1))[0], z[0])
+    assert float(h) == pytest.approx(-n_obs / 1.44 - 0.01, rel=1e-9)
     # the evidence of this 1e5-point model: Laplace (exact here) against the closed form
     v = 100.0 + 1.44 / n_obs
     log_z = (-0.5 * n_obs * math.log(2 * math.pi * 1.44) - ss / 2.88

@@ -13,10 +13,9 @@ import warnings
 
 import torch
 from torch.distributions import biject_to
-from torch.utils.checkpoint import checkpoint
 
 from .._core.warnings import BayescalcWarning
-from ._torch import MAX_CHUNK_ELEMENTS, _block_names
+from ._torch import MAX_CHUNK_ELEMENTS, _block_names, _RecomputedSum
 from ._transforms import BlockTransform
 
 PARTICLES = "_bayescalc_particles"
@@ -159,12 +158,21 @@ class _PyroDensity:
         pc = self.particle_chunk
         if n <= pc:
             out = self._both_chunk(theta)
-        else:
-            grad = torch.is_grad_enabled() and theta.requires_grad
-            parts = [checkpoint(self._both_chunk, theta[i:i + pc], use_reentrant=False)
-                     if grad else self._both_chunk(theta[i:i + pc]) for i in range(0, n, pc)]
-            out = torch.cat(parts, dim=1)
-        return out[0], out[1]
+            return out[0], out[1]
+        lp = self._chunked(theta, 0)
+        ll = self._chunked(theta, 1) if which != "prior" else torch.zeros_like(lp)
+        return lp, ll
+
+    def _chunked(self, theta, index):
+        plan = [(slice(i, i + self.particle_chunk), index)
+                for i in range(0, theta.shape[0], self.particle_chunk)]
+        evaluate = lambda sub, k: self._both_chunk(sub)[k]  # noqa: E731
+        if torch.is_grad_enabled() and theta.requires_grad:
+            return _RecomputedSum.apply(theta, plan, evaluate)
+        total = torch.zeros(theta.shape[0], dtype=torch.float64)
+        for rows, k in plan:
+            total[rows] = evaluate(theta[rows], k)
+        return total
 
     def check_vectorization(self):
         """Compare the vectorized evaluation with a per-particle one on 3 points near the

@@ -13,7 +13,6 @@ import math
 
 import torch
 from torch.distributions import Distribution
-from torch.utils.checkpoint import checkpoint
 
 from ._transforms import BlockTransform
 
@@ -124,6 +123,49 @@ def chunk_sizes(n, n_obs, per_obs, max_chunk_elements):
     return pc, oc
 
 
+class _RecomputedSum(torch.autograd.Function):
+    """``sum over chunks of evaluate(theta[rows], chunk)`` whose backward recomputes one
+    chunk at a time (activation checkpointing without torch.utils.checkpoint's import
+    cost): the autograd graph never holds more than one chunk. Double backward (Hessians)
+    works through a differentiable recomputation."""
+
+    @staticmethod
+    def forward(ctx, theta, plan, evaluate):
+        ctx.plan, ctx.evaluate = plan, evaluate
+        ctx.save_for_backward(theta)
+        return _sum_chunks(theta, plan, evaluate)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (theta,) = ctx.saved_tensors
+        plan, evaluate = ctx.plan, ctx.evaluate
+        if torch.is_grad_enabled():   # create_graph: recompute differentiably
+            return _RecomputedSum._differentiable_grad(theta, plan, evaluate, grad_out)
+        grad = torch.zeros_like(theta)
+        for rows, piece in plan:
+            with torch.enable_grad():
+                sub = theta[rows].detach().requires_grad_(True)
+                (g,) = torch.autograd.grad(evaluate(sub, piece), sub, grad_out[rows])
+            grad[rows] += g
+        return grad, None, None
+
+    @staticmethod
+    def _differentiable_grad(theta, plan, evaluate, grad_out):
+        grad = torch.zeros_like(theta)
+        for rows, piece in plan:
+            (g,) = torch.autograd.grad(evaluate(theta[rows], piece), theta, grad_out[rows],
+                                       create_graph=True)
+            grad = grad + g
+        return grad, None, None
+
+
+def _sum_chunks(theta, plan, evaluate):
+    total = torch.zeros(theta.shape[0], dtype=torch.float64)
+    for rows, piece in plan:
+        total[rows] += evaluate(theta[rows], piece)
+    return total
+
+
 def from_torch(cls, prior, likelihood_fn, data, *, names=None,
                max_chunk_elements=MAX_CHUNK_ELEMENTS, log_z_exact=None):
     kind, items = _prior_blocks(prior)
@@ -189,20 +231,14 @@ def from_torch(cls, prior, likelihood_fn, data, *, names=None,
     def log_likelihood(theta):
         n = theta.shape[0]
         pc, oc = chunk_sizes(n, n_obs, per_obs, max_chunk_elements)
-        use_checkpoint = torch.is_grad_enabled() and theta.requires_grad and \
-            (pc < n or oc < n_obs)
-        rows = []
-        for p0 in range(0, n, pc):
-            sub = theta[p0:p0 + pc]
-            total = torch.zeros(sub.shape[0], dtype=torch.float64)
-            for o0 in range(0, n_obs, oc):
-                piece = _slice(data, o0, o0 + oc)
-                if use_checkpoint:  # recompute in backward: the graph stays one chunk
-                    total = total + checkpoint(chunk, sub, piece, use_reentrant=False)
-                else:
-                    total = total + chunk(sub, piece)
-            rows.append(total)
-        return torch.cat(rows) if len(rows) > 1 else rows[0]
+        if pc >= n and oc >= n_obs:
+            return chunk(theta, data)
+        plan = [(slice(p0, p0 + pc), _slice(data, o0, o0 + oc))
+                for p0 in range(0, n, pc) for o0 in range(0, n_obs, oc)]
+        if torch.is_grad_enabled() and theta.requires_grad:
+            # recompute each chunk in the backward pass: the graph holds one chunk
+            return _RecomputedSum.apply(theta, plan, chunk)
+        return _sum_chunks(theta, plan, chunk)
 
     def prior_sample(n, generator):
         seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))
