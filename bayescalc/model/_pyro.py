@@ -15,7 +15,7 @@ import torch
 from torch.distributions import biject_to
 
 from .._core.warnings import BayescalcWarning
-from ._torch import MAX_CHUNK_ELEMENTS, _block_names, _RecomputedSum
+from ._torch import MAX_CHUNK_ELEMENTS, _block_names, _RecomputedSum, _sum_chunks
 from ._transforms import BlockTransform
 
 PARTICLES = "_bayescalc_particles"
@@ -158,21 +158,14 @@ class _PyroDensity:
         pc = self.particle_chunk
         if n <= pc:
             out = self._both_chunk(theta)
-            return out[0], out[1]
-        lp = self._chunked(theta, 0)
-        ll = self._chunked(theta, 1) if which != "prior" else torch.zeros_like(lp)
-        return lp, ll
-
-    def _chunked(self, theta, index):
-        plan = [(slice(i, i + self.particle_chunk), index)
-                for i in range(0, theta.shape[0], self.particle_chunk)]
-        evaluate = lambda sub, k: self._both_chunk(sub)[k]  # noqa: E731
-        if torch.is_grad_enabled() and theta.requires_grad:
-            return _RecomputedSum.apply(theta, plan, evaluate)
-        total = torch.zeros(theta.shape[0], dtype=torch.float64)
-        for rows, k in plan:
-            total[rows] = evaluate(theta[rows], k)
-        return total
+        else:  # particle chunks within the memory bound, recomputed in backward
+            plan = [(slice(i, i + pc), None) for i in range(0, n, pc)]
+            evaluate = lambda sub, _: self._both_chunk(sub)  # noqa: E731
+            if torch.is_grad_enabled() and theta.requires_grad:
+                out = _RecomputedSum.apply(theta, plan, evaluate)
+            else:
+                out = _sum_chunks(theta, plan, evaluate)
+        return out[0], out[1]
 
     def check_vectorization(self):
         """Compare the vectorized evaluation with a per-particle one on 3 points near the

@@ -145,7 +145,7 @@ class _RecomputedSum(torch.autograd.Function):
         for rows, piece in plan:
             with torch.enable_grad():
                 sub = theta[rows].detach().requires_grad_(True)
-                (g,) = torch.autograd.grad(evaluate(sub, piece), sub, grad_out[rows])
+                (g,) = torch.autograd.grad(evaluate(sub, piece), sub, grad_out[..., rows])
             grad[rows] += g
         return grad, None, None
 
@@ -153,16 +153,20 @@ class _RecomputedSum(torch.autograd.Function):
     def _differentiable_grad(theta, plan, evaluate, grad_out):
         grad = torch.zeros_like(theta)
         for rows, piece in plan:
-            (g,) = torch.autograd.grad(evaluate(theta[rows], piece), theta, grad_out[rows],
-                                       create_graph=True)
+            (g,) = torch.autograd.grad(evaluate(theta[rows], piece), theta,
+                                       grad_out[..., rows], create_graph=True)
             grad = grad + g
         return grad, None, None
 
 
 def _sum_chunks(theta, plan, evaluate):
-    total = torch.zeros(theta.shape[0], dtype=torch.float64)
+    """Sum of ``evaluate(theta[rows], piece)`` (shape (..., rows)) into (..., n)."""
+    total = None
     for rows, piece in plan:
-        total[rows] += evaluate(theta[rows], piece)
+        value = evaluate(theta[rows], piece)
+        if total is None:
+            total = torch.zeros(value.shape[:-1] + (theta.shape[0],), dtype=torch.float64)
+        total[..., rows] += value
     return total
 
 
