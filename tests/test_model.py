@@ -274,6 +274,13 @@ def test_non_batched_log_density_is_detected_and_wrapped():
     m = bc.Model(lambda t: -0.5 * t @ t, lambda t: -((t - 1) ** 2).sum(-1), 3)
     with pytest.warns(BayescalcWarning):
         assert torch.allclose(m.log_joint(z[:1]), batched.log_joint(z[:1]))
+    # a batched callable costs no extra call, even at n = 1 (estimators count points)
+    calls = []
+    spy = bc.Model(lambda t: calls.append(t.shape[0]) or -0.5 * (t ** 2).sum(-1),
+                   lambda t: -((t - 1) ** 2).sum(-1), 3)
+    spy.log_prior(z[:1])
+    spy.log_prior(z)
+    assert calls == [1, 5]
     # neither batched nor scalar: a clear error
     bad = bc.Model(lambda t: t * 2.0, lambda t: -((t - 1) ** 2).sum(-1), 3)
     with pytest.raises(ValueError, match="must return shape"):

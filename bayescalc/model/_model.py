@@ -89,7 +89,13 @@ class Model:
     -----
     ``log_prior(z)``, ``log_likelihood(z)`` and ``log_joint(z)`` of the model take the
     *unconstrained* ``z``; ``log_prior`` includes the log-det-Jacobian of ``transform``,
-    so ``exp(log_joint)`` integrates over ``R^d`` to the evidence Z.
+    so ``exp(log_joint)`` integrates over ``R^d`` to the evidence Z. ``constrained_dim``
+    is the width D of theta (D > d where a simplex is stick-broken).
+
+    A log density that returns NaN or +inf raises ``ValueError`` naming theta and the
+    batch row (-inf is a zero density and allowed). A log density written for one point,
+    ``theta (D,) -> scalar``, is detected on the first call and wrapped (vectorized by
+    ``torch.func.vmap`` where it traces, else a loop), with a warning.
 
     Examples
     --------
@@ -227,22 +233,23 @@ class Model:
     def _resolve(self, what, theta, z):
         """Find out, on the first call, whether the user's callable is batched.
 
-        Batched: ``f(theta (n, D)) -> (n,)``. A callable written for one point,
-        ``f(theta (D,)) -> scalar``, is detected (on a probe batch of k identical rows,
-        k != D, it returns a shape other than (k,) or raises, and on one row of shape
-        (D,) it returns a scalar) and wrapped with ``torch.func.vmap``, or a loop over
-        the batch where vmap cannot trace it, with a warning. Anything else raises.
+        Batched: ``f(theta (n, D)) -> (n,)``, accepted at once when n != D or n = 1
+        (no extra call). Otherwise a probe batch of k identical rows, k != D, decides; a
+        callable written for one point, ``f(theta (D,)) -> scalar`` (on the probe it
+        returns a shape other than (k,) or raises, on one row of shape (D,) a scalar), is
+        wrapped with ``torch.func.vmap``, or a loop over the batch where vmap cannot
+        trace it, with a warning. Anything else raises.
         """
         raw = self._log_prior if what == "log_prior" else self._log_likelihood
         n, width = theta.shape
-        if n >= 2 and n != width:
-            try:
-                out = raw(theta)
-            except Exception:  # noqa: BLE001 - a point-wise callable may fail on a batch
-                out = None
-            if isinstance(out, torch.Tensor) and out.shape == (n,):
-                self._resolved[what] = raw
-                return raw, out
+        try:
+            out = raw(theta)
+        except Exception:  # noqa: BLE001 - a point-wise callable may fail on a batch
+            out = None
+        # shape (n,) is conclusive unless n = D >= 2 (a point-wise f could return (D,))
+        if isinstance(out, torch.Tensor) and out.shape == (n,) and (n != width or n == 1):
+            self._resolved[what] = raw
+            return raw, out
         k = 3 if width == 2 else 2
         with torch.no_grad():
             probe = theta[:1].detach().expand(k, width).clone()

@@ -52,9 +52,6 @@ class BlockTransform(Transform):
         self.dim = sum(b.usize for b in self.blocks)
         self.constrained_dim = sum(b.size for b in self.blocks)
 
-    def __eq__(self, other):
-        return self is other
-
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
             return self
