@@ -297,3 +297,27 @@ def test_dimension_mismatch_is_a_clear_error():
         s.unconstrain(torch.ones(1, 2) / 2)
     with pytest.raises(ValueError, match="names has 1 entries"):
         bc.Model(lambda t: t[:, 0], lambda t: t[:, 0], 2, names=["a"])
+
+
+def test_from_torch_regression_with_inputs_tuple_matches_hand_written():
+    ref = models.linear_regression(d=2, n=40, seed=3)
+    m = bc.Model.from_torch(Normal(torch.zeros(2, dtype=F64), 1.0),
+                            lambda beta, data: Normal(beta @ data[0].T, 1.0),
+                            (ref.X, ref.y), max_chunk_elements=50)
+    z = ref.sample_prior(30, seed=0)
+    assert torch.allclose(m.log_joint(z), ref.log_joint(z), rtol=0, atol=1e-10)
+    assert torch.allclose(m.log_joint_and_grad(z)[1], ref.log_joint_and_grad(z)[1],
+                          rtol=0, atol=1e-10)
+
+
+def test_from_pyro_factor_is_likelihood_and_deterministic_is_ignored():
+    def model():
+        mu = pyro.sample("mu", pdist.Normal(torch.tensor(0.0, dtype=F64), 1.0))
+        pyro.deterministic("twice", 2 * mu)
+        pyro.factor("obs", -0.5 * (mu - 1.0) ** 2)
+
+    m = bc.Model.from_pyro(model)
+    assert m.vectorized and m.observed_sites == ("obs",) and m.names == ("mu",)
+    z = torch.linspace(-2, 2, 5, dtype=F64)[:, None]
+    assert torch.allclose(m.log_likelihood(z), -0.5 * (z[:, 0] - 1) ** 2)
+    assert torch.allclose(m.log_prior(z), Normal(0.0, 1.0).log_prob(z[:, 0]))
