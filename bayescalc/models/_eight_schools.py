@@ -82,7 +82,7 @@ def eight_schools(centered=True):
     log_hc = math.log(2.0 / (math.pi * TAU_SCALE))
 
     def log_prior(theta):
-        mu, tau, th = theta[:, 0], theta[:, 1], theta[:, 2:]
+        mu, tau, th = theta[:, 0], theta[:, 1].clamp(1e-300, 1e300), theta[:, 2:]
         lp = -0.5 * (mu / MU_SD) ** 2 - math.log(MU_SD) - 0.5 * LOG_2PI
         lp = lp + log_hc - torch.log1p((tau / TAU_SCALE) ** 2)
         if centered:
@@ -91,7 +91,7 @@ def eight_schools(centered=True):
         return lp + (-0.5 * th ** 2 - 0.5 * LOG_2PI).sum(-1)
 
     def log_likelihood(theta):
-        mu, tau, th = theta[:, :1], theta[:, 1:2], theta[:, 2:]
+        mu, tau, th = theta[:, :1], theta[:, 1:2].clamp(1e-300, 1e300), theta[:, 2:]
         effect = th if centered else mu + tau * th
         return (-0.5 * ((yt - effect) / st) ** 2 - torch.log(st) - 0.5 * LOG_2PI).sum(-1)
 
