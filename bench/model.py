@@ -53,11 +53,11 @@ def pyro_speed(quick: bool) -> Table:
         z = ref.sample_prior(n, seed=1)
         for call in ("log_joint", "log_joint_and_grad"):
             density.vectorized = True
-            vec = median_time(lambda: getattr(m, call)(z), repeats=3)
-            hand = median_time(lambda: getattr(ref, call)(z), repeats=3)
+            f_m, f_ref, k = getattr(m, call), getattr(ref, call), min(n, 200)
+            vec = median_time(lambda f=f_m, z=z: f(z), repeats=3)
+            hand = median_time(lambda f=f_ref, z=z: f(z), repeats=3)
             density.vectorized = False
-            k = min(n, 200)
-            loop = median_time(lambda: getattr(m, call)(z[:k]), repeats=1) * n / k
+            loop = median_time(lambda f=f_m, z=z[:k]: f(z), repeats=1) * n / k
             density.vectorized = True
             table.add(n, call, vec, loop, loop / vec, hand)
     table.notes.append("loop: timed on min(n, 200) particles, scaled per particle; "

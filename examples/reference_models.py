@@ -72,7 +72,7 @@ def part_figures(out_dir) -> None:
               ("Gaussian shells (d = 2)", models.gaussian_shells(2), (-6, 6), (-3, 3)),
               ("funnel (d = 2)", models.funnel(2), (-8, 8), (-4, 4))]
     fig, axes = new_figure(4, size=(3.6, 3.4))
-    for ax, (title, model, (x0, x1), (y0, y1)) in zip(axes, panels):
+    for ax, (title, model, (x0, x1), (y0, y1)) in zip(axes, panels, strict=False):
         x, y = np.linspace(x0, x1, 300), np.linspace(y0, y1, 300)
         xx, yy = np.meshgrid(x, y, indexing="ij")
         theta = torch.as_tensor(np.column_stack([xx.ravel(), yy.ravel()]))

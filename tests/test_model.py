@@ -10,8 +10,7 @@ import pyro.distributions as pdist
 import pytest
 import scipy.optimize as so
 import torch
-from torch.distributions import (Beta, Dirichlet, HalfNormal, InverseGamma, Normal,
-                                 Poisson, Uniform)
+from torch.distributions import Beta, Dirichlet, HalfNormal, Normal, Poisson, Uniform
 
 import bayescalc as bc
 from bayescalc import models

@@ -220,8 +220,8 @@ def from_torch(cls, prior, likelihood_fn, data, *, names=None,
             raise ValueError(
                 f"likelihood_fn(theta, data) failed for a batch theta of {m} particles "
                 f"(flat shape {tuple(theta.shape)}) and a data chunk of shapes {shapes}: "
-                f"{type(error).__name__}: {str(error).rstrip('.')}. theta carries the particles on its first "
-                "axis: broadcast it against the observations, e.g. "
+                f"{type(error).__name__}: {str(error).rstrip('.')}. theta carries the "
+                "particles on its first axis: broadcast it against the observations, e.g. "
                 "Normal(theta[:, :1], 1.0) for data of shape (N,)") from error
         lp = torch.as_tensor(lp, dtype=torch.float64)
         if lp.ndim == 0 or lp.shape[0] not in (m, 1):

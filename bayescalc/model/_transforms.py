@@ -90,7 +90,7 @@ class BlockTransform(Transform):
     def _call(self, z):
         n = z.shape[0]
         parts = [b.transform(u).reshape(n, b.size)
-                 for b, u in zip(self.blocks, self.split_unconstrained(z))]
+                 for b, u in zip(self.blocks, self.split_unconstrained(z), strict=False)]
         return torch.cat(parts, dim=-1)
 
     def _inverse(self, theta):
@@ -103,7 +103,7 @@ class BlockTransform(Transform):
         n = z.shape[0]
         values = self.split(theta)
         total = torch.zeros(n, dtype=z.dtype, device=z.device)
-        for b, u in zip(self.blocks, self.split_unconstrained(z)):
+        for b, u in zip(self.blocks, self.split_unconstrained(z), strict=False):
             ladj = b.transform.log_abs_det_jacobian(u, values[b.name])
             ladj = ladj.expand((n,) + ladj.shape[1:]) if ladj.ndim else ladj.expand(n)
             total = total + ladj.reshape(n, -1).sum(-1)
