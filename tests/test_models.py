@@ -226,3 +226,21 @@ def test_bad_arguments_raise():
         models.correlated_gaussian(d=4, rho=1.0)
     with pytest.raises(ValueError, match="d must be"):
         models.funnel(d=1)
+
+
+@pytest.mark.parametrize("factory", [
+    lambda: models.linear_regression(2, noise="unknown"), lambda: models.eight_schools(),
+    lambda: models.eight_schools(False), lambda: models.funnel(3),
+    lambda: models.gaussian_shells(3), lambda: models.beta_binomial(),
+    lambda: models.logistic_regression(50, 2), lambda: models.banana()])
+def test_extreme_unconstrained_points_give_minus_inf_or_finite_never_nan(factory):
+    # samplers stray (a divergent HMC step): the reference models must answer -inf or a
+    # finite value there, not NaN (which Model reports as an error)
+    m = factory()
+    for big in (800.0, -800.0, 1e5, -1e5):
+        z = torch.zeros(3, m.dim, dtype=torch.float64)
+        z[0] = big
+        z[1, 0] = big
+        z[2, -1] = big
+        values = m.log_joint(z)
+        assert not torch.isnan(values).any() and not (values == math.inf).any()

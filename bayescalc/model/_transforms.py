@@ -52,9 +52,6 @@ class BlockTransform(Transform):
         self.dim = sum(b.usize for b in self.blocks)
         self.constrained_dim = sum(b.size for b in self.blocks)
 
-    def __eq__(self, other):
-        return self is other
-
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
             return self
@@ -93,7 +90,7 @@ class BlockTransform(Transform):
     def _call(self, z):
         n = z.shape[0]
         parts = [b.transform(u).reshape(n, b.size)
-                 for b, u in zip(self.blocks, self.split_unconstrained(z))]
+                 for b, u in zip(self.blocks, self.split_unconstrained(z), strict=False)]
         return torch.cat(parts, dim=-1)
 
     def _inverse(self, theta):
@@ -106,7 +103,7 @@ class BlockTransform(Transform):
         n = z.shape[0]
         values = self.split(theta)
         total = torch.zeros(n, dtype=z.dtype, device=z.device)
-        for b, u in zip(self.blocks, self.split_unconstrained(z)):
+        for b, u in zip(self.blocks, self.split_unconstrained(z), strict=False):
             ladj = b.transform.log_abs_det_jacobian(u, values[b.name])
             ladj = ladj.expand((n,) + ladj.shape[1:]) if ladj.ndim else ladj.expand(n)
             total = total + ladj.reshape(n, -1).sum(-1)

@@ -19,7 +19,7 @@ SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
 MU_SD, TAU_SCALE = 5.0, 5.0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def eight_schools_log_z() -> float:
     """log Z of eight schools: theta and mu integrated out in closed form
     (y | tau ~ N(0, diag(tau^2 + sigma^2) + 25 11^T)), then the half-Cauchy integral
@@ -32,9 +32,9 @@ def eight_schools_log_z() -> float:
     def integrand(tau):
         dj = [tau ** 2 + s for s in s2]
         a = sum(1 / x for x in dj)
-        b = sum(y / x for y, x in zip(ys, dj))
+        b = sum(y / x for y, x in zip(ys, dj, strict=False))
         logdet = sum(mpmath.log(x) for x in dj) + mpmath.log(1 + c * a)
-        quad = sum(y ** 2 / x for y, x in zip(ys, dj)) - c * b ** 2 / (1 + c * a)
+        quad = sum(y ** 2 / x for y, x in zip(ys, dj, strict=False)) - c * b ** 2 / (1 + c * a)
         log_marg = -0.5 * (len(ys) * mpmath.log(2 * mpmath.pi) + logdet + quad)
         prior = 2 / (mpmath.pi * TAU_SCALE * (1 + (tau / TAU_SCALE) ** 2))
         return prior * mpmath.exp(log_marg)
@@ -82,7 +82,7 @@ def eight_schools(centered=True):
     log_hc = math.log(2.0 / (math.pi * TAU_SCALE))
 
     def log_prior(theta):
-        mu, tau, th = theta[:, 0], theta[:, 1], theta[:, 2:]
+        mu, tau, th = theta[:, 0], theta[:, 1].clamp(1e-300, 1e300), theta[:, 2:]
         lp = -0.5 * (mu / MU_SD) ** 2 - math.log(MU_SD) - 0.5 * LOG_2PI
         lp = lp + log_hc - torch.log1p((tau / TAU_SCALE) ** 2)
         if centered:
@@ -91,7 +91,7 @@ def eight_schools(centered=True):
         return lp + (-0.5 * th ** 2 - 0.5 * LOG_2PI).sum(-1)
 
     def log_likelihood(theta):
-        mu, tau, th = theta[:, :1], theta[:, 1:2], theta[:, 2:]
+        mu, tau, th = theta[:, :1], theta[:, 1:2].clamp(1e-300, 1e300), theta[:, 2:]
         effect = th if centered else mu + tau * th
         return (-0.5 * ((yt - effect) / st) ** 2 - torch.log(st) - 0.5 * LOG_2PI).sum(-1)
 

@@ -57,8 +57,9 @@ def funnel(d=10, *, scale=3.0):
 
     def log_likelihood(theta):
         v, x = theta[:, :1], theta[:, 1:]
-        # log N(x; 0, e^v) - log N(x; 0, 1), summed over the x's
-        return (-0.5 * x ** 2 * torch.expm1(-v) - 0.5 * v).sum(-1)
+        # log N(x; 0, e^v) - log N(x; 0, 1), summed over the x's; v >= -700 inside
+        # expm1 keeps x = 0 from meeting 0 * inf (the prior is below e^-27000 there)
+        return (-0.5 * x ** 2 * torch.expm1(-v.clamp(min=-700.0)) - 0.5 * v).sum(-1)
 
     def prior_sample(k, generator):
         z = torch.randn(k, d, generator=generator, dtype=torch.float64)

@@ -111,13 +111,13 @@ def linear_regression(d=2, n=100, noise="known", seed=0, *, sigma=1.0, prior_sca
         Xt, yt = t64(X), t64(y)
 
         def log_prior(theta):
-            beta, s2 = theta[:, :d], theta[:, d]
+            beta, s2 = theta[:, :d], theta[:, d].clamp(min=1e-300)  # exp(z) underflow: -inf
             log_ig = a0 * math.log(b0) - math.lgamma(a0) - (a0 + 1) * torch.log(s2) - b0 / s2
             return log_ig - 0.5 * (beta ** 2).sum(-1) / (s2 * tau ** 2) \
                 - 0.5 * d * (torch.log(s2) + 2 * math.log(tau) + LOG_2PI)
 
         def log_likelihood(theta):
-            beta, s2 = theta[:, :d], theta[:, d]
+            beta, s2 = theta[:, :d], theta[:, d].clamp(min=1e-300)
             resid = yt - beta @ Xt.T
             return -0.5 * (resid ** 2).sum(-1) / s2 - 0.5 * n * (torch.log(s2) + LOG_2PI)
 

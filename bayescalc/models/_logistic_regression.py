@@ -22,7 +22,8 @@ def _log_joint_np(beta, X, y, tau):
 def _aghq_log_z(X, y, tau, nodes=64):
     """log Z by tensor Gauss-Hermite quadrature centred at the mode, scaled by the inverse
     Hessian's Cholesky factor (the posterior is log-concave and smooth: 64 nodes per
-    axis resolve it to ~1e-12 relative; checked in the tests: scipy quad (d = 1), 2-D Gauss-Legendre (d = 2))."""
+    axis resolve it to ~1e-12 relative; checked in the tests: scipy quad for d = 1, 2-D
+    Gauss-Legendre for d = 2)."""
     d = X.shape[1]
     beta = np.zeros(d)
     for _ in range(100):  # Newton on the strictly concave log joint

@@ -48,11 +48,11 @@ def bimodal_mixture(*, prior_scale=4.0):
     if s <= 0:
         raise ValueError(f"prior_scale must be positive, got {prior_scale}")
     log_z = np.logaddexp(*[math.log(w) + mvn_logpdf(m, s ** 2 * np.eye(2) + c)
-                           for w, m, c in zip(WEIGHTS, MEANS, COVS)])
+                           for w, m, c in zip(WEIGHTS, MEANS, COVS, strict=False)])
     prec = t64(np.linalg.inv(COVS))                                   # (2, 2, 2)
     means = t64(MEANS)
     log_norm = t64([math.log(w) - LOG_2PI - 0.5 * np.linalg.slogdet(c)[1]
-                    for w, c in zip(WEIGHTS, COVS)])
+                    for w, c in zip(WEIGHTS, COVS, strict=False)])
 
     def log_prior(theta):
         return -0.5 * (theta ** 2).sum(-1) / s ** 2 - 2 * math.log(s) - LOG_2PI
