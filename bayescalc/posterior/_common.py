@@ -61,7 +61,7 @@ def raw_log_joint(model, z: torch.Tensor) -> torch.Tensor:
 
 
 # -- Laplace ------------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)
 class Mode:
     """One local maximum of the log joint with its Laplace approximation."""
 
@@ -191,7 +191,7 @@ def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 5
                    f"{np.round(m.point, 4).tolist()} is singular or indefinite (smallest "
                    f"eigenvalue of -H = {m.min_eigenvalue:.3g}): the posterior looks improper "
                    "(a flat direction) or the mode search diverged")
-        found = bad + [m for m in found if m not in bad]
+        found = bad + [m for m in found if all(m is not b for b in bad)]
     else:
         # a maximum far out with a vanishing gradient and tiny curvature: divergence
         found.sort(key=lambda m: -m.log_z)

@@ -43,6 +43,22 @@ def axis_correction(cm, mode, order: int = 5):
     return logsumexp(terms, axis=1)
 
 
+def laplace_from_fit(cm, fit, correction=True):
+    """``(log_z, error, diagnostics)`` of the Laplace approximation over ``fit``'s modes."""
+    log_zs = np.array([m.log_z for m in fit.modes])
+    log_z = float(logsumexp(log_zs))
+    if not correction:
+        return log_z, math.nan, {}
+    corrections = [axis_correction(cm, m) for m in fit.modes]
+    total = np.array([lz + c.sum() for lz, c in zip(log_zs, corrections)])
+    corrected = float(logsumexp(total))
+    error = float(sum(np.abs(c).sum() for c in corrections))
+    error = max(error, abs(corrected - log_z))
+    if not np.isfinite(error):
+        error = math.inf
+    return log_z, error, {"corrected_log_z": corrected, "axis_corrections": corrections[0]}
+
+
 def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_starts=1, x0=None,
                      max_steps=500, correction=True) -> EvidenceResult:
     """log Z by the Laplace approximation at the mode(s) of the log joint.
@@ -70,7 +86,8 @@ def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_start
     EvidenceResult
         ``error`` is the size of the measured non-Gaussian correction (see the module
         notes); ``success`` is False, with ``log_z = inf``, when the Hessian at the mode is
-        singular (a flat direction: an improper posterior) or the mode search diverged.
+        singular (a flat direction: an improper posterior) or the mode search diverged,
+        and False (a ReliabilityWarning) when the measured correction exceeds 0.1 nats.
 
     Examples
     --------
@@ -98,20 +115,15 @@ def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_start
                                 diagnostics)
         warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
         return result
-    log_zs = np.array([m.log_z for m in fit.modes])
-    log_z = float(logsumexp(log_zs))
-    error = math.nan
-    if correction:
-        corrections = [axis_correction(cm, m) for m in fit.modes]
-        total = np.array([lz + c.sum() for lz, c in zip(log_zs, corrections)])
-        corrected = float(logsumexp(total))
-        error = float(sum(np.abs(c).sum() for c in corrections))
-        error = max(error, abs(corrected - log_z))
-        if not np.isfinite(error):
-            error = math.inf
-        diagnostics["corrected_log_z"] = corrected
-        diagnostics["axis_corrections"] = corrections[0]
+    log_z, error, extra = laplace_from_fit(cm, fit, correction)
+    diagnostics.update(extra)
     message = (f"Laplace at {len(fit.modes)} mode(s); error = size of the non-Gaussian "
                "correction measured along the principal axes")
-    return EvidenceResult(log_z, error, cm.n_evals, cm.n_grad_evals, "laplace", True,
+    success = not error > 0.1  # (nan: not measured)
+    if not success:
+        message = (f"Laplace: the measured non-Gaussian correction is {error:.3g} nats: the "
+                   "posterior is far from Gaussian, use method='quadrature', 'importance' or "
+                   "'auto'")
+        warnings.warn(message, ReliabilityWarning, stacklevel=2)
+    return EvidenceResult(log_z, error, cm.n_evals, cm.n_grad_evals, "laplace", success,
                           message, diagnostics)

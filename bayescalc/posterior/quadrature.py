@@ -111,6 +111,7 @@ def _box(lower, upper, h):
 
 def _trapezoid(evaluate, d, log_det, tol, budget):
     lower, upper = np.full(d, -6.0), np.full(d, 6.0)
+    evaluate.escaped = False
     for _ in range(12):  # grow each face of the box until it holds negligible mass
         x = _box(lower, upper, 1.0)
         if evaluate.used + len(x) > budget:
@@ -123,7 +124,10 @@ def _trapezoid(evaluate, d, log_det, tol, budget):
         for j in range(d):
             for side, bound in ((0, lower), (1, upper)):
                 face = np.abs(x[:, j] - bound[j]) < 1e-9
-                if f[face].max() > top - 40.0 and abs(bound[j]) < 60:
+                if f[face].max() > top - 40.0:
+                    if abs(bound[j]) >= 60:  # mass beyond 60 Laplace sd: divergent
+                        evaluate.escaped = True
+                        continue
                     bound[j] = math.floor(bound[j] * 1.5) if side == 0 else \
                         math.ceil(bound[j] * 1.5)
                     grown = True
@@ -241,6 +245,14 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
                                                  max_evals - evaluate.used)
     bar.close()
     log_z = float(estimates[-1])
+    if getattr(evaluate, "escaped", False):
+        message = ("adapted quadrature: the log joint is still within 40 nats of its maximum "
+                   "60 Laplace standard deviations from the mode: the integral diverges (an "
+                   "improper posterior) or the posterior is far from its Laplace scale; no "
+                   "finite log Z")
+        warnings.warn(message, ReliabilityWarning, stacklevel=2)
+        return EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "quadrature",
+                              False, message, {"levels": sizes, "estimates": estimates})
     if rule == "trapezoid":
         error = _geometric_error(estimates)
     else:
