@@ -96,7 +96,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     ...           lambda t: Normal(t, 1.0).log_prob(torch.tensor(1.0)).sum(-1), dim=5)
     >>> r = auto_evidence(m, seed=0)
     >>> exact = 5 * Normal(0.0, math.sqrt(2.0)).log_prob(torch.tensor(1.0)).item()
-    >>> r.diagnostics["chosen"], abs(r.log_z - exact) < 1e-8
+    >>> r.diagnostics["chosen"], abs(r.log_z - exact) < 1e-6
     ('laplace', True)
     """
     check_executor(executor)
@@ -208,7 +208,7 @@ def evidence(model, *, method="auto", seed=None, executor=None, progress=False,
     >>> m = Model(lambda t: Normal(0.0, 1.0).log_prob(t[:, 0]),
     ...           lambda t: Normal(t[:, 0], 1.0).log_prob(torch.tensor(1.0)), dim=1)
     >>> r = evidence(m, method="quadrature")
-    >>> exact = Normal(0.0, math.sqrt(2.0)).log_prob(torch.tensor(1.0)).item()
+    >>> exact = -0.5 * math.log(4 * math.pi) - 0.25   # log N(1; 0, 2)
     >>> abs(r.log_z - exact) < 1e-10
     True
     """
