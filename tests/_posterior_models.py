@@ -13,7 +13,7 @@ import scipy.integrate
 import scipy.special
 import scipy.stats
 import torch
-from torch.distributions import Beta, Binomial, MultivariateNormal, Normal
+from torch.distributions import Beta, MultivariateNormal, Normal
 
 from bayescalc import Model
 
@@ -75,18 +75,18 @@ def bimodal(sep=2.0):
     covs = [torch.diag(torch.tensor([0.25, 0.25], dtype=f64)),
             torch.diag(torch.tensor([0.49, 0.16], dtype=f64))]
     weights = [0.6, 0.4]
-    comps = [MultivariateNormal(m, c) for m, c in zip(means, covs)]
+    comps = [MultivariateNormal(m, c) for m, c in zip(means, covs, strict=False)]
 
     def log_prior(t):
         return Normal(_t(0), _t(3)).log_prob(t).sum(-1)
 
     def log_lik(t):
         return torch.logsumexp(torch.stack([math.log(w) + c.log_prob(t)
-                                            for w, c in zip(weights, comps)]), 0)
+                                            for w, c in zip(weights, comps, strict=False)]), 0)
 
     log_z = scipy.special.logsumexp([
         math.log(w) + scipy.stats.multivariate_normal(np.zeros(2), 9 * np.eye(2) + c.numpy())
-        .logpdf(m.numpy()) for w, m, c in zip(weights, means, covs)])
+        .logpdf(m.numpy()) for w, m, c in zip(weights, means, covs, strict=False)])
     return Model(log_prior, log_lik, 2,
                  prior_sample=lambda m, g: 3.0 * torch.randn(m, 2, generator=g,
                                                              dtype=torch.float64),

@@ -162,6 +162,51 @@ def test_not_batched_and_dimension_mismatch():
         evidence(scalar, method="importance", seed=0)
 
 
+def test_dimension_mismatch_of_start_and_proposal():
+    m = M.linear_regression(3)
+    with pytest.raises(ValueError, match="x0"):
+        evidence(m, method="laplace", x0=[0.0, 0.0])
+    q = torch.distributions.MultivariateNormal(torch.zeros(2, dtype=torch.float64),
+                                               torch.eye(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="dimension"):
+        evidence(m, method="importance", proposal=q, seed=0, n=100)
+
+
+def test_compare_same_answer_with_executor():
+    m = M.linear_regression(2)
+    methods = ["importance", "bridge"]
+    opts = {"bridge": {"n_chains": 16, "n_steps": 30, "n_warmup": 30}}
+    a = bc.posterior.compare(m, methods=methods, seed=5, options=opts)
+    with ThreadPoolExecutor(2) as pool:
+        b = bc.posterior.compare(m, methods=methods, seed=5, options=opts, executor=pool)
+    assert [r.log_z for r in a.rows] == [r.log_z for r in b.rows]
+
+
+def test_auto_in_5d_banana_is_never_confidently_wrong():
+    # beyond quadrature's reach: without tempering, auto falls back to bridge sampling and
+    # must either cover the truth or say it failed
+    m = _banana5()
+    r = quiet(evidence, m, seed=0)
+    assert (not r.success) or abs(r.log_z - m.log_z_exact) <= 3 * r.error
+    assert r.diagnostics["stages"][1][0] == "importance"
+
+
+def _banana5():
+    ban = M.banana()
+    normal = torch.distributions.Normal
+    one, half = torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64)
+    y = torch.tensor(0.3, dtype=torch.float64)
+    exact = ban.log_z_exact + 3 * normal(0.0, math.sqrt(1.25)).log_prob(y).item()
+
+    def log_prior(t):
+        return ban._log_prior(t[:, :2]) + normal(0 * one, one).log_prob(t[:, 2:]).sum(-1)
+
+    def log_lik(t):
+        return ban._log_likelihood(t[:, :2]) + normal(t[:, 2:], half).log_prob(y).sum(-1)
+
+    return bc.Model(log_prior, log_lik, 5, log_z_exact=exact)
+
+
 def test_methods_registry():
     assert {"laplace", "quadrature", "importance", "bridge", "nested", "harmonic-mean",
             "auto"} <= set(METHODS)

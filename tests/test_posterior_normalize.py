@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-import bayescalc as bc
 from bayescalc.posterior import compare, normalize
 
 sys.path.insert(0, str(Path(__file__).parent))

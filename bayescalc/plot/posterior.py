@@ -22,7 +22,7 @@ def plot_evidence(table, ax=None):
     fig, ax = new_figure(size=(6.0, 3.5)) if ax is None else (ax.figure, ax)
     rows = [r for r in table.rows if math.isfinite(r.log_z)]
     y = np.arange(len(rows))
-    for k, r in zip(y, rows):
+    for k, r in zip(y, rows, strict=False):
         err = 2 * r.error if math.isfinite(r.error) else 0.0
         ax.errorbar(r.log_z, k, xerr=err, fmt="o" if r.success else "x",
                     color="C0" if r.success else "C3", capsize=3)

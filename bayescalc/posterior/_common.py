@@ -95,7 +95,7 @@ class LaplaceFit:
         means = np.stack([m.point for m in self.modes])
         mean = w @ means
         cov = sum(wk * (m.cov + np.outer(m.point - mean, m.point - mean))
-                  for wk, m in zip(w, self.modes))
+                  for wk, m in zip(w, self.modes, strict=False))
         return mean, cov, w
 
 
@@ -148,6 +148,8 @@ def laplace_at(cm, point, value, grad_norm, converged) -> Mode:
 
 def _starts(cm, n_starts: int, seed, x0):
     d = cm.dim
+    if x0 is not None and np.size(x0) != d:
+        raise ValueError(f"x0 must have {d} entries (the model's dim), got {np.size(x0)}")
     starts = [np.zeros(d) if x0 is None else np.asarray(x0, dtype=float).reshape(d)]
     if n_starts > 1:
         rng = as_generator(seed)
@@ -270,7 +272,7 @@ class MixtureProposal:
 
     def log_prob(self, z):
         parts = torch.stack([lw + c.log_prob(z) for lw, c in zip(self.log_weights,
-                                                                self.components)])
+                                                                self.components, strict=False)])
         return torch.logsumexp(parts, 0)
 
 
@@ -317,7 +319,7 @@ def laplace_proposal(fit: LaplaceFit, kind: str = "mixture", df: float = 4.0, wi
     logw = np.array([m.log_z for m in fit.modes])
     w = np.exp(logw - logw.max())
     comps, weights = [], []
-    for wk, m in zip(w, fit.modes):
+    for wk, m in zip(w, fit.modes, strict=False):
         chol = widen * m.chol
         if kind in ("gaussian", "mixture"):
             comps.append(GaussianProposal(m.point, chol))

@@ -6,8 +6,6 @@ import math
 import time
 import warnings
 
-import numpy as np
-
 from .._core.random import spawn_seeds
 from ._evidence import METHODS
 from .result import EvidenceResult
@@ -72,7 +70,7 @@ class EvidenceTable:
                 f"{'n_grad':>9}{'time s':>8}  ok")
         lines = [head]
         flagged = {m for pair in self.disagreements for m in pair}
-        for r, t in zip(self.rows, self.times):
+        for r, t in zip(self.rows, self.times, strict=False):
             delta = abs(r.log_z - self.exact) if self.exact is not None and \
                 math.isfinite(r.log_z) else float("nan")
             mark = " *" if r.method in flagged else ""
@@ -138,7 +136,7 @@ def compare(model, methods=None, seed=None, executor=None, progress=False,
     options = options or {}
     seeds = spawn_seeds(seed, len(methods))
     rows, times = [], []
-    for name, s in zip(methods, seeds):
+    for name, s in zip(methods, seeds, strict=False):
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor
@@ -35,8 +33,12 @@ METHODS = {
 }
 
 try:  # the tempering sub-package (smc, ais, thermodynamic, stepping-stone), once merged
-    from .tempering import (ais_evidence, smc_evidence, stepping_stone_evidence,
-                            thermodynamic_evidence)
+    from .tempering import (
+        ais_evidence,
+        smc_evidence,
+        stepping_stone_evidence,
+        thermodynamic_evidence,
+    )
 except ImportError:  # pragma: no cover - depends on the merge
     smc_evidence = None
 else:  # pragma: no cover - depends on the merge

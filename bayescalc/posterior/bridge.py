@@ -23,13 +23,11 @@ import math
 import warnings
 
 import numpy as np
-import torch
 
 from .._core.random import spawn_seeds, torch_generator
 from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor
-from ._common import (GaussianProposal, StudentTProposal, counted, fit_laplace,
-                      laplace_proposal)
+from ._common import GaussianProposal, StudentTProposal, counted, fit_laplace, laplace_proposal
 from ._mala import integrated_time, mala
 from .importance import draw_weighted
 from .result import EvidenceResult
@@ -43,7 +41,7 @@ def posterior_draws(cm, fit, seed, *, n_chains=64, n_steps=100, n_warmup=150,
     start = laplace_proposal(fit, "gaussian").sample(n_chains, generator)
     _, _, w = fit.mixture_moments()
     chol = fit.best.chol if len(fit.modes) == 1 else np.linalg.cholesky(
-        sum(wk * m.cov for wk, m in zip(w, fit.modes)))
+        sum(wk * m.cov for wk, m in zip(w, fit.modes, strict=False)))
     return mala(cm, start, chol, n_steps=n_steps, n_warmup=n_warmup, generator=generator,
                 progress=progress)
 

@@ -24,8 +24,15 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor, map_batches
 from ..integrate.psis import KHAT_THRESHOLD, psis_khat, psis_smooth
-from ._common import (UserProposal, counted, fit_laplace, laplace_proposal, log_mean_exp,
-                      raw_log_joint, seeded_generator)
+from ._common import (
+    UserProposal,
+    counted,
+    fit_laplace,
+    laplace_proposal,
+    log_mean_exp,
+    raw_log_joint,
+    seeded_generator,
+)
 from .result import EvidenceResult
 
 
@@ -46,7 +53,7 @@ def draw_weighted(model, proposal, n, seed, executor=None, batch_size=1024, prog
     seeds = spawn_seeds(seed, n_batches)
     bar = progress_bar(n_batches, enabled=progress, desc="importance")
     task = _star(functools.partial(_batch, model, proposal), bar)
-    out = map_batches(task, list(zip(sizes, seeds)), executor=executor)
+    out = map_batches(task, list(zip(sizes, seeds, strict=False)), executor=executor)
     bar.close()
     z = torch.cat([o[0] for o in out])
     log_w = np.concatenate([o[1] for o in out])

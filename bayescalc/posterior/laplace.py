@@ -50,7 +50,7 @@ def laplace_from_fit(cm, fit, correction=True):
     if not correction:
         return log_z, math.nan, {}
     corrections = [axis_correction(cm, m) for m in fit.modes]
-    total = np.array([lz + c.sum() for lz, c in zip(log_zs, corrections)])
+    total = np.array([lz + c.sum() for lz, c in zip(log_zs, corrections, strict=False)])
     corrected = float(logsumexp(total))
     error = float(sum(np.abs(c).sum() for c in corrections))
     error = max(error, abs(corrected - log_z))
@@ -59,7 +59,7 @@ def laplace_from_fit(cm, fit, correction=True):
     return log_z, error, {"corrected_log_z": corrected, "axis_corrections": corrections[0]}
 
 
-def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_starts=1, x0=None,
+def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_starts=4, x0=None,
                      max_steps=500, correction=True) -> EvidenceResult:
     """log Z by the Laplace approximation at the mode(s) of the log joint.
 

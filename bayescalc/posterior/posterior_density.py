@@ -9,8 +9,6 @@ the CONSTRAINED space of the model's parameters (the transform's Jacobian handle
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 

@@ -81,7 +81,7 @@ class _Cache:
         if new:
             z = self.mean + x[new] @ self.chol.T
             vals = log_joint(self.cm, torch.as_tensor(z)).numpy()
-            for i, v in zip(new, vals):
+            for i, v in zip(new, vals, strict=False):
                 self.values[keys[i]] = v
             self.bar.update(len(new))
         return np.array([self.values[k] for k in keys])
@@ -104,7 +104,7 @@ def _gauss_hermite(evaluate, rule, d, log_det, tol, budget):
 
 def _box(lower, upper, h):
     axes = [h * np.arange(math.floor(lo / h), math.ceil(hi / h) + 1)
-            for lo, hi in zip(lower, upper)]
+            for lo, hi in zip(lower, upper, strict=False)]
     grids = np.meshgrid(*axes, indexing="ij")
     return np.stack([g.ravel() for g in grids], axis=1)
 
@@ -260,13 +260,15 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     if not np.isfinite(error):
         error = math.inf
     error = max(error, 1e-15 * (1.0 + abs(log_z)))  # rounding: never claim exactly 0
-    diagnostics = {"levels": sizes, "n_points": evaluate.used, "box": getattr(evaluate, "box", None), "estimates": estimates, "rule": rule, "mean": mean,
-                   "cov": cov, "n_modes": len(fit.modes)}
+    diagnostics = {"levels": sizes, "n_points": evaluate.used,
+                   "box": getattr(evaluate, "box", None), "estimates": estimates,
+                   "rule": rule, "mean": mean, "cov": cov, "n_modes": len(fit.modes)}
     success = bool(converged and np.isfinite(log_z))
     if success:
         message = f"adapted quadrature ({rule}) converged: last two levels differ by {error:.2e}"
     else:
-        message = (f"adapted quadrature ({rule}) did not reach tol = {tol} within max_evals = {max_evals}: "
+        message = (f"adapted quadrature ({rule}) did not reach tol = {tol} within "
+                   f"max_evals = {max_evals}: "
                    f"last two levels differ by {error:.3g} nats (slow convergence: a "
                    "non-Gaussian or improper posterior)")
         warnings.warn(message, IntegrationWarning, stacklevel=2)
