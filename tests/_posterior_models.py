@@ -122,3 +122,30 @@ def improper():
     """A flat prior on the line in theta[1]: the likelihood does not involve it."""
     return Model(lambda t: Normal(_t(0), _t(1)).log_prob(t[:, 0]),
                  lambda t: Normal(t[:, 0], 1.0).log_prob(_t(0.3)), 2)
+
+
+def nig_regression(d, n=100, seed=0, a0=3.0, b0=2.0):
+    """Unknown noise: beta | s2 ~ N(0, s2 I), s2 ~ InvGamma(a0, b0); parameters (beta, s2)
+    with s2 > 0 through exp. log Z: y ~ multivariate t_{2 a0}(0, (b0 / a0)(I + X X^T))."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    y = x @ (0.5 * rng.standard_normal(d)) + 0.8 * rng.standard_normal(n)
+    shape = (b0 / a0) * (np.eye(n) + x @ x.T)
+    log_z = scipy.stats.multivariate_t(np.zeros(n), shape, df=2 * a0).logpdf(y)
+    xt, yt = torch.as_tensor(x), torch.as_tensor(y)
+    log_b0, lg_a0 = math.log(b0), math.lgamma(a0)
+
+    def log_prior(t):
+        beta, s2 = t[:, :d], t[:, d]
+        log_ig = a0 * log_b0 - lg_a0 - (a0 + 1) * torch.log(s2) - b0 / s2
+        return log_ig - 0.5 * (beta**2).sum(-1) / s2 - 0.5 * d * torch.log(2 * math.pi * s2)
+
+    def log_lik(t):
+        beta, s2 = t[:, :d], t[:, d]
+        resid = yt - beta @ xt.T
+        return -0.5 * (resid**2).sum(-1) / s2 - 0.5 * n * torch.log(2 * math.pi * s2)
+
+    transform = torch.distributions.transforms.CatTransform(
+        [torch.distributions.transforms.identity_transform,
+         torch.distributions.transforms.ExpTransform()], dim=-1, lengths=[d, 1])
+    return Model(log_prior, log_lik, d + 1, transform=transform, log_z_exact=log_z)

@@ -32,6 +32,15 @@ def test_laplace_exact_on_gaussian_posteriors(d):
     assert r.n_evals > 0 and r.n_grad_evals > 0
 
 
+def test_laplace_error_sees_cross_terms():
+    # unknown noise: the scale of beta couples to s2 (cross terms the axis rule misses);
+    # the sampled correction sees them: the error bar is the size of the true error
+    m = M.nig_regression(10)
+    r = quiet(evidence, m, method="laplace", seed=0)
+    delta = abs(r.log_z - m.log_z_exact)
+    assert delta > 0.1 and r.error > 0.5 * delta and not r.success
+
+
 def test_laplace_error_is_not_zero_off_gaussian():
     m = M.banana()
     r = quiet(evidence, m, method="laplace")

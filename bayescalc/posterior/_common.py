@@ -125,6 +125,16 @@ def find_mode(cm, start: np.ndarray, max_steps: int = 500):
     return res.x, -value, float(np.linalg.norm(grad)), bool(res.success)
 
 
+def _newton_polish(cm, point, value, h):
+    """One Newton step from the L-BFGS point (exact mode of a Gaussian), kept if it helps."""
+    v, g = cm.log_joint_and_grad(torch.as_tensor(point[None], dtype=torch.float64))
+    new = point + np.linalg.solve(-h, g[0].numpy())
+    nv = cm.log_joint(torch.as_tensor(new[None], dtype=torch.float64)).detach()
+    if torch.isfinite(nv).all() and float(nv[0]) >= float(v[0]):
+        return new, float(nv[0])
+    return point, float(v[0])
+
+
 def laplace_at(cm, point, value, grad_norm, converged) -> Mode:
     """The Laplace approximation at a (putative) maximum ``point``."""
     d = len(point)
@@ -138,6 +148,7 @@ def laplace_at(cm, point, value, grad_norm, converged) -> Mode:
         chol = cov
         log_z = math.inf if np.isfinite(lam_min) else math.nan
     else:
+        point, value = _newton_polish(cm, np.asarray(point, dtype=float), value, h)
         cov = np.linalg.inv(-h)
         cov = 0.5 * (cov + cov.T)
         chol = np.linalg.cholesky(cov)

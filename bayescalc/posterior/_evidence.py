@@ -135,7 +135,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                             max_evals=max_evals), base)
         if quad.success or quad.log_z == math.inf:  # converged, or found divergent
             return done(quad, "quadrature")
-    lap_log_z, lap_error, _ = laplace_from_fit(cm, fit)
+    lap_log_z, lap_error, _ = laplace_from_fit(cm, fit, n_check=0)
     stages.append(("laplace", lap_log_z, lap_error, True))
     fit.cost = (cm.n_evals, cm.n_grad_evals)
     check = spend(_quiet(importance_evidence, model, fit=fit, n=n_check, seed=seeds[1],
