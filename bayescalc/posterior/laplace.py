@@ -27,8 +27,8 @@ import torch
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import logsumexp
 
-from .._core.warnings import ReliabilityWarning
 from .._core.random import spawn_seeds, torch_generator
+from .._core.warnings import ReliabilityWarning
 from ._common import counted, fit_laplace, laplace_proposal, log_joint, log_mean_exp
 from .result import EvidenceResult
 

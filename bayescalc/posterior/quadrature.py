@@ -182,7 +182,7 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
         Budget of log-joint evaluations for the rule's points.
     rule : {"tensor", "sparse"}, optional
         Default: tensor for ``d <= 3`` (then the trapezoid rule if Gauss-Hermite has not
-        converged within a tenth of ``max_evals``), sparse for ``4 <= d <= 10``.
+        converged within a twentieth of ``max_evals``), sparse for ``4 <= d <= 10``.
     n_starts : int
         Starting points of the mode search; with several modes the rule is centred on
         the moment-matched mixture of their Laplace Gaussians.
@@ -237,7 +237,7 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     log_det = float(np.sum(np.log(np.diag(chol))))
     bar = progress_bar(None, enabled=progress, desc="quadrature")
     evaluate = _Cache(cm, mean, chol, bar)
-    budget = max_evals if rule == "sparse" or d > TENSOR_MAX_DIM else max_evals // 10
+    budget = max_evals if rule == "sparse" or d > TENSOR_MAX_DIM else max_evals // 20
     estimates, sizes, converged = _gauss_hermite(evaluate, rule, d, log_det, tol, budget)
     if not converged and rule == "tensor":
         rule = "trapezoid"
