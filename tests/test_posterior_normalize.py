@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
+import bayescalc as bc
+
 from bayescalc.posterior import compare, normalize
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -76,3 +78,28 @@ def test_compare_method_that_does_not_apply():
     table = compare(M.linear_regression(12, n=40), methods=["laplace", "quadrature"], seed=0)
     assert not table["quadrature"].success and "alternatives" not in table["quadrature"].message
     assert "importance" in table["quadrature"].message
+
+
+def test_large_data_log_likelihood_near_minus_1e5_no_underflow():
+    # a normal mean with 100,000 unit-noise observations (sufficient statistics); log Z
+    # is about -1.4e5: exp(log_joint) underflows everywhere, log space does not
+    import math
+
+    import torch
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(0.7, 1.0, 100_000)
+    n, ybar, ss = y.size, y.mean(), ((y - y.mean()) ** 2).sum()
+    tau = 10.0
+
+    def log_lik(t):
+        return -0.5 * n * math.log(2 * math.pi) - 0.5 * ss - 0.5 * n * (t[:, 0] - ybar) ** 2
+
+    m = bc.Model(lambda t: -0.5 * (t[:, 0] / tau) ** 2 - math.log(tau * math.sqrt(2 * math.pi)),
+                 log_lik, 1)
+    exact = (-0.5 * n * math.log(2 * math.pi) - 0.5 * ss - 0.5 * math.log(n) + 0.5 * math.log(
+        2 * math.pi) + st.norm(0, math.sqrt(tau**2 + 1 / n)).logpdf(ybar))
+    post = normalize(m, seed=0)
+    assert post.log_z < -1e5 and abs(post.log_z - exact) < 1e-6
+    assert abs(post.mean[0] - ybar * n / (n + tau**-2)) < 1e-6
+    assert torch.isfinite(torch.as_tensor(post.log_pdf(np.array([[ybar]])))).all()

@@ -48,8 +48,8 @@ def plot_posterior(posterior, level=0.9, n_draws=2000, seed=0):
     ...           lambda t: Normal(t[:, 0], 1.0).log_prob(torch.tensor(1.0)), dim=1)
     >>> fig = plot_posterior(normalize(m, seed=0))
     """
-    d = posterior.dim
     names = posterior.names
+    d = len(names)
     if d == 1:
         fig, ax = new_figure(size=(5.0, 3.5))
         x, p = posterior.marginal(0)

@@ -60,7 +60,9 @@ class Posterior:
         z = torch.as_tensor(samples, dtype=torch.float64).reshape(-1, self.dim)
         lw = np.asarray(log_weights, dtype=float).reshape(-1)
         self._z = z
-        self._theta = model.constrain(z).detach().numpy().reshape(len(z), -1)
+        self._theta = model.transform(z).detach().numpy().reshape(len(z), -1)
+        if self._theta.shape[1] != self.dim:  # e.g. a simplex: d + 1 constrained coordinates
+            self.names = tuple(f"theta[{i}]" for i in range(self._theta.shape[1]))
         self._w = np.exp(lw - np.max(lw))
         self._w /= self._w.sum()
         self._grid = None
@@ -71,7 +73,7 @@ class Posterior:
     def _elementwise(self):
         z = self._z[:2]
         ladj = self.model.transform.log_abs_det_jacobian(z, self.model.transform(z))
-        return ladj.ndim == 2 and self.model.constrain(z).shape[1] == self.dim
+        return ladj.ndim == 2 and self._theta.shape[1] == self.dim
 
     def _build_grid(self):
         m = _GRID_POINTS[self.dim]
@@ -142,8 +144,8 @@ class Posterior:
             if i not in self.names:
                 raise ValueError(f"i must be a parameter index or one of {self.names}, got {i!r}")
             return self.names.index(i)
-        if not 0 <= int(i) < self.dim:
-            raise ValueError(f"i must be in [0, {self.dim}), got {i}")
+        if not 0 <= int(i) < len(self.names):
+            raise ValueError(f"i must be in [0, {len(self.names)}), got {i}")
         return int(i)
 
     @property
@@ -152,6 +154,7 @@ class Posterior:
         if self._grid is not None:
             return np.array([np.trapezoid(x * p, x) for x, p in
                              (self.marginal(i) for i in range(self.dim))])
+        # (the grid exists only for elementwise transforms: one column per parameter)
         return self._w @ self._theta
 
     @property
@@ -178,8 +181,8 @@ class Posterior:
         q = np.atleast_1d(np.asarray(q, dtype=float))
         if np.any((q < 0) | (q > 1)):
             raise ValueError(f"q must be probabilities in [0, 1], got {q}")
-        out = np.empty((q.size, self.dim))
-        for i in range(self.dim):
+        out = np.empty((q.size, len(self.names)))
+        for i in range(len(self.names)):
             if self._grid is not None:
                 x, p = self.marginal(i)
                 cdf = np.concatenate([[0.0], np.cumsum(0.5 * (p[1:] + p[:-1]) * np.diff(x))])
