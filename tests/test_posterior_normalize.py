@@ -9,7 +9,6 @@ import pytest
 import scipy.stats as st
 
 import bayescalc as bc
-
 from bayescalc.posterior import compare, normalize
 
 sys.path.insert(0, str(Path(__file__).parent))
