@@ -234,3 +234,20 @@ def test_error_bars_are_promises_over_seeds(method, options, name):
     ratios = np.array(ratios)
     assert np.mean(ratios <= 2) >= 0.9
     assert np.median(ratios) >= 0.3
+
+
+@pytest.mark.slow
+def test_nested_error_bar_over_seeds():
+    # the reported error is sqrt(2) x dynesty's logzerr; dynesty's own bar is checked too
+    m = M.linear_regression(2)
+    ours, theirs = [], []
+    for s in range(20):
+        r = quiet(evidence, m, method="nested", seed=200 + s, nlive=100, dlogz=0.1)
+        delta = abs(r.log_z - m.log_z_exact)
+        ours.append(delta / r.error)
+        theirs.append(delta / r.diagnostics["dynesty_logzerr"])
+    ours, theirs = np.array(ours), np.array(theirs)
+    print(f"nested coverage at 2 errors: ours {np.mean(ours <= 2):.2f}, "
+          f"dynesty's {np.mean(theirs <= 2):.2f}; median ratio {np.median(ours):.2f}")
+    assert np.mean(ours <= 2) >= 0.9
+    assert np.median(ours) >= 0.3

@@ -9,8 +9,11 @@ import numpy as np
 from ._common import new_figure
 
 
-def plot_evidence(table, ax=None):
+def plot_evidence(table, ax=None, linthresh=1e-3):
     """Each method's log Z with its ±2-error bar, and the exact value as a line.
+
+    With the exact value known, the axis shows ``log Z - exact`` on a symmetric log scale
+    (linear within ``linthresh`` nats), so that methods 1e-8 and 4 nats off both show.
 
     Examples
     --------
@@ -22,15 +25,20 @@ def plot_evidence(table, ax=None):
     fig, ax = new_figure(size=(6.0, 3.5)) if ax is None else (ax.figure, ax)
     rows = [r for r in table.rows if math.isfinite(r.log_z)]
     y = np.arange(len(rows))
+    shift = table.exact if table.exact is not None else 0.0
     for k, r in zip(y, rows, strict=False):
         err = 2 * r.error if math.isfinite(r.error) else 0.0
-        ax.errorbar(r.log_z, k, xerr=err, fmt="o" if r.success else "x",
+        ax.errorbar(r.log_z - shift, k, xerr=err, fmt="o" if r.success else "x",
                     color="C0" if r.success else "C3", capsize=3)
-    if table.exact is not None:
-        ax.axvline(table.exact, color="k", ls="--", lw=1, label="exact")
-        ax.legend(loc="best")
     ax.set_yticks(y, [r.method for r in rows])
-    ax.set_xlabel("log Z (bars: ±2 reported errors; x: success=False)")
+    if table.exact is not None:
+        ax.axvline(0.0, color="k", ls="--", lw=1, label=f"exact ({table.exact:.6g})")
+        ax.set_xscale("symlog", linthresh=linthresh)
+        ax.margins(x=0.08)
+        ax.legend(loc="best")
+        ax.set_xlabel("log Z - exact, nats (bars: ±2 reported errors; x: success=False)")
+    else:
+        ax.set_xlabel("log Z (bars: ±2 reported errors; x: success=False)")
     return fig
 
 
