@@ -20,7 +20,7 @@ from .harmonic_mean import harmonic_mean_evidence
 from .importance import importance_evidence
 from .laplace import laplace_evidence, laplace_from_fit
 from .nested import nested_evidence
-from .quadrature import SPARSE_MAX_DIM, TENSOR_MAX_DIM, quadrature_evidence
+from .quadrature import TENSOR_MAX_DIM, quadrature_evidence
 from .result import EvidenceResult
 
 METHODS = {
@@ -219,6 +219,4 @@ def evidence(model, *, method="auto", seed=None, executor=None, progress=False,
     key = method.lower().replace("_", "-")
     if key not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    if key == "quadrature" and model.dim > SPARSE_MAX_DIM:
-        pass  # quadrature_evidence raises the ValueError naming the alternatives
     return METHODS[key](model, seed=seed, executor=executor, progress=progress, **options)
