@@ -69,7 +69,8 @@ def _check_model(model):
 
 
 def run_replicates(model, *, seed, executor, progress, resample, desc, n_particles=2048,
-                   n_replicates=8, reference="auto", rho=0.7, n_steps=3, n_leapfrog=None,
+                   n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20, mixing=0.3,
+                   n_leapfrog=None,
                    trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
                    widen=1.5, df=5.0) -> Replicates:
     """Build the reference, run ``n_replicates`` runs of ``n_particles // n_replicates``
@@ -85,7 +86,8 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
     if per_run < 8:
         raise ValueError(f"n_particles = {n_particles} gives {per_run} particles to each of "
                          f"n_replicates = {n_replicates} runs; at least 8 are needed")
-    options = RunOptions(n=per_run, rho=float(rho), n_steps=n_steps, n_leapfrog=n_leapfrog,
+    options = RunOptions(n=per_run, rho=float(rho), n_steps=n_steps, max_steps=max_steps,
+                         mixing=float(mixing), n_leapfrog=n_leapfrog,
                          trajectory=float(trajectory), max_leapfrog=max_leapfrog,
                          target_accept=float(target_accept), resample=resample,
                          max_rungs=max_rungs)
@@ -123,6 +125,8 @@ def common_diagnostics(reps: Replicates) -> dict:
         "betas": first["betas"],
         "acceptance": first["acceptance"],
         "step_size": first["step"],
+        "moves": first["moves"],
+        "max_correlation": float(max(np.max(r["correlation"], initial=0.0) for r in reps.runs)),
         "seconds": reps.seconds,
     }
     if reps.laplace is not None:

@@ -21,7 +21,7 @@ import torch
 
 from ...model.counting import CountedModel
 from ..._core.random import torch_generator
-from .kernel import StepSize, hmc_move, leapfrog_plan, preconditioner
+from .kernel import StepSize, hmc_move, leapfrog_plan, split_preconditioners
 from .ladder import next_beta
 from .path import TemperedPath
 
@@ -32,7 +32,9 @@ class RunOptions:
 
     n: int = 256
     rho: float = 0.7
-    n_steps: int = 3
+    n_steps: int = 2
+    max_steps: int = 20
+    mixing: float = 0.3
     n_leapfrog: int | None = None
     trajectory: float = 1.5
     max_leapfrog: int = 8
@@ -56,6 +58,10 @@ class RunOptions:
                 and self.max_leapfrog >= 1):
             raise ValueError("trajectory must be > 0 and max_leapfrog a positive int, got "
                              f"{self.trajectory!r}, {self.max_leapfrog!r}")
+        if not (isinstance(self.max_steps, int) and self.max_steps >= self.n_steps):
+            raise ValueError(f"max_steps must be an int >= n_steps, got {self.max_steps!r}")
+        if not 0.0 < self.mixing < 1.0:
+            raise ValueError(f"mixing must lie in (0, 1), got {self.mixing!r}")
         if not 0.0 < self.target_accept < 1.0:
             raise ValueError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
         if not (isinstance(self.max_rungs, int) and self.max_rungs >= 1):
@@ -85,6 +91,21 @@ def _moments(log_w: torch.Tensor, u: torch.Tensor):
     return mean, var
 
 
+def _correlation(a: torch.Tensor, b: torch.Tensor, log_w: torch.Tensor) -> float:
+    """Weighted correlation of ``u`` before and after a rung's moves (1: nothing moved)."""
+    ok = torch.isfinite(a) & torch.isfinite(b)
+    w = torch.where(ok, torch.softmax(log_w, 0), torch.zeros_like(a))
+    if float(w.sum()) <= 0:
+        return 1.0
+    w = w / w.sum()
+    a, b = torch.where(ok, a, 0.0), torch.where(ok, b, 0.0)
+    da, db = a - (w * a).sum(), b - (w * b).sum()
+    va, vb = float((w * da * da).sum()), float((w * db * db).sum())
+    if va <= 1e-300 or vb <= 1e-300:
+        return 0.0
+    return float((w * da * db).sum()) / math.sqrt(va * vb)
+
+
 def tempering_run(model, reference, options: RunOptions, seed) -> dict:
     """Walk ``options.n`` particles from ``reference`` to the posterior of ``model``.
 
@@ -105,6 +126,7 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
     beta = 0.0
     step = StepSize(1.2 * d ** -0.25, target=options.target_accept)
     betas, log_ratio, rel_var, mean_u, var_u, acceptance, steps = [0.0], [], [], [], [], [], []
+    moves, correlation = [], []
     m, v = _moments(log_w, particles.u)
     mean_u.append(m), var_u.append(v), acceptance.append(math.nan), steps.append(step.value)
     while beta < 1.0 and len(log_ratio) < options.max_rungs:
@@ -121,13 +143,18 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
         log_w = torch.log_softmax(log_w + inc, 0)
         beta = new_beta
         betas.append(beta)
+        chols = split_preconditioners(particles.z, log_w)
         if options.resample:
-            particles = particles.take(_systematic(log_w, generator))
+            ancestors = _systematic(log_w, generator)
+            particles = particles.take(ancestors)
             log_w = torch.full((n,), -math.log(n), dtype=torch.float64)
             acc_w = torch.full((n,), float(sum(log_ratio)), dtype=torch.float64)
-        chol = preconditioner(particles.z, None if options.resample else log_w)
+        else:
+            ancestors = torch.arange(n)
+        chol = (chols, 1 - ancestors % 2)  # the half that does not hold the ancestor
         rates = []
-        for _ in range(options.n_steps):
+        u_start = particles.u
+        for k in range(options.max_steps):
             if options.n_leapfrog is None:
                 n_leap = leapfrog_plan(step.value, options.trajectory, options.max_leapfrog)
                 particles, a = hmc_move(path, particles, beta, chol, step.value, n_leap,
@@ -138,6 +165,11 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
             rate = float((torch.softmax(log_w, 0) * a).sum())
             rates.append(rate)
             step.update(rate)
+            corr = _correlation(u_start, particles.u, log_w)
+            if k + 1 >= options.n_steps and corr <= options.mixing:
+                break
+        moves.append(len(rates))
+        correlation.append(corr)
         acceptance.append(float(np.mean(rates)))
         steps.append(step.value)
         m, v = _moments(log_w, particles.u)
@@ -146,7 +178,8 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
         "betas": np.asarray(betas), "log_ratio": np.asarray(log_ratio),
         "rel_var": np.asarray(rel_var), "mean_u": np.asarray(mean_u),
         "var_u": np.asarray(var_u), "acceptance": np.asarray(acceptance),
-        "step": np.asarray(steps), "log_weights_acc": acc_w.numpy().copy(),
+        "step": np.asarray(steps), "moves": np.asarray(moves),
+        "correlation": np.asarray(correlation), "log_weights_acc": acc_w.numpy().copy(),
         "complete": bool(beta >= 1.0), "n_evals": counted.n_evals,
         "n_grad_evals": counted.n_grad_evals,
     }
