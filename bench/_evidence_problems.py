@@ -29,6 +29,7 @@ class Problem:
     prior_transform: object     # (n, d) unit cube -> (n, d) parameters
     loglike: object             # (n, d) parameters -> (n,) numpy
     dim: int
+    scipy_prior: list = None    # one frozen scipy distribution per parameter (pocoMC)
 
 
 def _np_loglike(fn):
@@ -83,7 +84,7 @@ def linear_regression(d, n=100, seed=0, noise=1.0, prior_scale=1.0) -> Problem:
         return -0.5 * (r * r).sum(-1) / noise ** 2 - n * (0.5 * LOG2PI + math.log(noise))
     lp, sample, transform = _normal_prior(d, prior_scale)
     return Problem(f"linreg d={d}", Model(lp, loglike, d, prior_sample=sample, log_z_exact=log_z),
-                   log_z, transform, _np_loglike(loglike), d)
+                   log_z, transform, _np_loglike(loglike), d, [stats.norm(0, prior_scale)] * d)
 
 
 def beta_binomial(a=2.0, b=3.0, n=50, k=17) -> Problem:
@@ -108,7 +109,8 @@ def beta_binomial(a=2.0, b=3.0, n=50, k=17) -> Problem:
         return special.betaincinv(a, b, np.asarray(u))
     model = Model(log_prior, loglike, 1, prior_sample=sample, log_z_exact=log_z,
                   transform=torch.distributions.transforms.SigmoidTransform())
-    return Problem("beta-binomial", model, log_z, transform, _np_loglike(loglike), 1)
+    return Problem("beta-binomial", model, log_z, transform, _np_loglike(loglike), 1,
+                   [stats.beta(a, b)])
 
 
 def banana(prior_scale=3.0, curvature=1.0, shift=1.0, s1=1.0, s2=0.3) -> Problem:
@@ -126,7 +128,7 @@ def banana(prior_scale=3.0, curvature=1.0, shift=1.0, s1=1.0, s2=0.3) -> Problem
     lp, sample, transform = _normal_prior(2, prior_scale)
     log_z = math.log(value)
     return Problem("banana", Model(lp, loglike, 2, prior_sample=sample, log_z_exact=log_z),
-                   log_z, transform, _np_loglike(loglike), 2)
+                   log_z, transform, _np_loglike(loglike), 2, [stats.norm(0, prior_scale)] * 2)
 
 
 def mixture(prior_scale=3.0, width=0.5) -> Problem:
@@ -143,7 +145,7 @@ def mixture(prior_scale=3.0, width=0.5) -> Problem:
         np.zeros(2), s * s * np.eye(2)).logpdf(m) for p, m in zip((0.7, 0.3), mus.numpy())]))
     lp, sample, transform = _normal_prior(2, prior_scale)
     return Problem("mixture", Model(lp, loglike, 2, prior_sample=sample, log_z_exact=log_z),
-                   log_z, transform, _np_loglike(loglike), 2)
+                   log_z, transform, _np_loglike(loglike), 2, [stats.norm(0, prior_scale)] * 2)
 
 
 def funnel(d=10, half=10.0, v_scale=3.0) -> Problem:
@@ -160,7 +162,8 @@ def funnel(d=10, half=10.0, v_scale=3.0) -> Problem:
     lp, sample, transform, interval = _box_prior(d, half)
     log_z = math.log(value) - d * math.log(2 * half)
     model = Model(lp, loglike, d, transform=interval, prior_sample=sample, log_z_exact=log_z)
-    return Problem(f"funnel d={d}", model, log_z, transform, _np_loglike(loglike), d)
+    return Problem(f"funnel d={d}", model, log_z, transform, _np_loglike(loglike), d,
+                   [stats.uniform(-half, 2 * half)] * d)
 
 
 def shells(d=2, radius=2.0, width=0.1, centre=3.5, half=6.0) -> Problem:
@@ -183,7 +186,8 @@ def shells(d=2, radius=2.0, width=0.1, centre=3.5, half=6.0) -> Problem:
     log_z = math.log(2 * one) - d * math.log(2 * half)
     lp, sample, transform, interval = _box_prior(d, half)
     model = Model(lp, loglike, d, transform=interval, prior_sample=sample, log_z_exact=log_z)
-    return Problem(f"shells d={d}", model, log_z, transform, _np_loglike(loglike), d)
+    return Problem(f"shells d={d}", model, log_z, transform, _np_loglike(loglike), d,
+                   [stats.uniform(-half, 2 * half)] * d)
 
 
 def correlated_gaussian(d=32, rho=0.9, prior_scale=3.0) -> Problem:
@@ -200,7 +204,7 @@ def correlated_gaussian(d=32, rho=0.9, prior_scale=3.0) -> Problem:
     lp, sample, transform = _normal_prior(d, prior_scale)
     return Problem(f"corr. Gaussian d={d}", Model(lp, loglike, d, prior_sample=sample,
                                                   log_z_exact=log_z),
-                   log_z, transform, _np_loglike(loglike), d)
+                   log_z, transform, _np_loglike(loglike), d, [stats.norm(0, prior_scale)] * d)
 
 
 def all_problems(quick: bool = False) -> list:

@@ -114,7 +114,8 @@ def leapfrog_plan(step: float, trajectory: float, max_leapfrog: int) -> int:
 
 
 def hmc_move(path, particles, beta: float, chol: torch.Tensor, step: float,
-             n_leapfrog: int, generator: torch.Generator, trajectory: float | None = None):
+             n_leapfrog: int, generator: torch.Generator, trajectory: float | None = None,
+             spread: float = 0.0):
     """One preconditioned HMC step (MALA when ``n_leapfrog == 1``) for every particle.
 
     Each particle's integration time is random, ``U(0.5, 1.5) * trajectory`` (in units
@@ -122,7 +123,10 @@ def hmc_move(path, particles, beta: float, chol: torch.Tensor, step: float,
     steps of at most ``1.5 * step``, so that no fixed trajectory length brings
     particles back to where they started (for a Gaussian, a time pi maps ``z - mean`` to
     ``-(z - mean)`` and leaves the likelihood unchanged). With ``trajectory=None`` the
-    step is ``step * U(0.5, 1.5)``.
+    step is ``step * U(0.5, 1.5)``. With ``spread > 0`` half the particles (at random)
+    shrink their step by ``exp(-spread * U(0, 1))``: a state-independent mixture of
+    scales, so that particles can enter regions much narrower than the particle
+    covariance says (the neck of a funnel) without breaking detailed balance.
 
     ``chol`` is one Cholesky factor of the inverse mass matrix (d, d), or a pair
     ``(factors (2, d, d), group (n,))`` giving particle i the factor ``group[i]``.
@@ -137,6 +141,10 @@ def hmc_move(path, particles, beta: float, chol: torch.Tensor, step: float,
         eps = step * jitter
     else:
         eps = torch.minimum(trajectory * jitter / n_leapfrog, 1.5 * step * torch.ones_like(jitter))
+    if spread > 0:  # half the particles take steps up to e^spread times smaller
+        small = torch.rand(n, 1, generator=generator, dtype=torch.float64)
+        shrink = torch.exp(-spread * torch.rand(n, 1, generator=generator, dtype=torch.float64))
+        eps = torch.where(small < 0.5, eps * shrink, eps)
     h0 = particles.log_density(beta) - 0.5 * (xi * xi).sum(1)
     z = particles.z
     alive = torch.isfinite(h0)

@@ -69,7 +69,7 @@ def _check_model(model):
 
 
 def run_replicates(model, *, seed, executor, progress, resample, desc, n_particles=2048,
-                   n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20, mixing=0.3,
+                   n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20, mixing=0.3, spread=0.0,
                    n_leapfrog=None,
                    trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
                    widen=1.5, df=5.0) -> Replicates:
@@ -87,7 +87,7 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
         raise ValueError(f"n_particles = {n_particles} gives {per_run} particles to each of "
                          f"n_replicates = {n_replicates} runs; at least 8 are needed")
     options = RunOptions(n=per_run, rho=float(rho), n_steps=n_steps, max_steps=max_steps,
-                         mixing=float(mixing), n_leapfrog=n_leapfrog,
+                         mixing=float(mixing), spread=float(spread), n_leapfrog=n_leapfrog,
                          trajectory=float(trajectory), max_leapfrog=max_leapfrog,
                          target_accept=float(target_accept), resample=resample,
                          max_rungs=max_rungs)
@@ -147,6 +147,12 @@ def status(reps: Replicates, what: str, extra_ok: bool = True, extra_message: st
         return False, (f"{what}: the HMC kernel accepted {low:.1%} of moves at some rung, "
                        "the particles did not move; try n_leapfrog=1 (MALA) or a "
                        "different reference")
+    stuck = [float(c) for r in reps.runs for c in r["correlation"] if c > r["mixing"]]
+    if stuck:
+        return False, (f"{what}: at {len(stuck)} rung(s) the particles had not decorrelated "
+                       f"after max_steps moves (correlation of u up to {max(stuck):.2f} > "
+                       f"{reps.runs[0]['mixing']}): log Z may be biased, beyond its error "
+                       "bar; raise max_steps, lower trajectory or use a closer reference")
     if not extra_ok:
         return False, f"{what}: {extra_message}"
     rungs = [len(r["log_ratio"]) for r in reps.runs]

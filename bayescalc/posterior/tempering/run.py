@@ -35,6 +35,7 @@ class RunOptions:
     n_steps: int = 2
     max_steps: int = 20
     mixing: float = 0.3
+    spread: float = 0.0
     n_leapfrog: int | None = None
     trajectory: float = 1.5
     max_leapfrog: int = 8
@@ -158,10 +159,10 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
             if options.n_leapfrog is None:
                 n_leap = leapfrog_plan(step.value, options.trajectory, options.max_leapfrog)
                 particles, a = hmc_move(path, particles, beta, chol, step.value, n_leap,
-                                        generator, options.trajectory)
+                                        generator, options.trajectory, options.spread)
             else:
                 particles, a = hmc_move(path, particles, beta, chol, step.value,
-                                        options.n_leapfrog, generator)
+                                        options.n_leapfrog, generator, None, options.spread)
             rate = float((torch.softmax(log_w, 0) * a).sum())
             rates.append(rate)
             step.update(rate)
@@ -180,7 +181,7 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
         "var_u": np.asarray(var_u), "acceptance": np.asarray(acceptance),
         "step": np.asarray(steps), "moves": np.asarray(moves),
         "correlation": np.asarray(correlation), "log_weights_acc": acc_w.numpy().copy(),
-        "complete": bool(beta >= 1.0), "n_evals": counted.n_evals,
+        "complete": bool(beta >= 1.0), "mixing": options.mixing, "n_evals": counted.n_evals,
         "n_grad_evals": counted.n_grad_evals,
     }
     if options.keep_samples:

@@ -1,0 +1,47 @@
+"""Slow study: the tempering estimators' error bars are promises.
+
+Over 20 seeds per model, each estimator's reported error must cover the exact log Z at
++-2 errors in >= 90% of runs, and must not be wider than needed: the median of
+|error| / reported >= 0.3 (a Gaussian error with an honest bar has median 0.67).
+Run with ``pytest -m slow tests/test_posterior_tempering_coverage.py``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bayescalc._core.warnings import AccuracyWarning
+from bayescalc.posterior.tempering import (
+    ais_evidence, smc_evidence, stepping_stone_evidence, thermodynamic_evidence)
+
+from test_posterior_tempering import banana, linear_regression, mixture
+
+SEEDS = range(20)
+MODELS = {
+    "linreg d=2": lambda: linear_regression(2)[0],
+    "linreg d=5": lambda: linear_regression(5)[0],
+    "banana": banana,
+    "mixture": mixture,
+}
+ESTIMATORS = {"smc": smc_evidence, "ais": ais_evidence, "thermodynamic": thermodynamic_evidence,
+              "stepping-stone": stepping_stone_evidence}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model_name", list(MODELS))
+@pytest.mark.parametrize("method", list(ESTIMATORS))
+def test_error_bars_cover_the_truth(method, model_name):
+    model = MODELS[model_name]()
+    ratios = []
+    for seed in SEEDS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AccuracyWarning)
+            r = ESTIMATORS[method](model, seed=1000 + seed, n_particles=1024)
+        ratios.append(abs(r.log_z - model.log_z_exact) / r.error)
+    ratios = np.asarray(ratios)
+    coverage = float(np.mean(ratios <= 2.0))
+    print(f"{method} on {model_name}: coverage {coverage:.0%}, median ratio "
+          f"{np.median(ratios):.2f}, ratios {np.round(ratios, 2).tolist()}")
+    assert coverage >= 0.9, ratios
+    assert np.median(ratios) >= 0.3, ratios
