@@ -18,6 +18,7 @@ MODULES = [
     "bayescalc.minmax",
     "bayescalc.model",
     "bayescalc.posterior",
+    "bayescalc.posterior.tempering",
     "bayescalc.plot",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"

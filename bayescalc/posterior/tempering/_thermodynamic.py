@@ -56,6 +56,8 @@ def thermodynamic_evidence(model, *, seed=None, executor=None, progress=False,
         from the same rule on every other rung, ``|I - I_half| / 15``.
         ``diagnostics`` adds ``mc_error``, ``discretization_error``,
         ``trapezoid`` (the uncorrected rule) and ``mean_u`` (the first run's curve).
+        ``success`` is False when the discretization error exceeds both 0.1 nats and
+        three times the MC error.
 
     Examples
     --------
@@ -89,8 +91,12 @@ def thermodynamic_evidence(model, *, seed=None, executor=None, progress=False,
     diagnostics = common_diagnostics(reps)
     diagnostics.update(mc_error=mc, discretization_error=disc, trapezoid=float(np.mean(trap)),
                        mean_u=reps.runs[0]["mean_u"], log_z_replicates=full)
-    ok, message = status(reps, "thermodynamic integration", np.isfinite(log_z),
-                         "log Z is not finite")
+    ok, message = status(reps, "thermodynamic integration",
+                         np.isfinite(log_z) and disc <= max(3 * mc, 0.1),
+                         f"the discretization error {disc:.3g} dominates the Monte Carlo "
+                         f"error {mc:.3g}: the ladder is too coarse for the integral (raise "
+                         "rho) or Var_beta[u] is too heavy-tailed near beta = 0 (a closer "
+                         "reference)")
     return warn_unless_success(EvidenceResult(
         log_z, error, reps.n_evals, reps.n_grad_evals, "thermodynamic", ok, message,
         diagnostics))
