@@ -5,7 +5,7 @@ layers: integration (:mod:`bayescalc.integrate`), the evidence, variational infe
 min-max games (:mod:`bayescalc.minmax`). See ``docs/index.md``.
 """
 
-from . import diff, integrate, minmax, model, optim, posterior
+from . import diff, integrate, minmax, model, models, optim, posterior
 from .model import Model
 from ._core.warnings import (
     AccuracyWarning,
@@ -24,6 +24,7 @@ __all__ = [
     "minmax",
     "model",
     "Model",
+    "models",
     "posterior",
     "AccuracyWarning",
     "BayescalcWarning",

@@ -17,6 +17,7 @@ MODULES = [
     "bayescalc.integrate",
     "bayescalc.minmax",
     "bayescalc.model",
+    "bayescalc.models",
     "bayescalc.posterior",
     "bayescalc.posterior.tempering",
     "bayescalc.plot",
