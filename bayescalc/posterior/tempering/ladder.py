@@ -54,8 +54,8 @@ def next_beta(log_weights: torch.Tensor, u: torch.Tensor, beta: float, rho: floa
     remaining = 1.0 - beta
     if cess(log_weights, u, remaining) >= rho:
         return 1.0
-    lo, hi = 0.0, math.log(remaining)  # bisection on log delta, from min_step up
-    lo = math.log(min(min_step, remaining))
+    # bisection on log delta, between min_step and the whole remaining step
+    lo, hi = math.log(min(min_step, remaining)), math.log(remaining)
     if cess(log_weights, u, math.exp(lo)) < rho:
         return beta + math.exp(lo)
     for _ in range(iterations):
