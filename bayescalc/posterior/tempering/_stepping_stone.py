@@ -9,7 +9,7 @@ from scipy.special import logsumexp
 
 from ..._core.warnings import warn_unless_success
 from ..result import EvidenceResult
-from .replicates import common_diagnostics, run_replicates, status
+from .replicates import common_diagnostics, run_replicates, status, t_factor
 
 
 def stepping_stone_evidence(model, *, seed=None, executor=None, progress=False,
@@ -20,7 +20,9 @@ def stepping_stone_evidence(model, *, seed=None, executor=None, progress=False,
     ``exp((beta_t - beta_{t-1}) u)`` over particles at ``beta_{t-1}`` (resampled and
     HMC-moved as in :func:`smc_evidence`). The error is the stepping-stone one: the
     per-rung variances ``var(r_t) / r_t^2`` summed over the rungs (independent rungs
-    assumed), then over the runs.
+    assumed), then over the runs; where the runs' own spread (t-widened) is larger, that
+    is the error (the per-rung bar alone covered 85% of 20 runs on a d = 5 regression:
+    the rungs share particles and are not independent).
 
     Parameters
     ----------
@@ -31,7 +33,7 @@ def stepping_stone_evidence(model, *, seed=None, executor=None, progress=False,
     -------
     EvidenceResult
         ``diagnostics`` adds ``rung_variance`` (the first run's per-rung variances of
-        log r_t) and ``replicate_error`` (the spread of the runs, for comparison).
+        log r_t), ``rung_error`` and ``replicate_error`` (the two bars compared).
 
     Examples
     --------
@@ -53,10 +55,12 @@ def stepping_stone_evidence(model, *, seed=None, executor=None, progress=False,
     variances = reps.total("rel_var")
     r = len(log_zs)
     log_z = float(logsumexp(log_zs) - math.log(r))
-    error = float(math.sqrt(np.mean(variances) / r))
+    per_rung = float(math.sqrt(np.mean(variances) / r))
+    spread = t_factor(r) * float(np.std(log_zs, ddof=1)) / math.sqrt(r)
+    error = max(per_rung, spread)
     diagnostics = common_diagnostics(reps)
     diagnostics.update(rung_variance=reps.runs[0]["rel_var"], log_z_replicates=log_zs,
-                       replicate_error=float(np.std(log_zs, ddof=1) / math.sqrt(r)))
+                       rung_error=per_rung, replicate_error=spread)
     ok, message = status(reps, "stepping-stone", np.isfinite(log_z), "log Z is not finite")
     return warn_unless_success(EvidenceResult(
         log_z, error, reps.n_evals, reps.n_grad_evals, "stepping-stone", ok, message,
