@@ -19,6 +19,7 @@ MODULES = [
     "bayescalc.model",
     "bayescalc.models",
     "bayescalc.posterior",
+    "bayescalc.posterior.tempering",
     "bayescalc.plot",
     "bayescalc.testing",
 ]

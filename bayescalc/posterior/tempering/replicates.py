@@ -1,0 +1,161 @@
+"""Independent tempering runs over spawned seeds, serially or on an executor.
+
+Every estimator of this package runs ``n_replicates`` independent tempering runs, each
+from its own child seed (``SeedSequence.spawn``), possibly on a process pool or a Dask
+client through :func:`bayescalc.integrate.parallel.map_batches`. The runs are combined in
+the calling process in seed order, so the answer depends on the seed alone, never on the
+number of workers. The spread of the replicates is what the SMC and thermodynamic error
+bars are made of: a standard error over R runs, scaled by ``t_{R-1, 0.975} / 1.96`` so
+that +-1.96 errors is the Student-t 95% interval with R - 1 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from ..._core.progress import progress_bar
+from ..._core.random import spawn_seeds
+from ...integrate.parallel import check_executor, map_batches
+from ...model.counting import CountedModel
+from .reference import make_reference
+from .run import RunOptions, tempering_run
+
+
+
+
+@dataclass
+class Replicates:
+    """The runs of one estimator call and what they cost (setup included)."""
+
+    runs: list
+    reference: object
+    laplace: object
+    n_evals: int
+    n_grad_evals: int
+    seconds: float
+
+    @property
+    def complete(self) -> bool:
+        """Every run reached beta = 1 within its rung budget."""
+        return all(r["complete"] for r in self.runs)
+
+    def total(self, key: str) -> np.ndarray:
+        """``sum(run[key])`` for each run, shape (R,)."""
+        return np.array([float(np.sum(r[key])) for r in self.runs])
+
+
+def t_factor(r: int) -> float:
+    """``t_{r-1, 0.975} / 1.96``: widens an r-replicate standard error to a t interval.
+
+    Examples
+    --------
+    >>> round(t_factor(8), 3)
+    1.206
+    """
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, r - 1) / 1.959963984540054)
+
+
+def _check_model(model):
+    for name in ("log_joint", "log_likelihood", "log_prior", "dim"):
+        if not hasattr(model, name):
+            raise TypeError(f"model must be a bayescalc Model, got {type(model).__name__}")
+    return model.model if isinstance(model, CountedModel) else model
+
+
+def run_replicates(model, *, seed, executor, progress, resample, desc, n_particles=2048,
+                   n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20, mixing=0.3, spread=0.0,
+                   n_leapfrog=None,
+                   trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
+                   widen=1.5, df=5.0) -> Replicates:
+    """Build the reference, run ``n_replicates`` runs of ``n_particles // n_replicates``
+    particles each (``resample``: SMC-style, else AIS-style), and collect them."""
+    model = _check_model(model)
+    check_executor(executor)
+    if isinstance(n_replicates, bool) or not isinstance(n_replicates, (int, np.integer)) \
+            or n_replicates < 2:
+        raise ValueError(f"n_replicates must be an int >= 2, got {n_replicates!r}")
+    if isinstance(n_particles, bool) or not isinstance(n_particles, (int, np.integer)):
+        raise ValueError(f"n_particles must be an int, got {n_particles!r}")
+    per_run = int(n_particles) // int(n_replicates)
+    if per_run < 8:
+        raise ValueError(f"n_particles = {n_particles} gives {per_run} particles to each of "
+                         f"n_replicates = {n_replicates} runs; at least 8 are needed")
+    options = RunOptions(n=per_run, rho=float(rho), n_steps=n_steps, max_steps=max_steps,
+                         mixing=float(mixing), spread=float(spread), n_leapfrog=n_leapfrog,
+                         trajectory=float(trajectory), max_leapfrog=max_leapfrog,
+                         target_accept=float(target_accept), resample=resample,
+                         max_rungs=max_rungs)
+    start = time.perf_counter()
+    setup_seed, *run_seeds = spawn_seeds(seed, int(n_replicates) + 1)
+    counted = CountedModel(model)
+    ref, fit = make_reference(model, counted, reference, widen=widen, df=df, seed=setup_seed)
+    bar = progress_bar(int(n_replicates), enabled=progress, desc=desc)
+
+    def seeds():
+        for s in run_seeds:
+            yield s
+            bar.update(1)
+
+    try:
+        runs = map_batches(partial(tempering_run, model, ref, options), seeds(),
+                           executor=executor)
+    finally:
+        bar.close()
+    return Replicates(
+        runs=runs, reference=ref, laplace=fit,
+        n_evals=counted.n_evals + sum(r["n_evals"] for r in runs),
+        n_grad_evals=counted.n_grad_evals + sum(r["n_grad_evals"] for r in runs),
+        seconds=time.perf_counter() - start)
+
+
+def common_diagnostics(reps: Replicates) -> dict:
+    """What every estimator reports about its runs."""
+    first = reps.runs[0]
+    out = {
+        "reference": reps.reference.kind,
+        "n_replicates": len(reps.runs),
+        "n_particles_per_run": int(first["log_weights_acc"].shape[0]),
+        "n_rungs": [int(len(r["log_ratio"])) for r in reps.runs],
+        "betas": first["betas"],
+        "acceptance": first["acceptance"],
+        "step_size": first["step"],
+        "moves": first["moves"],
+        "max_correlation": float(max(np.max(r["correlation"], initial=0.0) for r in reps.runs)),
+        "seconds": reps.seconds,
+    }
+    if reps.laplace is not None:
+        out["laplace_mode"] = reps.laplace.mode
+        out["laplace_clipped"] = reps.laplace.clipped
+    return out
+
+
+def status(reps: Replicates, what: str, extra_ok: bool = True, extra_message: str = ""):
+    """``(success, message)`` for an estimator: every run complete and ``extra_ok``."""
+    if not reps.complete:
+        return False, (f"{what}: a run did not reach beta = 1 within max_rungs rungs "
+                       f"(rungs used: {[len(r['log_ratio']) for r in reps.runs]}); "
+                       "raise max_rungs or lower rho")
+    low = min(float(np.nanmin(r["acceptance"][1:])) if len(r["acceptance"]) > 1 else 1.0
+              for r in reps.runs)
+    if low < 0.05:
+        return False, (f"{what}: the HMC kernel accepted {low:.1%} of moves at some rung, "
+                       "the particles did not move; try n_leapfrog=1 (MALA) or a "
+                       "different reference")
+    stuck = [float(c) for r in reps.runs for c in r["correlation"] if c > r["mixing"]]
+    if stuck:
+        return False, (f"{what}: at {len(stuck)} rung(s) the particles had not decorrelated "
+                       f"after max_steps moves (correlation of u up to {max(stuck):.2f} > "
+                       f"{reps.runs[0]['mixing']}): log Z may be biased, beyond its error "
+                       "bar; raise max_steps, lower trajectory or use a closer reference")
+    if not extra_ok:
+        return False, f"{what}: {extra_message}"
+    rungs = [len(r["log_ratio"]) for r in reps.runs]
+    return True, (f"{what} over {len(reps.runs)} independent runs of "
+                  f"{reps.runs[0]['log_weights_acc'].shape[0]} particles from the "
+                  f"{reps.reference.kind} reference, {min(rungs)}-{max(rungs)} temperatures")
