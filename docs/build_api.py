@@ -18,6 +18,7 @@ MODULES = [
     "bayescalc.minmax",
     "bayescalc.model",
     "bayescalc.posterior",
+    "bayescalc.vi",
     "bayescalc.plot",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"
