@@ -35,7 +35,7 @@ def _closed_entropy(approx):
 
 
 def elbo_terms(log_joint, approx, z, estimator, *, prior=None, log_likelihood=None,
-               weights=True):
+               weights=True, score_baseline=True):
     """The surrogate whose value is the ELBO estimate and whose gradient is the
     ``estimator``'s, given draws ``z`` (already ``rsample``-d, or ``sample``-d for score).
     Returns ``(surrogate, log_weights)`` where ``log_weights = log p(z) - log q(z)``
@@ -64,19 +64,44 @@ def elbo_terms(log_joint, approx, z, estimator, *, prior=None, log_likelihood=No
             f = log_joint(z) - lq
         n = f.shape[0]
         # leave-one-out mean as the baseline: unbiased, and it removes the constant part
-        baseline = (f.sum() - f) / (n - 1) if n > 1 else torch.zeros_like(f)
+        baseline = (f.sum() - f) / (n - 1) if n > 1 and score_baseline else \
+            torch.zeros_like(f)
         surrogate = ((f - baseline) * lq).mean()
         value = f.mean() + surrogate - surrogate.detach()
         return value, f
     # analytic-kl
     lik = log_likelihood(z)
-    kl = torch.distributions.kl_divergence(approx.as_torch(), prior)
+    kl = gaussian_kl_to_prior(approx, prior)
     value = lik.mean() - kl
     if not weights:
         return value, None
     with torch.no_grad():
         lw = lik + prior.log_prob(z) - approx.log_prob(z)
     return value, lw
+
+
+def gaussian_kl_to_prior(q, prior):
+    """KL(q || prior) in closed form for a Gaussian family ``q`` and a Gaussian prior
+    (``Normal``/``Independent(Normal)``: O(d), never a dense matrix; or
+    ``MultivariateNormal``)."""
+    d = q.dim
+    logdet_q = 2.0 * q.entropy() - d * (1.0 + math.log(2 * math.pi))
+    base = prior.base_dist if isinstance(prior, torch.distributions.Independent) else prior
+    if isinstance(base, torch.distributions.Normal):
+        m = base.loc.expand(d)
+        s2 = base.scale.expand(d) ** 2
+        return 0.5 * ((q.variance / s2).sum() + ((q.mean - m) ** 2 / s2).sum() - d +
+                      torch.log(s2).sum() - logdet_q)
+    if isinstance(base, torch.distributions.MultivariateNormal):
+        L = base.scale_tril
+        diff = (q.mean - base.loc)[:, None]
+        cov_q = q.covariance
+        A = torch.cholesky_solve(cov_q, L)
+        maha = (diff * torch.cholesky_solve(diff, L)).sum()
+        return 0.5 * (torch.trace(A) + maha - d + 2 * torch.log(torch.diagonal(L)).sum() -
+                      logdet_q)
+    raise TypeError("analytic-kl needs a Normal, Independent(Normal) or MultivariateNormal "
+                    f"prior, got {type(prior).__name__}")
 
 
 def _gaussian_prior(model, prior):
@@ -88,7 +113,8 @@ def _gaussian_prior(model, prior):
     return prior
 
 
-def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=None):
+def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=None,
+         score_baseline=True):
     """Monte Carlo estimate of the ELBO ``E_q[log p(z, y) - log q(z)]``, differentiable.
 
     Parameters
@@ -116,6 +142,9 @@ def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=N
     seed : int or torch.Generator, optional
     prior : torch Distribution, optional
         The Gaussian prior for ``"analytic-kl"``.
+    score_baseline : bool
+        Use the leave-one-out baseline with ``"score"`` (False: plain REINFORCE, kept to
+        measure the variance the baseline removes).
 
     Returns
     -------
@@ -150,7 +179,7 @@ def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=N
     g = _generator(seed, approx)
     z = approx.rsample((n_samples,), generator=g)
     value, _ = elbo_terms(model.log_joint, approx, z, estimator, prior=prior,
-                          log_likelihood=model.log_likelihood)
+                          log_likelihood=model.log_likelihood, score_baseline=score_baseline)
     return value
 
 

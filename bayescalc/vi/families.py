@@ -160,8 +160,10 @@ class MeanFieldNormal(_Family):
         return self.scale**2
 
     @property
-    def covariance_matrix(self):
+    def covariance(self):
         return torch.diag(self.variance)
+
+    covariance_matrix = covariance
 
     def rsample(self, sample_shape=torch.Size(), generator=None):
         eps = self._noise(_shape(sample_shape) + (self.dim,), generator)
@@ -459,6 +461,8 @@ class Flow(_Family):
             raise ImportError("Flow needs zuko: pip install 'bayescalc[flows]'") from exc
         if flow == "MAF" and "passes" not in options and dim > 1:
             options["passes"] = 2
+        self._init_options = dict(transforms=transforms, hidden_features=tuple(hidden_features),
+                                  flow=flow, seed=seed, **options)
         cls = getattr(zuko.flows, flow, None)
         if cls is None:
             raise ValueError(f"unknown zuko flow {flow!r}")
