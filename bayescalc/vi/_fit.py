@@ -159,7 +159,8 @@ def _check_batch(model, batch_size):
 
 def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_samples=None,
         estimator="stl", seed=None, progress=True, callback=None, device=None,
-        batch_size=None, init=None, rank=None, tol=0.01, check_every=100, patience=3,
+        batch_size=None, init=None, rank=None, tol=0.01, param_tol=0.05, check_every=100,
+        patience=3,
         n_final=2000, monitor_snr=False, max_retries=5, flow_options=None, prior=None,
         batch=None):
     """Fit a variational approximation ``q`` to ``model``'s posterior.
@@ -175,7 +176,8 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
         ELBO history and counts).
     method : str
         ``"advi"``: Adam on the ELBO gradient, in coordinates whitened by the Laplace
-        approximation, scales in log space, learning rate ``lr / sqrt(1 + t / 100)``.
+        approximation, scales in log space, learning rate ``lr`` halved on each noisy
+        plateau (see ``tol``).
         ``"bam"``: Batch-and-Match (Cai et al. 2024), closed-form score-matching updates
         of a full-rank Gaussian, ``batch`` draws per iteration (default ``max(16, 2 d)``).
     steps : int
@@ -205,13 +207,19 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
     init : str
         ``"laplace"`` (default; mode + Hessian), ``"standard"`` (N(0, I), no whitening)
         or ``"approx"`` (the given instance's current state).
-    tol, check_every, patience : float, int, int
-        Convergence: every ``check_every`` steps the window mean of the ELBO trace is
-        compared with the one ``patience`` windows back; the fit has converged when the
-        gain is below ``max(tol, 2 standard errors)`` (neither a slowly but steadily
-        improving fit, whose gain over ``patience`` windows is significant, nor a noisy
-        flat one, whose gain is within the noise, is misjudged). The returned parameters
-        are then the average over the last window.
+    tol, param_tol, check_every, patience : float, float, int, int
+        Convergence: every ``check_every`` steps the window means of the ELBO trace and
+        of the (whitened) parameters are compared with those ``patience`` windows back;
+        the fit has converged when the ELBO gained less than ``max(tol, 2 standard
+        errors)`` AND no parameter's window mean moved more than ``param_tol`` (in
+        posterior-sd units after whitening; log units for scales). When the ELBO gain is
+        within the noise and the parameters show no steady trend (window means moving
+        by > 3 within-window sds) but still jitter by more than ``param_tol``, the
+        learning rate is halved (reduce on plateau) instead. So a noisy flat fit stops
+        (its step shrinks until the jitter is below ``param_tol``), and a slowly
+        improving one does not (its parameters drift steadily even when single ELBO
+        draws are too noisy to show the gain). The returned parameters are the average
+        over the last ``patience`` windows.
     n_final : int
         Draws for the final ELBO estimate and k-hat.
     monitor_snr : bool
@@ -329,7 +337,8 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
                     n_samples=int(n_samples), generator=gen, progress=progress,
                     callback=callback, tol=tol, check_every=int(check_every),
                     patience=int(patience), monitor_snr=monitor_snr,
-                    max_retries=max_retries, prior=prior, shift=shift, scale=scale)
+                    max_retries=max_retries, prior=prior, shift=shift, scale=scale,
+                    param_tol=param_tol)
         qw, history, n_steps, converged, message, snr, diag = run
         q = qw.affine(shift, scale) if not (scale.ndim == 1 and bool((scale == 1).all()) and
                                             bool((shift == 0).all())) else qw
@@ -343,9 +352,10 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
         lw = cm.log_joint(z) - q.log_prob(z)
     finite = torch.isfinite(lw)
     lw_np = lw.detach().cpu().numpy()
+    lw_np = np.where(np.isnan(lw_np), -np.inf, lw_np)
     value = float(lw[finite].mean()) if bool(finite.any()) else -math.inf
     error = float(lw[finite].std() / math.sqrt(max(int(finite.sum()), 1)))
-    khat = float(psis_khat(lw_np))
+    khat = float(psis_khat(lw_np)) if np.isfinite(lw_np).sum() >= 50 else float("nan")
     gap = None if model.log_z_exact is None else model.log_z_exact - value
     history = np.asarray(history, dtype=float)
     n_prev_steps = n_prev_evals = n_prev_grads = 0
@@ -353,11 +363,13 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
         history = np.concatenate([resume.elbo_history, history])
         n_prev_steps, n_prev_evals, n_prev_grads = (resume.n_steps, resume.n_evals,
                                                     resume.n_grad_evals)
-    if khat > 0.7:
+    if not khat <= 0.7:
         warnings.warn(f"PSIS k-hat = {khat:.2f} > 0.7: the approximation is unreliable as a "
                       "posterior (and as an importance proposal)", ReliabilityWarning,
                       stacklevel=2)
     success = bool(converged and np.isfinite(value) and khat <= 0.7)
+    if not np.isfinite(value):
+        message += "; the final ELBO estimate is not finite"
     if not converged:
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     diag["model"] = model
@@ -370,7 +382,7 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
 
 def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, progress,
           callback, tol, check_every, patience, monitor_snr, max_retries, prior, shift,
-          scale):
+          scale, param_tol):
     params = qw.parameters()
     opt = _Adam(params)
     history = []
@@ -378,6 +390,8 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
     snapshot = [p.detach().clone() for p in params]
     acc = [torch.zeros_like(p) for p in params]
     acc_n = 0
+    window_params, window_sds = [], []
+    acc2 = [torch.zeros_like(p) for p in params]
     snr_sum = snr_sq = None
     retries, lr_scale = 0, 1.0
     converged, message = False, f"the budget of {steps} steps ran out before convergence"
@@ -388,7 +402,7 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
     step = 0
     try:
         while step < steps:
-            lr_t = lr * lr_scale / math.sqrt(1.0 + step / 100.0)
+            lr_t = lr * lr_scale
             z = qw.rsample((n_samples,), generator=generator)
             value, _ = elbo_terms(log_joint, qw, z, estimator, prior=prior,
                                   log_likelihood=lik, weights=False)
@@ -409,6 +423,7 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                               f"of {max_retries})", ConvergenceWarning, stacklevel=3)
                 opt = _Adam(params)
                 acc = [torch.zeros_like(p) for p in params]
+                acc2 = [torch.zeros_like(p) for p in params]
                 acc_n = 0
                 continue
             if step % 10 == 0:
@@ -426,6 +441,7 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
             history.append(v)
             step += 1
             torch._foreach_add_(acc, params)
+            torch._foreach_addcmul_(acc2, params, params)
             acc_n += 1
             bar.update(1)
             if callback is not None:
@@ -441,23 +457,43 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                 w = np.asarray(history[-check_every:])
                 window_means.append(w.mean())
                 window_vars.append(w.var(ddof=1) / len(w))
-                bar.set_postfix(elbo=f"{window_means[-1]:.4g}")
+                mean_p = [a / acc_n for a in acc]
+                within = [(a2 / acc_n - m**2).clamp_min(0).sqrt() for a2, m in zip(acc2, mean_p)]
+                window_params.append(mean_p)
+                window_sds.append(within)
+                bar.set_postfix(elbo=f"{window_means[-1]:.4g}", lr=f"{lr * lr_scale:.2g}")
+                acc = [torch.zeros_like(p) for p in params]
+                acc2 = [torch.zeros_like(p) for p in params]
+                acc_n = 0
                 if len(window_means) > patience:
                     gain = window_means[-1] - window_means[-1 - patience]
                     se = math.sqrt(window_vars[-1] + window_vars[-1 - patience])
-                    if gain < max(tol, 2.0 * se):
-                        converged = True
-                        message = (f"converged at step {step}: the windowed ELBO gained "
-                                   f"{gain:.3g} over the last {patience * check_every} steps "
-                                   f"(threshold max(tol, 2 se) = {max(tol, 2 * se):.3g})")
-                        with torch.no_grad():
-                            for p, a in zip(params, acc):
-                                p.copy_(a / acc_n)
-                        break
-                if monitor_snr and step < steps:
-                    pass
-                acc = [torch.zeros_like(p) for p in params]
-                acc_n = 0
+                    flat = gain < max(tol, 2.0 * se)
+                    drift, trend = 0.0, False
+                    if not isinstance(qw, Flow):
+                        d = torch.cat([(a - b).abs().reshape(-1) for a, b in
+                                       zip(window_params[-1], window_params[-1 - patience])])
+                        sd = torch.cat([s.reshape(-1) for s in window_sds[-1]])
+                        drift = float(d.max())
+                        # a steady trend moves the window means by many within-window
+                        # sds; the jitter of a stationary noisy fit does not
+                        trend = float((d / (sd + 1e-300)).median()) > 3.0
+                    if flat and not trend:
+                        if drift < param_tol:
+                            converged = True
+                            message = (f"converged at step {step}: over the last "
+                                       f"{patience * check_every} steps the windowed ELBO "
+                                       f"gained {gain:.3g} (threshold max(tol, 2 se) = "
+                                       f"{max(tol, 2 * se):.3g}) and the window-mean "
+                                       f"parameters moved {drift:.3g} (< {param_tol})")
+                            # the average over the flat stretch: the iterates' noise
+                            # averages out
+                            with torch.no_grad():
+                                for i, p in enumerate(params):
+                                    p.copy_(sum(wp[i] for wp in window_params[-patience:]) /
+                                            patience)
+                            break
+                        lr_scale *= 0.5          # a noisy plateau: reduce the step
     except KeyboardInterrupt:
         message = f"interrupted (KeyboardInterrupt) at step {step}: partial result"
     finally:
@@ -467,5 +503,5 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
         mean = snr_sum / snr_n
         sd = (snr_sq / snr_n - mean**2).clamp_min(0).sqrt()
         snr = (mean.abs() / sd.clamp_min(1e-300)).cpu().numpy()
-    diag = {"lr_final": lr * lr_scale / math.sqrt(1.0 + step / 100.0), "restarts": retries}
+    diag = {"lr_final": lr * lr_scale, "restarts": retries}
     return qw, history, step, converged, message, snr, diag
