@@ -355,7 +355,7 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
     lw_np = np.where(np.isnan(lw_np), -np.inf, lw_np)
     value = float(lw[finite].mean()) if bool(finite.any()) else -math.inf
     error = float(lw[finite].std() / math.sqrt(max(int(finite.sum()), 1)))
-    khat = float(psis_khat(lw_np)) if np.isfinite(lw_np).sum() >= 50 else float("nan")
+    khat = _safe_khat(lw_np)
     gap = None if model.log_z_exact is None else model.log_z_exact - value
     history = np.asarray(history, dtype=float)
     n_prev_steps = n_prev_evals = n_prev_grads = 0
@@ -378,6 +378,21 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
                     n_grad_evals=n_prev_grads + cm.n_grad_evals, converged=bool(converged),
                     success=success, message=message, khat=khat, gap=gap, method=method,
                     family=family, grad_snr=snr, diagnostics=diag)
+
+
+def _safe_khat(lw):
+    """k-hat of the final log weights: ``-inf`` when they are all equal up to float
+    noise (q = p exactly: no tail at all), ``nan`` when too few are finite or the GPD
+    tail fit degenerates."""
+    finite = lw[np.isfinite(lw)]
+    if finite.size < 50:
+        return float("nan")
+    if np.ptp(finite) < 1e-6 * max(1.0, float(np.abs(finite).max())):
+        return float("-inf")
+    try:
+        return float(psis_khat(lw))
+    except (ZeroDivisionError, FloatingPointError):
+        return float("nan")
 
 
 def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, progress,
