@@ -154,7 +154,7 @@ def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=N
     Examples
     --------
     A Gaussian target ``N(1, 0.5^2)`` with log Z = 0: the ELBO of ``q = p`` is 0 for every
-    draw (and the STL gradient is exactly zero).
+    draw (up to the float32 rounding of the Normal's parameters) (and the STL gradient is exactly zero).
 
     >>> import torch
     >>> from bayescalc.model import Model
@@ -163,9 +163,9 @@ def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=N
     ...           lambda t: torch.distributions.Normal(1.0, 0.5).log_prob(t[:, 0]), dim=1)
     >>> q = MeanFieldNormal(1, loc=[1.0], scale=[0.5])
     >>> value = elbo(m, q, n_samples=8, estimator="stl", seed=0)
-    >>> abs(value.item()) < 1e-12
+    >>> abs(value.item()) < 1e-6
     True
-    >>> value.backward(); float(q.loc.grad.abs().max()) < 1e-12
+    >>> value.backward(); float(q.loc.grad.abs().max()) < 1e-6
     True
     """
     _check_estimator(estimator)

@@ -455,8 +455,9 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
             opt.step(lr_t)
             history.append(v)
             step += 1
-            torch._foreach_add_(acc, params)
-            torch._foreach_addcmul_(acc2, params, params)
+            with torch.no_grad():
+                torch._foreach_add_(acc, params)
+                torch._foreach_addcmul_(acc2, params, params)
             acc_n += 1
             bar.update(1)
             if callback is not None:
@@ -488,7 +489,8 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                     if not isinstance(qw, Flow):
                         d = torch.cat([(a - b).abs().reshape(-1) for a, b in
                                        zip(window_params[-1], window_params[-1 - patience])])
-                        sd = torch.cat([s.reshape(-1) for s in window_sds[-1]])
+                        sd = torch.cat([s.reshape(-1) for s in window_sds[-1]]).detach()
+                        d = d.detach()
                         drift = float(d.max())
                         # a steady trend moves the window means by many within-window
                         # sds; the jitter of a stationary noisy fit does not

@@ -222,7 +222,7 @@ class FullRankNormal(_Family):
     >>> q.covariance.tolist()
     [[1.0, 0.9], [0.9, 1.0]]
     >>> round(float(q.log_prob(q.loc.detach()[None])), 4)
-    -1.0089
+    -1.0075
     """
 
     _param_names = ("loc", "tril")
