@@ -16,13 +16,11 @@ import statistics
 import time
 import warnings
 
-import numpy as np
 import torch
 
+import bayescalc as bc
 from bench import _vi_problems as P
 from bench._harness import Table, set_threads, write_results
-
-import bayescalc as bc
 
 ELBO_DRAWS = 20_000
 
@@ -262,9 +260,6 @@ def shapes_table(quick):
             kl = float(P.gaussian_kl(r.mean, r.cov, m.posterior_mean, m.posterior_cov))
             table.add(name, method, err, ratio.min().item(), ratio.max().item(), cov_err, kl,
                       r.n_grad_evals)
-        if not quick:
-            for guide in ("AutoMultivariateNormal",):
-                pass
     return table
 
 

@@ -106,8 +106,9 @@ def main(out_dir, quick=False) -> dict:
         r = ref[:, j].numpy()
         axes[1].hist(r, bins=60, density=True, color=col, alpha=0.3)
         grid = np.linspace(r.min(), r.max(), 200)
-        for mean, var, ls in [(advi.mean[j], advi.cov[j, j], "-"), (bam.mean[j], bam.cov[j, j], ":"),
-                              (p_loc[j], p_cov[j, j], "--")]:
+        fits = [(advi.mean[j], advi.cov[j, j], "-"), (bam.mean[j], bam.cov[j, j], ":"),
+                (p_loc[j], p_cov[j, j], "--")]
+        for mean, var, ls in fits:
             dens = np.exp(-0.5 * (grid - float(mean))**2 / float(var)) / math.sqrt(
                 2 * math.pi * float(var))
             axes[1].plot(grid, dens, ls, color=col, lw=1)

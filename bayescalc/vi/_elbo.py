@@ -154,7 +154,8 @@ def elbo(model, approx, *, n_samples=16, estimator="reparam", seed=None, prior=N
     Examples
     --------
     A Gaussian target ``N(1, 0.5^2)`` with log Z = 0: the ELBO of ``q = p`` is 0 for every
-    draw (up to the float32 rounding of the Normal's parameters) (and the STL gradient is exactly zero).
+    draw and the STL gradient is zero (up to the float32 rounding of the Normal's
+    parameters).
 
     >>> import torch
     >>> from bayescalc.model import Model

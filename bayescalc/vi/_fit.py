@@ -13,7 +13,7 @@ from .._core.random import torch_generator
 from .._core.warnings import ConvergenceWarning, ReliabilityWarning
 from ..integrate.psis import psis_khat
 from ..model import CountedModel
-from ._elbo import ESTIMATORS, _check_estimator, _gaussian_prior, elbo_terms
+from ._elbo import _check_estimator, _gaussian_prior, elbo_terms
 from .families import (
     FAMILIES,
     Flow,
@@ -43,7 +43,7 @@ class _Adam:
         self.t += 1
         b1, b2 = self.betas
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
-        for p, m, v in zip(self.params, self.m, self.v):
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
             g = p.grad
             m.lerp_(g, 1.0 - b1)
             v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
@@ -425,7 +425,7 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
             if not math.isfinite(v):
                 retries += 1
                 with torch.no_grad():
-                    for p, s in zip(params, snapshot):
+                    for p, s in zip(params, snapshot, strict=True):
                         p.copy_(s)
                 if retries > max_retries:
                     message = (f"stopped after {retries - 1} restarts: the ELBO kept turning "
@@ -442,7 +442,7 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                 acc_n = 0
                 continue
             if step % 10 == 0:
-                for s, p in zip(snapshot, params):
+                for s, p in zip(snapshot, params, strict=True):
                     s.copy_(p.detach())
             (-value).backward()
             if monitor_snr:
@@ -474,7 +474,8 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                 window_means.append(w.mean())
                 window_vars.append(w.var(ddof=1) / len(w))
                 mean_p = [a / acc_n for a in acc]
-                within = [(a2 / acc_n - m**2).clamp_min(0).sqrt() for a2, m in zip(acc2, mean_p)]
+                within = [(a2 / acc_n - m**2).clamp_min(0).sqrt()
+                          for a2, m in zip(acc2, mean_p, strict=True)]
                 window_params.append(mean_p)
                 window_sds.append(within)
                 bar.set_postfix(elbo=f"{window_means[-1]:.4g}", lr=f"{lr * lr_scale:.2g}")
@@ -488,7 +489,8 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                     drift, trend = 0.0, False
                     if not isinstance(qw, Flow):
                         d = torch.cat([(a - b).abs().reshape(-1) for a, b in
-                                       zip(window_params[-1], window_params[-1 - patience])])
+                                       zip(window_params[-1], window_params[-1 - patience],
+                                           strict=True)])
                         sd = torch.cat([s.reshape(-1) for s in window_sds[-1]]).detach()
                         d = d.detach()
                         drift = float(d.max())

@@ -98,7 +98,7 @@ class _Family(Distribution):
         return torch.randn(shape, dtype=torch.float64, device=self.device,
                            generator=generator)
 
-    def sample(self, sample_shape=torch.Size(), generator=None) -> torch.Tensor:
+    def sample(self, sample_shape=(), generator=None) -> torch.Tensor:
         """Draws without gradient, shape ``sample_shape + (d,)``."""
         with torch.no_grad():
             return self.rsample(sample_shape, generator=generator)
@@ -165,7 +165,7 @@ class MeanFieldNormal(_Family):
 
     covariance_matrix = covariance
 
-    def rsample(self, sample_shape=torch.Size(), generator=None):
+    def rsample(self, sample_shape=(), generator=None):
         eps = self._noise(_shape(sample_shape) + (self.dim,), generator)
         return self.loc + eps * self.scale
 
@@ -261,7 +261,7 @@ class FullRankNormal(_Family):
     def variance(self):
         return (self.scale_tril**2).sum(-1)
 
-    def rsample(self, sample_shape=torch.Size(), generator=None):
+    def rsample(self, sample_shape=(), generator=None):
         eps = self._noise(_shape(sample_shape) + (self.dim,), generator)
         return self.loc + eps @ self.scale_tril.T
 
@@ -371,7 +371,7 @@ class LowRankNormal(_Family):
         C = torch.eye(self.rank, dtype=torch.float64, device=self.device) + self.factor.T @ Wd
         return Wd, torch.linalg.cholesky(C)
 
-    def rsample(self, sample_shape=torch.Size(), generator=None):
+    def rsample(self, sample_shape=(), generator=None):
         shape = _shape(sample_shape)
         e1 = self._noise(shape + (self.dim,), generator)
         e2 = self._noise(shape + (self.rank,), generator)
@@ -512,7 +512,7 @@ class Flow(_Family):
         new._frozen.update(dict(self.net.named_buffers()))
         return new
 
-    def rsample(self, sample_shape=torch.Size(), generator=None):
+    def rsample(self, sample_shape=(), generator=None):
         eps = self._noise(_shape(sample_shape) + (self.dim,), generator)
         u = self._dist().transform.inv(eps)
         return self.shift + u @ self.A.T
