@@ -148,7 +148,8 @@ def speed_table(quick):
             statistics.median(rates[f"Pyro SVI {guide_name}"]), _pyro_elbo(model, guide))
     for (name, family), (rate, final) in rows.items():
         ours_rate = rows[("bayescalc", family)][0]
-        table.add(name, family, round(rate), rate / ours_rate, final)
+        table.add(name, family, round(rate), rate / ours_rate,
+                  "" if final != final else f"{final:.2f}")
     table.notes.append("steps/s: median over repeats of (n2 - n1) / (t(n2) - t(n1)), so the "
                        "Laplace start and the final 2,000-draw estimate of fit cancel; "
                        "bayescalc runs its estimator='reparam' step (the default 'stl' adds "
