@@ -20,6 +20,7 @@ MODULES = [
     "bayescalc.models",
     "bayescalc.posterior",
     "bayescalc.posterior.tempering",
+    "bayescalc.vi",
     "bayescalc.plot",
     "bayescalc.testing",
 ]
