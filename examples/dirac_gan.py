@@ -1,65 +1,25 @@
-"""The Dirac-GAN (Mescheder, Geiger and Nowozin 2018): which training methods converge?
+"""
+The Dirac-GAN: which training rules converge
+============================================
 
-The generator is a point mass at θ, the data a point mass at 0, the discriminator
-D(x) = ψx; the game is L(θ, ψ) = φ(ψθ) + φ(0), φ(t) = log σ(t) (min over θ, max over ψ),
-with its only equilibrium at (0, 0). The Jacobian of the game field there has eigenvalues
-±i/2: purely imaginary, so simultaneous gradient descent-ascent spirals out, alternating
-steps circle, and extragradient, optimistic and consensus steps spiral in. The R1
-gradient penalty γ/2 ψ² moves the eigenvalues to γ/2 ± sqrt(γ²/4 - 1/4), into the right
-half plane: with it, even simultaneous steps converge.
+Simultaneous and alternating gradient descent-ascent, extragradient, optimistic and
+consensus steps on the Dirac-GAN, without and with the R1 gradient penalty, on the
+game's flow.
 
-The figure shows every method's path on the flow, without and with the penalty.
+This script is a thin wrapper: the demo lives in the package
+(``bayescalc.demos.dirac_gan``), so ``bayescalc demo dirac_gan`` runs the same code from an
+installed wheel. Run it as::
+
+    python examples/dirac_gan.py [--quick] [--seed N] [--out DIR]
+
+It prints what it measured and saves its figures under ``DIR/dirac_gan/`` (default
+``./bayescalc-demos/dirac_gan/``); it never opens a window.
 """
 
-from __future__ import annotations
-
 import sys
-import warnings
-from functools import partial
-from pathlib import Path
 
-import numpy as np
+from bayescalc.cli import main
 
-from bayescalc import ConvergenceWarning
-from bayescalc.minmax import games, solve, stability
-from bayescalc.plot import new_figure, save_figure
-from bayescalc.plot.minmax import plot_phase_portrait
-
-METHODS = ("simultaneous", "alternating", "extragradient", "optimistic", "consensus")
-START, LR, PENALTY = (1.0, 1.0), 0.2, 0.3
-
-
-def main(out_dir, quick: bool = False) -> dict:
-    steps = 150 if quick else 600
-    fig, axes = new_figure(2, 1, size=(5.2, 5.0))
-    summary = {}
-    print(f"Dirac-GAN from (θ, ψ) = {START}, lr = {LR}, {steps} steps: distance to (0, 0)")
-    for ax, gamma in zip(axes, (0.0, PENALTY), strict=True):
-        game = partial(games.dirac_gan, gradient_penalty=gamma)
-        local = stability(game, 0.0, 0.0, lr=LR)
-        paths = {}
-        line = []
-        for method in METHODS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = solve(game, *START, method=method, lr=LR, steps=steps, tol=1e-6)
-            paths[method] = result.path
-            distance = float(np.hypot(result.x, result.y))
-            summary[f"{method}_gamma{gamma:g}"] = round(distance, 4)
-            line.append(f"{method} {distance:.3g}")
-        eigen = ", ".join(f"{round(v.real, 3) + 0.0:+.3f}{round(v.imag, 3) + 0.0:+.3f}i"
-                          for v in local.eigenvalues)
-        print(f"  γ = {gamma:g}: eigenvalues at (0, 0): {eigen}")
-        print("     step radius ρ: " + ", ".join(f"{name} {rho:.4f}"
-                                                  for name, rho in local.spectral_radius.items()))
-        print("     distance:      " + ", ".join(line))
-        title = "no penalty" if gamma == 0 else f"R1 penalty γ = {gamma:g}"
-        plot_phase_portrait(game, paths, bounds=((-2.0, 2.0), (-2.0, 2.0)), ax=ax,
-                            title=f"Dirac-GAN, {title}", labels=("θ (generator)",
-                                                                  "ψ (discriminator)"))
-    save_figure(fig, out_dir, "dirac_gan")
-    return summary
-
-
-if __name__ == "__main__":
-    main(out_dir=Path("out/examples") / "dirac_gan", quick="--quick" in sys.argv)
+status = main(["demo", "dirac_gan", *sys.argv[1:]])
+if status:
+    sys.exit(status)

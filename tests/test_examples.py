@@ -1,16 +1,153 @@
-"""Every example script runs with its short settings and writes its figures.
+"""The tour and the examples are checked, not just run.
 
-Each script in examples/ defines ``main(out_dir, quick=False)`` returning a dict of the
-numbers it reports; the quick run is what `bayescalc tour` shows.
+One quick tour (``bayescalc tour --quick``, every demo in its quick mode, seed 0) runs
+once per session. Its report must reference only files that exist and give every leg
+at least one figure with a caption; each demo's printed numbers must match
+``examples/expected/NAME.txt`` within the tolerances stated on that file's first line,
+so an example whose numbers drift (a rotted example) fails.
+
+Regenerate the expected files after an intended change with
+``python tests/test_examples.py --update`` (and say why in the commit).
 """
+
+from __future__ import annotations
+
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from bayescalc import cli
+from bayescalc.demos import list_demos
+from bayescalc.demos._tour import LEGS, run_tour
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = ROOT / "examples" / "expected"
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+TIMING = re.compile(r"^\s*\(\d+(\.\d+)? s\)\s*$")      # wall-clock lines are not compared
+# the tolerances each expected file states on its first line, and why
+TOLERANCES = {
+    "derivatives": "rtol=1e-6 atol=1e-10",       # deterministic; round-off-level errors vary
+    "gradient_descent": "rtol=1e-6 atol=1e-8",   # deterministic iterations
+    "quadrature": "rtol=1e-6 atol=1e-12",        # deterministic rules
+    "monte_carlo": "rtol=1e-3 atol=1e-8",        # seeded streams; summation order may vary
+    "dirac_gan": "rtol=1e-4 atol=1e-6",          # deterministic; autodiff round-off
+    "gan_ring": "rtol=0.15 atol=1",              # float32 training: BLAS/CPU may differ
+}
 
 
-@pytest.mark.parametrize("name", cli.list_demos())
-def test_example_runs_quick_and_saves_figures(name, tmp_path):
-    summary = cli.load_demo(name).main(out_dir=tmp_path, quick=True)
-    assert isinstance(summary, dict) and summary, f"{name}.main must return its numbers"
-    assert list(tmp_path.glob("*.png")), f"{name} saved no figure"
+@pytest.fixture(scope="session")
+def quick_tour(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour")
+    legs = run_tour(out, quick=True, seed=0, progress=False, echo=lambda text: None)
+    return out, legs
+
+
+# --- the report --------------------------------------------------------------------------
+
+class _Sources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.sources.append(attrs.get("src"))
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def test_report_references_only_files_that_exist(quick_tour):
+    out, legs = quick_tour
+    parser = _Sources()
+    parser.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert parser.sources, "the report shows no figure"
+    for src in parser.sources:
+        assert not re.match(r"^[a-z]+:", src), f"non-local image {src}"
+        assert (out / src).is_file(), f"index.html shows {src}, which does not exist"
+    for href in parser.links:
+        assert href.startswith("#") or (out / href).exists(), href
+    shown = {(out / src).resolve() for src in parser.sources}
+    written = {p.resolve() for p in out.rglob("*.png")}
+    assert shown == written, f"figures written but not shown: {written - shown}"
+
+
+def test_every_leg_has_a_captioned_figure_and_numbers(quick_tour):
+    out, legs = quick_tour
+    assert len(legs) == len(LEGS)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    for leg in legs:
+        assert leg.figures, f"leg {leg.title!r} has no figure"
+        assert leg.summary.strip() and leg.numbers
+        assert leg.title in html
+        for figure in leg.figures:
+            assert figure.caption != "(no caption)", f"{figure.path.name} has no caption"
+            assert len(figure.caption.split()) >= 15, f"{figure.path.name}: caption too short"
+    demos_run = {run.name for leg in legs for run in leg.runs}
+    assert demos_run == set(list_demos()), "every demo is part of the tour"
+
+
+# --- the printed numbers against examples/expected ----------------------------------------
+
+def _tolerance(header: str) -> tuple[float, float]:
+    found = dict(re.findall(r"(rtol|atol)=([0-9.e+-]+)", header))
+    return float(found["rtol"]), float(found["atol"])
+
+
+def compare_output(expected: str, actual: str) -> list[str]:
+    """The differences between two printed outputs: text must match exactly, numbers
+    within the tolerances on the expected text's first line. Empty when they agree."""
+    header, *expected_lines = expected.splitlines()
+    rtol, atol = _tolerance(header)
+    actual_lines = [line for line in actual.splitlines() if not TIMING.match(line)]
+    expected_lines = [line for line in expected_lines if not TIMING.match(line)]
+    problems = []
+    if len(actual_lines) != len(expected_lines):
+        problems.append(f"{len(actual_lines)} lines printed, {len(expected_lines)} expected")
+    for number, (want, got) in enumerate(zip(expected_lines, actual_lines, strict=False), 2):
+        if NUMBER.sub("#", want) != NUMBER.sub("#", got):
+            problems.append(f"line {number}: text differs\n  expected: {want}\n  got:      {got}")
+            continue
+        for a, b in zip(NUMBER.findall(want), NUMBER.findall(got), strict=True):
+            if abs(float(a) - float(b)) > atol + rtol * abs(float(a)):
+                problems.append(f"line {number}: {b} where {a} was expected "
+                                f"(rtol {rtol:g}, atol {atol:g})\n  got: {got}")
+    return problems
+
+
+@pytest.mark.parametrize("name", list_demos())
+def test_printed_numbers_match_expected(name, quick_tour):
+    _, legs = quick_tour
+    (run,) = [run for leg in legs for run in leg.runs if run.name == name]
+    path = EXPECTED / f"{name}.txt"
+    assert path.is_file(), f"no expected output for {name}: run tests/test_examples.py --update"
+    problems = compare_output(path.read_text(encoding="utf-8"), run.log)
+    assert not problems, f"{name} drifted from {path.name}:\n" + "\n".join(problems)
+
+
+def test_compare_output_catches_drift():
+    expected = "# rtol=1e-3 atol=1e-9\nerror 1.0e-05 in 10 steps\n  (3 s)\n"
+    assert compare_output(expected, "error 1.0004e-05 in 10 steps\n  (40 s)\n") == []
+    assert compare_output(expected, "error 2.0e-05 in 10 steps\n")           # a number
+    assert compare_output(expected, "error 1.0e-05 in 10 laps\n")            # the text
+    assert compare_output(expected, "error 1.0e-05 in 10 steps\nmore\n")     # a line
+
+
+def _update():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        legs = run_tour(out, quick=True, seed=0, progress=False)
+        for run in (run for leg in legs for run in leg.runs):
+            header = (f"# bayescalc demo {run.name} --quick --seed 0 | compared with "
+                      f"{TOLERANCES[run.name]} (tests/test_examples.py)")
+            (EXPECTED / f"{run.name}.txt").write_text(header + "\n" + run.log,
+                                                      encoding="utf-8")
+            print(f"wrote {EXPECTED / (run.name + '.txt')}")
+
+
+if __name__ == "__main__":
+    if "--update" in sys.argv:
+        _update()

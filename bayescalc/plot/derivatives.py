@@ -148,13 +148,27 @@ def plot_derivative_check(points, exact, estimates, *, title, ax=None):
     points, exact = np.asarray(points, dtype=float), np.asarray(exact, dtype=float)
     top.plot(points, exact, color="black", linewidth=2, label="closed form")
     bottom_floor = np.finfo(float).eps / 4
-    for label, estimate in estimates.items():
+    # estimates that agree to round-off sit on the same spot: the first are drawn as
+    # larger open markers, the later ones smaller and filled, so each stays visible
+    styles = [dict(marker="o", markersize=7, markerfacecolor="none", markeredgewidth=1.2),
+              dict(marker="s", markersize=5, markerfacecolor="none", markeredgewidth=1.0),
+              dict(marker=".", markersize=5)]
+    floored = False
+    for k, (label, estimate) in enumerate(estimates.items()):
         estimate = np.asarray(estimate, dtype=float)
-        top.plot(points, estimate, ".", markersize=4, label=label)
+        style = styles[min(k, len(styles) - 1)]
+        top.plot(points, estimate, linestyle="none", label=label, **style)
         relative = np.abs(estimate - exact) / np.maximum(np.abs(exact), 1.0)
-        bottom.semilogy(points, np.maximum(relative, bottom_floor), ".", label=label)
+        floored |= bool(np.any(relative < bottom_floor))
+        bottom.semilogy(points, np.maximum(relative, bottom_floor), linestyle="none",
+                        label=label, **style)
     top.set_title(title)
+    top.set_ylabel("f'(x)")
+    top.set_xlabel("x")
     top.legend(fontsize=7)
+    if floored:
+        bottom.axhline(bottom_floor, color="0.6", linestyle=":", linewidth=0.8,
+                       label="eps/4 (errors below, exact zeros included, drawn here)")
     bottom.set_xlabel("x")
     bottom.set_ylabel("|error| / max(|f'|, 1)")
     bottom.legend(fontsize=7)
@@ -207,7 +221,8 @@ def plot_partials(f, point, gradient, *, extent=1.5, ax=None):
     left.annotate("", xy=point + scale * gradient, xytext=point,
                   arrowprops={"arrowstyle": "->", "color": "crimson", "linewidth": 2})
     left.plot(*point, "o", color="crimson")
-    left.set_title(f"grad f = ({gradient[0]:.4g}, {gradient[1]:.4g})")
+    left.set_title(f"contours of f; arrow: grad f = ({gradient[0]:.4g}, {gradient[1]:.4g})",
+                   fontsize=10)
     left.set_xlabel("x")
     left.set_ylabel("y")
     left.set_aspect("equal")
@@ -222,6 +237,7 @@ def plot_partials(f, point, gradient, *, extent=1.5, ax=None):
                    label=f"slope = df/d{name} = {gradient[i]:.4g}")
     right.axvline(0, color="gray", linewidth=0.5)
     right.set_xlabel("displacement t from the point")
+    right.set_ylabel("f along the slice")
     right.set_title("each partial derivative: one slice")
     right.legend(fontsize=7)
     return fig
