@@ -5,7 +5,7 @@ layers: integration (:mod:`bayescalc.integrate`), the evidence, variational infe
 min-max games (:mod:`bayescalc.minmax`). See ``docs/index.md``.
 """
 
-from . import diff, integrate, minmax, model, models, optim, posterior
+from . import diff, integrate, minmax, model, models, optim, posterior, vi
 from .model import Model
 from ._core.warnings import (
     AccuracyWarning,
@@ -26,6 +26,7 @@ __all__ = [
     "Model",
     "models",
     "posterior",
+    "vi",
     "AccuracyWarning",
     "BayescalcWarning",
     "ConvergenceWarning",

@@ -19,6 +19,7 @@ MODULES = [
     "bayescalc.model",
     "bayescalc.models",
     "bayescalc.posterior",
+    "bayescalc.vi",
     "bayescalc.plot",
 ]
 OUTPUT = Path(__file__).resolve().parent / "api.md"

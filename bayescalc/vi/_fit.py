@@ -1,0 +1,471 @@
+"""fit: ADVI (Adam on a whitened family) and Batch-and-Match, one result type."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from .._core.progress import progress_bar
+from .._core.random import torch_generator
+from .._core.warnings import ConvergenceWarning, ReliabilityWarning
+from ..integrate.psis import psis_khat
+from ..model import CountedModel
+from ._elbo import ESTIMATORS, _check_estimator, _gaussian_prior, elbo_terms
+from .families import (
+    FAMILIES,
+    Flow,
+    FullRankNormal,
+    LowRankNormal,
+    MeanFieldNormal,
+    make_family,
+)
+from .laplace_start import check_start, laplace_start
+from .result import VIResult
+
+METHODS = ("advi", "bam")
+INITS = ("laplace", "standard", "approx")
+
+
+class _Adam:
+    """Adam (Kingma & Ba) in a few in-place ops per tensor: the per-step overhead of
+    torch.optim.Adam (hooks, profiler records) is a large share of a small model's step."""
+
+    def __init__(self, params, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.betas, self.eps, self.t = params, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def step(self, lr):
+        self.t += 1
+        b1, b2 = self.betas
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        for p, m, v in zip(self.params, self.m, self.v):
+            g = p.grad
+            m.lerp_(g, 1.0 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
+            p.addcdiv_(m, v.div(c2).sqrt_().add_(self.eps), value=-lr / c1)
+            p.grad = None
+
+
+class _Info:
+    """What a callback sees each step: ``step``, ``elbo``, ``lr`` and ``approx`` (a
+    function returning the current approximation on the model's space)."""
+
+    __slots__ = ("step", "elbo", "lr", "approx", "n_grad_evals")
+
+
+def _family_name(q):
+    return {MeanFieldNormal: "meanfield", FullRankNormal: "fullrank",
+            LowRankNormal: "lowrank", Flow: "flow"}[type(q)]
+
+
+def _precondition(start, approx, family, dim, rank, flow_options, device):
+    """(q_w, shift, scale): the family to optimize in whitened coordinates, and the map
+    ``z = shift + scale u`` (scale a vector, or a lower-triangular matrix) back."""
+    if start is None:  # the approx's own state is the start (resume / init="approx")
+        q = approx
+        if isinstance(q, MeanFieldNormal):
+            shift, scale = q.loc.detach(), q.scale.detach()
+        elif isinstance(q, FullRankNormal):
+            shift, scale = q.loc.detach(), q.scale_tril.detach()
+        elif isinstance(q, LowRankNormal):
+            shift, scale = q.loc.detach(), q.variance.detach().sqrt()
+        else:
+            shift, scale = q.shift, q.A
+            qw = q.affine(torch.zeros_like(shift), torch.eye(dim, dtype=torch.float64,
+                                                               device=device))
+            qw.shift, qw.A = torch.zeros_like(shift), torch.eye(dim, dtype=torch.float64,
+                                                                device=device)
+            return qw, shift, scale
+        if scale.ndim == 1:
+            qw = q.affine(-shift / scale, 1.0 / scale)
+        else:
+            inv = torch.linalg.solve_triangular(scale, torch.eye(dim, dtype=torch.float64,
+                                                                 device=device), upper=False)
+            qw = q.affine(-inv @ shift, inv)
+        return qw, shift, scale
+    m0 = start.mode
+    if family == "meanfield":
+        s0 = start.precision_diag.rsqrt()
+        return MeanFieldNormal(dim).to(device), m0, s0
+    if family == "fullrank":
+        L0 = torch.linalg.cholesky(start.cov)
+        return FullRankNormal(dim).to(device), m0, L0
+    if family == "lowrank":
+        if start.precision is None:
+            s0 = start.precision_diag.rsqrt()
+            return LowRankNormal(dim, rank).to(device), m0, s0
+        cov = start.cov
+        s0 = torch.diagonal(cov).sqrt()
+        q0 = LowRankNormal.from_gaussian(m0.cpu(), cov.cpu(), rank=rank).to(device)
+        return q0.affine(-m0 / s0, 1.0 / s0), m0, s0
+    # flow
+    L0 = torch.linalg.cholesky(start.cov) if start.precision is not None else \
+        torch.diag(start.precision_diag.rsqrt())
+    q = approx if isinstance(approx, Flow) else Flow(dim, **flow_options)
+    q.to(device)
+    q.shift = torch.zeros(dim, dtype=torch.float64, device=device)
+    q.A = torch.eye(dim, dtype=torch.float64, device=device)
+    return q, m0, L0
+
+
+def _whitened_log_joint(cm, shift, scale, batch):
+    """``u -> log p(shift + scale u) + log|det scale|`` (log Z is unchanged)."""
+    diagonal = scale.ndim == 1
+    logdet = (scale.abs().log().sum() if diagonal else
+              torch.diagonal(scale).abs().log().sum())
+
+    def to_z(u):
+        return shift + (u * scale if diagonal else u @ scale.T)
+
+    if batch is None:
+        def log_joint(u):
+            return cm.log_joint(to_z(u)) + logdet
+    else:
+        n_data, size, gen = batch
+        model = cm.model
+
+        def log_joint(u):
+            z = to_z(u)
+            idx = torch.randint(0, n_data, (size,), generator=gen, device=z.device)
+            lik = model.log_likelihood_subset(z, idx)
+            cm.n_evals += z.shape[0]
+            cm.n_grad_evals += z.shape[0]
+            return model.log_prior(z) + (n_data / size) * lik + logdet
+    return log_joint
+
+
+def _check_batch(model, batch_size):
+    if batch_size is None:
+        return None
+    n_data = getattr(model, "n_data", None)
+    if n_data is None or not callable(getattr(model, "log_likelihood_subset", None)):
+        raise ValueError(
+            "batch_size needs a model that exposes per-datum likelihood terms: give it an "
+            "int attribute n_data and a method log_likelihood_subset(z, idx) -> (n,) (the "
+            "sum of the log likelihood over the data rows idx at unconstrained z); see "
+            "docs/vi.md, 'Data subsampling'")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if batch_size > n_data:
+        raise ValueError(f"batch_size = {batch_size} is larger than the data "
+                         f"(n_data = {n_data})")
+    return int(n_data), int(batch_size)
+
+
+def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_samples=None,
+        estimator="stl", seed=None, progress=True, callback=None, device=None,
+        batch_size=None, init=None, rank=None, tol=0.01, check_every=100, patience=3,
+        n_final=2000, monitor_snr=False, max_retries=5, flow_options=None, prior=None,
+        batch=None):
+    """Fit a variational approximation ``q`` to ``model``'s posterior.
+
+    Parameters
+    ----------
+    model : Model
+    approx : str, family instance or VIResult
+        ``"fullrank"`` (default), ``"meanfield"``, ``"lowrank"`` (``rank=``, default
+        ``min(d, 5)``), ``"flow"`` (zuko; ``flow_options=``), a family instance (for its
+        options; it is re-started from the Laplace point unless ``init="approx"``), or a
+        :class:`VIResult` to resume (continues from its approximation, appending to its
+        ELBO history and counts).
+    method : str
+        ``"advi"``: Adam on the ELBO gradient, in coordinates whitened by the Laplace
+        approximation, scales in log space, learning rate ``lr / sqrt(1 + t / 100)``.
+        ``"bam"``: Batch-and-Match (Cai et al. 2024), closed-form score-matching updates
+        of a full-rank Gaussian, ``batch`` draws per iteration (default ``max(16, 2 d)``).
+    steps : int
+        Budget of optimizer steps (ADVI, default 5000) or iterations (BaM, default 200).
+    lr : float
+        Adam's initial learning rate in the whitened coordinates (ADVI, default 0.05);
+        for BaM the initial step size ``lambda_0`` of ``lambda_t = lambda_0 / (t + 1)``
+        (default ``B d``, B the batch).
+    n_samples : int
+        Draws per ELBO gradient (ADVI; default 1 for stl/reparam, 8 for score).
+    estimator : str
+        ``"stl"`` (default: sticking the landing, zero gradient noise at an exact
+        Gaussian fit), ``"reparam"``, ``"score"``, ``"analytic-kl"`` (``prior=``).
+    seed : int, optional
+    progress : bool
+        A tqdm bar with the running ELBO.
+    callback : callable, optional
+        ``callback(info)`` each step; ``info.step``, ``info.elbo``, ``info.lr``,
+        ``info.approx()`` (the current approximation). Returning True stops the fit.
+    device : str or torch.device, optional
+        Where the approximation and its draws live; the model's functions must accept
+        tensors on it (keep the data there).
+    batch_size : int, optional
+        Data subsampling: each step uses ``B`` random rows of the data with the
+        likelihood scaled by ``N / B``. The model must expose ``n_data`` and
+        ``log_likelihood_subset(z, idx)`` (see docs/vi.md).
+    init : str
+        ``"laplace"`` (default; mode + Hessian), ``"standard"`` (N(0, I), no whitening)
+        or ``"approx"`` (the given instance's current state).
+    tol, check_every, patience : float, int, int
+        Convergence: every ``check_every`` steps the window mean of the ELBO trace is
+        compared with the one ``patience`` windows back; the fit has converged when the
+        gain is below ``max(tol, 2 standard errors)`` (neither a slowly but steadily
+        improving fit, whose gain over ``patience`` windows is significant, nor a noisy
+        flat one, whose gain is within the noise, is misjudged). The returned parameters
+        are then the average over the last window.
+    n_final : int
+        Draws for the final ELBO estimate and k-hat.
+    monitor_snr : bool
+        Record the gradient signal-to-noise ratio ``|mean| / sd`` per parameter entry
+        over the last window (``result.grad_snr``).
+    max_retries : int
+        NaN/inf guard: on a non-finite ELBO the last good parameters are restored and
+        the learning rate halved, with a warning; after ``max_retries`` the fit stops
+        with ``success=False`` and the last good parameters.
+
+    Returns
+    -------
+    VIResult
+
+    Examples
+    --------
+    A conjugate normal mean (prior N(0, 1), two observations with unit noise): the
+    posterior is N(2/3, 1/3) and log Z is known, so the gap log Z - ELBO is KL(q || p).
+
+    >>> import math, torch
+    >>> from torch.distributions import Normal
+    >>> from bayescalc.model import Model
+    >>> y = torch.tensor([0.5, 1.5], dtype=torch.float64)
+    >>> m = Model(lambda t: Normal(0.0, 1.0).log_prob(t[:, 0]),
+    ...           lambda t: Normal(t, 1.0).log_prob(y).sum(-1), dim=1,
+    ...           log_z_exact=-2.5 - math.log(2 * math.pi) - 0.5 * math.log(3) + 1 / 1.5)
+    >>> r = fit(m, "meanfield", seed=0, progress=False)
+    >>> round(r.mean.item(), 3), round(r.cov.item(), 3), r.gap < 1e-3
+    (0.667, 0.333, True)
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    _check_estimator(estimator)
+    resume = approx if isinstance(approx, VIResult) else None
+    if resume is not None:
+        approx = resume.approx
+    if isinstance(approx, str):
+        if approx not in FAMILIES:
+            raise ValueError(f"unknown approx {approx!r}; valid: {', '.join(FAMILIES)} "
+                             "(or a family instance)")
+        family = approx
+    elif isinstance(approx, (MeanFieldNormal, FullRankNormal, LowRankNormal, Flow)):
+        family = _family_name(approx)
+        if approx.dim != model.dim:
+            raise ValueError(f"approx has dim {approx.dim} but the model has dim "
+                             f"{model.dim}: build the family with the model's dim")
+        rank = approx.rank if isinstance(approx, LowRankNormal) else rank
+    else:
+        raise TypeError("approx must be a family name, a bayescalc.vi family or a VIResult, "
+                        f"got {type(approx).__name__}")
+    if init is None:
+        init = "approx" if resume is not None else "laplace"
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
+    if init == "approx" and isinstance(approx, str):
+        raise ValueError("init='approx' needs a family instance or a VIResult as approx")
+    if method == "bam" and family != "fullrank":
+        raise ValueError(f"method='bam' fits a full-rank Gaussian; got approx={family!r} "
+                         "(use approx='fullrank', or method='advi')")
+    dim = model.dim
+    rank = rank if rank is not None else min(dim, 5)
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    flow_options = dict(flow_options or {})
+    batch_info = _check_batch(model, batch_size)
+    if estimator == "analytic-kl":
+        prior = _gaussian_prior(model, prior)
+        if batch_info is not None:
+            raise ValueError("estimator='analytic-kl' does not combine with batch_size")
+
+    cm = CountedModel(model)
+    z_init = torch.zeros(dim, dtype=torch.float64, device=device)
+    if init == "approx":
+        approx.to(device)
+        z_init = approx.mean.detach() if not isinstance(approx, Flow) else approx.shift
+    check_start(cm, z_init)
+    start = None
+    if init == "laplace":
+        start = laplace_start(cm, z_init)
+    gen = torch_generator(seed, device=device)
+
+    if method == "bam":
+        from .bam import batch_and_match
+
+        run = batch_and_match(cm, dim, start, approx if init == "approx" else None,
+                              steps=steps or 200, lam0=lr, batch=batch,
+                              generator=gen, progress=progress, callback=callback,
+                              tol=tol, device=device)
+        q, history, n_steps, converged, message, diag = run
+        snr = None
+    else:
+        if init == "standard":
+            qw = make_family(family, dim, rank=rank, **flow_options).to(device)
+            if isinstance(approx, Flow):
+                qw = approx.to(device)
+            shift = torch.zeros(dim, dtype=torch.float64, device=device)
+            scale = torch.ones(dim, dtype=torch.float64, device=device)
+        else:
+            qw, shift, scale = _precondition(start, approx if init == "approx" else
+                                             (approx if isinstance(approx, Flow) else None),
+                                             family, dim, rank, flow_options, device)
+        batch_spec = None if batch_info is None else (*batch_info, gen)
+        if estimator == "analytic-kl":
+            if not (scale.ndim == 1 and bool((scale == 1).all()) and
+                    bool((shift == 0).all())):
+                # the KL to the prior is taken in the model's own coordinates
+                qw = qw.affine(shift, scale) if not isinstance(qw, Flow) else qw
+                shift = torch.zeros(dim, dtype=torch.float64, device=device)
+                scale = torch.ones(dim, dtype=torch.float64, device=device)
+        log_joint = _whitened_log_joint(cm, shift, scale, batch_spec)
+        steps = 5000 if steps is None else int(steps)
+        lr = 0.05 if lr is None else float(lr)
+        if n_samples is None:
+            n_samples = 8 if estimator == "score" else 1
+        run = _advi(cm, qw, log_joint, estimator=estimator, steps=steps, lr=lr,
+                    n_samples=int(n_samples), generator=gen, progress=progress,
+                    callback=callback, tol=tol, check_every=int(check_every),
+                    patience=int(patience), monitor_snr=monitor_snr,
+                    max_retries=max_retries, prior=prior, shift=shift, scale=scale)
+        qw, history, n_steps, converged, message, snr, diag = run
+        q = qw.affine(shift, scale) if not (scale.ndim == 1 and bool((scale == 1).all()) and
+                                            bool((shift == 0).all())) else qw
+    if start is not None:
+        diag["laplace_mode"] = start.mode
+        diag["laplace_success"] = start.success
+
+    # final estimate and diagnostics, on many draws
+    with torch.no_grad():
+        z = q.sample((int(n_final),), generator=gen)
+        lw = cm.log_joint(z) - q.log_prob(z)
+    finite = torch.isfinite(lw)
+    lw_np = lw.detach().cpu().numpy()
+    value = float(lw[finite].mean()) if bool(finite.any()) else -math.inf
+    error = float(lw[finite].std() / math.sqrt(max(int(finite.sum()), 1)))
+    khat = float(psis_khat(lw_np))
+    gap = None if model.log_z_exact is None else model.log_z_exact - value
+    history = np.asarray(history, dtype=float)
+    n_prev_steps = n_prev_evals = n_prev_grads = 0
+    if resume is not None:
+        history = np.concatenate([resume.elbo_history, history])
+        n_prev_steps, n_prev_evals, n_prev_grads = (resume.n_steps, resume.n_evals,
+                                                    resume.n_grad_evals)
+    if khat > 0.7:
+        warnings.warn(f"PSIS k-hat = {khat:.2f} > 0.7: the approximation is unreliable as a "
+                      "posterior (and as an importance proposal)", ReliabilityWarning,
+                      stacklevel=2)
+    success = bool(converged and np.isfinite(value) and khat <= 0.7)
+    if not converged:
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    diag["model"] = model
+    return VIResult(approx=q, elbo=value, elbo_error=error, elbo_history=history,
+                    n_steps=n_prev_steps + n_steps, n_evals=n_prev_evals + cm.n_evals,
+                    n_grad_evals=n_prev_grads + cm.n_grad_evals, converged=bool(converged),
+                    success=success, message=message, khat=khat, gap=gap, method=method,
+                    family=family, grad_snr=snr, diagnostics=diag)
+
+
+def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, progress,
+          callback, tol, check_every, patience, monitor_snr, max_retries, prior, shift,
+          scale):
+    params = qw.parameters()
+    opt = _Adam(params)
+    history = []
+    window_means, window_vars = [], []
+    snapshot = [p.detach().clone() for p in params]
+    acc = [torch.zeros_like(p) for p in params]
+    acc_n = 0
+    snr_sum = snr_sq = None
+    retries, lr_scale = 0, 1.0
+    converged, message = False, f"the budget of {steps} steps ran out before convergence"
+    lik = None
+    if estimator == "analytic-kl":
+        lik = cm.log_likelihood
+    bar = progress_bar(steps, enabled=progress, desc="vi.fit (advi)")
+    step = 0
+    try:
+        while step < steps:
+            lr_t = lr * lr_scale / math.sqrt(1.0 + step / 100.0)
+            z = qw.rsample((n_samples,), generator=generator)
+            value, _ = elbo_terms(log_joint, qw, z, estimator, prior=prior,
+                                  log_likelihood=lik, weights=False)
+            v = value.item()
+            if not math.isfinite(v):
+                retries += 1
+                with torch.no_grad():
+                    for p, s in zip(params, snapshot):
+                        p.copy_(s)
+                if retries > max_retries:
+                    message = (f"stopped after {retries - 1} restarts: the ELBO kept turning "
+                               f"non-finite (last at step {step}); returning the last good "
+                               "parameters")
+                    break
+                lr_scale *= 0.5
+                warnings.warn(f"non-finite ELBO at step {step}: restored the last good "
+                              f"parameters and halved the learning rate (restart {retries} "
+                              f"of {max_retries})", ConvergenceWarning, stacklevel=3)
+                opt = _Adam(params)
+                acc = [torch.zeros_like(p) for p in params]
+                acc_n = 0
+                continue
+            if step % 10 == 0:
+                for s, p in zip(snapshot, params):
+                    s.copy_(p.detach())
+            (-value).backward()
+            if monitor_snr:
+                flat = torch.cat([p.grad.reshape(-1) for p in params]).detach()
+                if snr_sum is None:
+                    snr_sum, snr_sq, snr_n = torch.zeros_like(flat), torch.zeros_like(flat), 0
+                snr_sum += flat
+                snr_sq += flat**2
+                snr_n += 1
+            opt.step(lr_t)
+            history.append(v)
+            step += 1
+            torch._foreach_add_(acc, params)
+            acc_n += 1
+            bar.update(1)
+            if callback is not None:
+                info = _Info()
+                info.step, info.elbo, info.lr, info.n_grad_evals = step, v, lr_t, \
+                    cm.n_grad_evals
+                info.approx = (lambda: qw.affine(shift, scale)) if not isinstance(qw, Flow) \
+                    else (lambda: qw.affine(shift, scale))
+                if callback(info):
+                    message = f"stopped by the callback at step {step}"
+                    break
+            if step % check_every == 0:
+                w = np.asarray(history[-check_every:])
+                window_means.append(w.mean())
+                window_vars.append(w.var(ddof=1) / len(w))
+                bar.set_postfix(elbo=f"{window_means[-1]:.4g}")
+                if len(window_means) > patience:
+                    gain = window_means[-1] - window_means[-1 - patience]
+                    se = math.sqrt(window_vars[-1] + window_vars[-1 - patience])
+                    if gain < max(tol, 2.0 * se):
+                        converged = True
+                        message = (f"converged at step {step}: the windowed ELBO gained "
+                                   f"{gain:.3g} over the last {patience * check_every} steps "
+                                   f"(threshold max(tol, 2 se) = {max(tol, 2 * se):.3g})")
+                        with torch.no_grad():
+                            for p, a in zip(params, acc):
+                                p.copy_(a / acc_n)
+                        break
+                if monitor_snr and step < steps:
+                    pass
+                acc = [torch.zeros_like(p) for p in params]
+                acc_n = 0
+    except KeyboardInterrupt:
+        message = f"interrupted (KeyboardInterrupt) at step {step}: partial result"
+    finally:
+        bar.close()
+    snr = None
+    if monitor_snr and snr_sum is not None:
+        mean = snr_sum / snr_n
+        sd = (snr_sq / snr_n - mean**2).clamp_min(0).sqrt()
+        snr = (mean.abs() / sd.clamp_min(1e-300)).cpu().numpy()
+    diag = {"lr_final": lr * lr_scale / math.sqrt(1.0 + step / 100.0), "restarts": retries}
+    return qw, history, step, converged, message, snr, diag
