@@ -1,0 +1,96 @@
+"""Figures of the posterior layer: evidence estimates side by side, normalized posteriors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._common import new_figure
+
+
+def plot_evidence(table, ax=None):
+    """Each method's log Z with its ±2-error bar, and the exact value as a line.
+
+    Examples
+    --------
+    >>> from bayescalc.posterior.result import EvidenceResult
+    >>> from bayescalc.posterior._compare import EvidenceTable
+    >>> t = EvidenceTable([EvidenceResult(-1.0, 0.01, 10, 0, "a", True, "", {})], [0.1], -1.0)
+    >>> fig = plot_evidence(t)
+    """
+    fig, ax = new_figure(size=(6.0, 3.5)) if ax is None else (ax.figure, ax)
+    rows = [r for r in table.rows if math.isfinite(r.log_z)]
+    y = np.arange(len(rows))
+    for k, r in zip(y, rows):
+        err = 2 * r.error if math.isfinite(r.error) else 0.0
+        ax.errorbar(r.log_z, k, xerr=err, fmt="o" if r.success else "x",
+                    color="C0" if r.success else "C3", capsize=3)
+    if table.exact is not None:
+        ax.axvline(table.exact, color="k", ls="--", lw=1, label="exact")
+        ax.legend(loc="best")
+    ax.set_yticks(y, [r.method for r in rows])
+    ax.set_xlabel("log Z (bars: ±2 reported errors; x: success=False)")
+    return fig
+
+
+def plot_posterior(posterior, level=0.9, n_draws=2000, seed=0):
+    """1-D: density with its ``level`` interval shaded; 2-D: density contours with the
+    ``level`` region; d > 2: pairs of marginals (diagonal densities, scatter below).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.distributions import Normal
+    >>> from bayescalc import Model
+    >>> from bayescalc.posterior import normalize
+    >>> m = Model(lambda t: Normal(0.0, 1.0).log_prob(t[:, 0]),
+    ...           lambda t: Normal(t[:, 0], 1.0).log_prob(torch.tensor(1.0)), dim=1)
+    >>> fig = plot_posterior(normalize(m, seed=0))
+    """
+    d = posterior.dim
+    names = posterior.names
+    if d == 1:
+        fig, ax = new_figure(size=(5.0, 3.5))
+        x, p = posterior.marginal(0)
+        lo, hi = posterior.credible_interval(level)[0]
+        ax.plot(x, p, color="C0")
+        inside = (x >= lo) & (x <= hi)
+        ax.fill_between(x[inside], p[inside], alpha=0.3, color="C0",
+                        label=f"{int(level * 100)}% interval")
+        ax.set_xlabel(names[0])
+        ax.set_ylabel("density")
+        ax.legend(loc="best")
+        return fig
+    if d == 2 and posterior._grid is not None:
+        fig, ax = new_figure(size=(5.0, 4.5))
+        g = posterior._grid
+        tx, ty = g["theta_axes"]
+        # density in theta: divide by the (elementwise) Jacobian
+        dens = g["density_z"] * np.exp(-g["log_jac"][0])[:, None] * \
+            np.exp(-g["log_jac"][1])[None, :]
+        mass = g["density_z"] / g["density_z"].sum()
+        order = np.sort(mass.ravel())[::-1]
+        cut = order[np.searchsorted(np.cumsum(order), level)]
+        ax.contourf(tx, ty, dens.T, levels=12, cmap="Blues")
+        ax.contour(tx, ty, mass.T, levels=[cut], colors="C3")
+        ax.set_title(f"posterior density; red: {int(level * 100)}% highest-density region")
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
+        return fig
+    fig, axes = new_figure(d, d, size=(2.2, 2.2))
+    axes = np.atleast_2d(axes)
+    draws = posterior.sample(n_draws, seed)
+    for i in range(d):
+        for j in range(d):
+            ax = axes[i, j]
+            if i == j:
+                x, p = posterior.marginal(i)
+                ax.plot(x, p, color="C0")
+            elif i > j:
+                ax.plot(draws[:, j], draws[:, i], ".", ms=1, alpha=0.3, color="C0")
+            else:
+                ax.set_axis_off()
+            if i == d - 1:
+                ax.set_xlabel(names[j])
+    return fig

@@ -1,0 +1,182 @@
+"""Evidence estimators against closed forms and 1-D quadrature references."""
+
+import math
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import bayescalc as bc
+from bayescalc.posterior import METHODS, evidence
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _posterior_models as M  # noqa: E402
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("d", [2, 10, 25])
+def test_laplace_exact_on_gaussian_posteriors(d):
+    m = M.linear_regression(d)
+    r = evidence(m, method="laplace")
+    assert abs(r.log_z - m.log_z_exact) < 1e-8
+    assert r.error < 1e-8 and r.success
+    assert r.n_evals > 0 and r.n_grad_evals > 0
+
+
+def test_laplace_error_is_not_zero_off_gaussian():
+    m = M.banana()
+    r = quiet(evidence, m, method="laplace")
+    assert r.error > 0.1 and not r.success  # measured correction: non-Gaussian, says so
+    assert abs(r.log_z - m.log_z_exact) < r.error
+
+
+@pytest.mark.parametrize("name", ["beta_binomial", "banana", "bimodal"])
+def test_quadrature_within_its_error(name):
+    m = getattr(M, name)()
+    r = evidence(m, method="quadrature", seed=0)
+    assert r.success
+    assert abs(r.log_z - m.log_z_exact) <= max(r.error, 1e-9) + 1e-9
+    assert abs(r.log_z - m.log_z_exact) < 1e-5
+
+
+def test_quadrature_sparse_gaussian_d6():
+    m = M.linear_regression(6)
+    r = evidence(m, method="quadrature")
+    assert r.diagnostics["rule"] == "sparse" and abs(r.log_z - m.log_z_exact) < 1e-8
+
+
+def test_quadrature_does_not_apply_at_d40():
+    with pytest.raises(ValueError, match="d = 40.*importance"):
+        evidence(M.linear_regression(40, n=60), method="quadrature")
+
+
+@pytest.mark.parametrize("d,tol", [(2, 0.01), (5, 0.01), (10, 0.01), (25, 0.05)])
+def test_auto_conjugate(d, tol, seed):
+    m = M.linear_regression(d)
+    r = evidence(m, seed=seed)
+    assert r.success and abs(r.log_z - m.log_z_exact) <= tol
+    assert r.n_evals <= 2000  # 1/10 of dynesty's default (~20,000 likelihood calls)
+
+
+@pytest.mark.parametrize("name", ["banana", "bimodal"])
+def test_auto_non_gaussian_honest(name, seed):
+    m = getattr(M, name)()
+    r = evidence(m, seed=seed)
+    delta = abs(r.log_z - m.log_z_exact)
+    assert r.success and delta <= 0.02 and delta <= 2 * r.error + 1e-8
+
+
+def test_importance_covers_truth_on_seeds():
+    m = M.linear_regression(3)
+    for s in range(3):
+        r = evidence(m, method="importance", seed=s, n=2000)
+        assert r.success and abs(r.log_z - m.log_z_exact) <= 3 * r.error
+
+
+def test_importance_flags_banana():
+    m = M.banana()
+    with pytest.warns(bc.ReliabilityWarning, match="k-hat"):
+        r = evidence(m, method="importance", seed=0)
+    assert not r.success and r.diagnostics["khat"] > 0.7
+
+
+def test_importance_user_proposal():
+    m = M.linear_regression(2)
+    q = torch.distributions.MultivariateNormal(torch.as_tensor(m.posterior_mean),
+                                               torch.as_tensor(1.5 * m.posterior_cov))
+    r = evidence(m, method="importance", proposal=q, seed=0, n=2000)
+    assert r.success and abs(r.log_z - m.log_z_exact) <= 3 * r.error
+
+
+def test_same_answer_on_any_number_of_workers():
+    m = M.linear_regression(3)
+    a = evidence(m, method="importance", seed=3, n=3000, batch_size=500)
+    with ThreadPoolExecutor(3) as pool:
+        b = evidence(m, method="importance", seed=3, n=3000, batch_size=500, executor=pool)
+    assert a.log_z == b.log_z and a.error == b.error
+
+
+def test_bridge_covers_truth():
+    m = M.linear_regression(3)
+    for s in range(2):
+        r = evidence(m, method="bridge", seed=s, n_chains=32, n_steps=60, n_warmup=80)
+        assert r.success and abs(r.log_z - m.log_z_exact) <= 3 * r.error
+
+
+def test_harmonic_mean_is_off_by_more_than_a_nat():
+    m = M.linear_regression(5)
+    with pytest.warns(bc.ReliabilityWarning, match="harmonic"):
+        r = evidence(m, method="harmonic-mean", seed=0, n_chains=32, n_steps=60)
+    assert not r.success and r.log_z - m.log_z_exact > 1.0
+
+
+def test_nested_dynesty_reference():
+    m = M.linear_regression(2)
+    r = evidence(m, method="nested", seed=0, nlive=100, dlogz=0.1)
+    assert abs(r.log_z - m.log_z_exact) <= 3 * r.error
+    assert r.diagnostics["dynesty_logzerr"] < r.error
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="laplace"):
+        evidence(M.linear_regression(2), method="magic")
+
+
+@pytest.mark.parametrize("method", ["auto", "laplace", "quadrature", "importance"])
+def test_improper_posterior_never_confident(method):
+    with pytest.warns(bc.ReliabilityWarning):
+        r = evidence(M.improper(), method=method, seed=0)
+    assert not r.success and r.log_z == math.inf
+
+
+def test_improper_flat_prior_unbounded_likelihood():
+    # flat prior on the line, one Bernoulli success: the posterior mass escapes to +inf
+    m = bc.Model(lambda t: torch.zeros(t.shape[0], dtype=torch.float64),
+                 lambda t: torch.nn.functional.logsigmoid(3 * t[:, 0]), 1)
+    r = quiet(evidence, m, seed=0)
+    assert not r.success and not (math.isfinite(r.log_z) and r.error < 0.1)
+
+
+def test_nan_log_density_names_theta():
+    m = bc.Model(lambda t: torch.where(t[:, 0] > 0.5, torch.nan, -0.5 * t[:, 0] ** 2),
+                 lambda t: -0.5 * (t[:, 0] - 1) ** 2, 1)
+    with pytest.raises(ValueError, match="NaN|nan"):
+        evidence(m, method="quadrature")
+
+
+def test_not_batched_and_dimension_mismatch():
+    wrong_shape = bc.Model(lambda t: -0.5 * t ** 2, lambda t: -0.5 * (t ** 2).sum(-1), 2)
+    with pytest.raises(ValueError, match="shape"):
+        evidence(wrong_shape, method="laplace")
+    scalar = bc.Model(lambda t: -0.5 * (t ** 2).sum(), lambda t: -0.5 * (t ** 2).sum(), 2)
+    with pytest.raises(ValueError, match="shape"):
+        evidence(scalar, method="importance", seed=0)
+
+
+def test_methods_registry():
+    assert {"laplace", "quadrature", "importance", "bridge", "nested", "harmonic-mean",
+            "auto"} <= set(METHODS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method,options", [("importance", {"n": 2000}),
+                                            ("bridge", {"n_chains": 32, "n_steps": 60})])
+@pytest.mark.parametrize("name", ["lr3", "bimodal"])
+def test_error_bars_are_promises_over_seeds(method, options, name):
+    m = M.linear_regression(3) if name == "lr3" else M.bimodal()
+    ratios = []
+    for s in range(20):
+        r = quiet(evidence, m, method=method, seed=100 + s, **options)
+        ratios.append(abs(r.log_z - m.log_z_exact) / r.error)
+    ratios = np.array(ratios)
+    assert np.mean(ratios <= 2) >= 0.9
+    assert np.median(ratios) >= 0.3
