@@ -48,3 +48,37 @@ def test_scaffold_and_solution_have_the_same_functions():
 
     assert signatures(scaffold) == signatures(solution)
     assert "NotImplementedError" not in SOLUTION.read_text()
+
+
+VI_SCAFFOLD = ROOT / "examples" / "assignments" / "vi_assignment.py"
+VI_SOLUTION = ROOT / "examples" / "assignments" / "solutions" / "vi_assignment.py"
+
+
+def test_vi_solution_passes_and_fits(tmp_path, capsys):
+    verdicts = _load(VI_SOLUTION)["main"](tmp_path)
+    assert verdicts and all(v.ok for v in verdicts.values()), verdicts
+    assert (tmp_path / "vi_assignment.png").is_file()
+    out = capsys.readouterr().out
+    assert "All parts pass" in out
+    gaps = [float(line.split("=")[-1].split()[0]) for line in out.splitlines()
+            if "log Z - ELBO" in line]
+    # KL(q || p) >= 0; a Gaussian on the logit scale of a Beta posterior leaves ~0.01 nats
+    # (bayescalc.vi.fit's own gap is ~0.0095); the MC error of the gap is ~1e-3.
+    assert len(gaps) == 1 and -0.003 < gaps[0] < 0.05
+
+
+def test_vi_scaffold_fails_every_part_with_a_verdict(tmp_path, capsys):
+    verdicts = _load(VI_SCAFFOLD)["main"](tmp_path)
+    assert len(verdicts) == 2 and not any(v.ok for v in verdicts.values())
+    assert all("NotImplementedError: TODO" in v.message for v in verdicts.values())
+    assert "Fix the FAIL parts" in capsys.readouterr().out
+
+
+def test_vi_scaffold_and_solution_have_the_same_public_functions():
+    def signatures(namespace):
+        return {name: str(inspect.signature(obj)) for name, obj in namespace.items()
+                if inspect.isfunction(obj) and obj.__module__ == "assignment"
+                and not name.startswith("_")}
+
+    assert signatures(_load(VI_SCAFFOLD)) == signatures(_load(VI_SOLUTION))
+    assert "NotImplementedError" not in VI_SOLUTION.read_text()

@@ -141,7 +141,9 @@ def _tail_fit(log_w: np.ndarray, smoothing: bool = False):
     sorted_log_w = log_w[order] - shift
     cutoff = float(sorted_log_w[-m - 1])
     exceedances = np.exp(sorted_log_w[-m:]) - math.exp(cutoff)
-    if exceedances[-1] <= 0:  # the tail is flat: weights bounded, nothing to fit
+    # The tail is flat (to round-off: the largest weight is exp(0) = 1 after the shift):
+    # the weights are bounded, nothing to fit. An exact q gives such round-off weights.
+    if exceedances[-1] <= 1e-12:
         out = (-math.inf, math.nan, order, shift, cutoff)
         return out if smoothing else out[:1]
     khat, sigma = _gpd_fit_zhang_stephens(exceedances)
@@ -159,7 +161,10 @@ def _gpd_fit_zhang_stephens(x: np.ndarray):
     grid_size = 30 + int(math.sqrt(n))
     j = np.arange(1, grid_size + 1, dtype=np.float64)
     theta = 1.0 - np.sqrt(grid_size / (j - 0.5))
-    theta = theta / (3.0 * x[int(n / 4 + 0.5) - 1]) + 1.0 / x[-1]
+    quartile = x[int(n / 4 + 0.5) - 1]
+    if quartile <= 0:  # tied weights at the cutoff: scale by the smallest positive one
+        quartile = x[x > 0][0]
+    theta = theta / (3.0 * quartile) + 1.0 / x[-1]
     k_grid = np.log1p(-theta[:, None] * x).mean(axis=1)
     profile = n * (np.log(-theta / k_grid) - k_grid - 1.0)
     with np.errstate(over="ignore"):  # exp overflow means a negligible weight: 1/inf = 0
@@ -168,6 +173,6 @@ def _gpd_fit_zhang_stephens(x: np.ndarray):
     weights, theta = weights[keep], theta[keep]
     theta_mean = float(np.sum(theta * weights / weights.sum()))
     k = float(np.log1p(-theta_mean * x).mean())
-    sigma = -k / theta_mean
+    sigma = -k / theta_mean if theta_mean != 0 else float(x.mean())  # k = 0: exponential
     k = (n * k + 10 * 0.5) / (n + 10)  # weakly informative prior towards k = 0.5
     return k, sigma
