@@ -6,7 +6,6 @@ min-max games (:mod:`bayescalc.minmax`). See ``docs/index.md``.
 """
 
 from . import diff, integrate, minmax, model, models, optim, posterior, vi
-from .model import Model
 from ._core.warnings import (
     AccuracyWarning,
     BayescalcWarning,
@@ -14,6 +13,7 @@ from ._core.warnings import (
     IntegrationWarning,
     ReliabilityWarning,
 )
+from .model import Model
 
 __version__ = "0.1.0.dev0"
 

@@ -33,7 +33,9 @@ TOLERANCES = {
     "quadrature": "rtol=1e-6 atol=1e-12",        # deterministic rules
     "monte_carlo": "rtol=1e-3 atol=1e-8",        # seeded streams; summation order may vary
     "dirac_gan": "rtol=1e-4 atol=1e-6",          # deterministic; autodiff round-off
-    "gan_ring": "rtol=0.15 atol=1",              # float32 training: BLAS/CPU may differ
+    "gan_ring": "rtol=0.15 atol=1",
+    "posterior_normalization": "rtol=0.5 atol=0.05",  # seeded; counts may vary
+    "meanfield_vs_fullrank": "rtol=0.02 atol=0.01",  # seeded VI fits              # float32 training: BLAS/CPU may differ
 }
 
 

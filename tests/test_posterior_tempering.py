@@ -13,15 +13,23 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from bayescalc.model import Model
+from bayescalc._core.warnings import AccuracyWarning
+from bayescalc.model import CountedModel, Model
 from bayescalc.posterior import EvidenceResult
 from bayescalc.posterior.tempering import (
-    GaussianReference, StudentTReference, ais_evidence, cess, hermite_trapezoid, hmc_move,
-    next_beta, preconditioner, smc_evidence, stepping_stone_evidence,
-    thermodynamic_evidence)
+    GaussianReference,
+    StudentTReference,
+    ais_evidence,
+    cess,
+    hermite_trapezoid,
+    hmc_move,
+    next_beta,
+    preconditioner,
+    smc_evidence,
+    stepping_stone_evidence,
+    thermodynamic_evidence,
+)
 from bayescalc.posterior.tempering.path import TemperedPath
-from bayescalc.model import CountedModel
-from bayescalc._core.warnings import AccuracyWarning
 
 ESTIMATORS = [smc_evidence, ais_evidence, thermodynamic_evidence, stepping_stone_evidence]
 LOG2PI = math.log(2 * math.pi)

@@ -12,12 +12,15 @@ import warnings
 
 import numpy as np
 import pytest
+from test_posterior_tempering import banana, linear_regression, mixture
 
 from bayescalc._core.warnings import AccuracyWarning
 from bayescalc.posterior.tempering import (
-    ais_evidence, smc_evidence, stepping_stone_evidence, thermodynamic_evidence)
-
-from test_posterior_tempering import banana, linear_regression, mixture
+    ais_evidence,
+    smc_evidence,
+    stepping_stone_evidence,
+    thermodynamic_evidence,
+)
 
 SEEDS = range(20)
 MODELS = {

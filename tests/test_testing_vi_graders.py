@@ -9,7 +9,6 @@ import torch
 
 from bayescalc.testing import check_elbo, check_evidence
 
-
 # --- ELBO ----------------------------------------------------------------------------------
 
 def elbo_reference(model, q, z):

@@ -1,12 +1,12 @@
 """Integrals and expectations: adaptive quadrature, cubature and Monte Carlo."""
 
+from ._laplace import laplace_map
 from ._result import IntegrationResult
 from .control_variates import fit_coefficients as fit_control_variates
 from .cubature import cubature
 from .expectation import expectation
 from .fixed_quad import fixed_quad
 from .gauss_hermite import gauss_hermite_expectation
-from ._laplace import laplace_map
 from .importance import ImportanceResult, importance
 from .monte_carlo import MonteCarloResult, monte_carlo
 from .psis import psis_khat, psis_smooth

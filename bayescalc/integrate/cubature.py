@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import to_numpy
+from .._core.batch import BatchFunction
 from .._core.validation import (
     as_bounds,
     check_bool,
@@ -15,10 +16,9 @@ from .._core.validation import (
 )
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from . import samplers
+from ._laplace import laplace_map
 from ._result import IntegrationResult
 from ._scaled import finish, linear_values
-from .._core.batch import BatchFunction
-from ._laplace import laplace_map
 from .gauss_hermite import gauss_hermite_expectation
 from .genz_malik import adaptive_genz_malik, genz_malik_template
 from .quad import quad

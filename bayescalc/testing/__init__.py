@@ -17,11 +17,12 @@ returns the wrong shape gets a verdict, not a traceback.
   the prior left out, Jensen's mean of the log likelihood, ...).
 """
 
-from ._check_gradient import check_gradient
 from ._check_elbo import check_elbo
 from ._check_evidence import check_evidence
+from ._check_gradient import check_gradient
 from ._check_kl import check_kl, gaussian_kl
 from ._check_minmax_step import check_minmax_step
 from .verdict import Verdict
 
-__all__ = ["check_gradient", "check_elbo", "check_evidence", "check_kl", "check_minmax_step", "gaussian_kl", "Verdict"]
+__all__ = ["check_gradient", "check_elbo", "check_evidence", "check_kl", "check_minmax_step",
+           "gaussian_kl", "Verdict"]

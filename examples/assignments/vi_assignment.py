@@ -20,7 +20,6 @@ approximation q is a torch Distribution: ``q.rsample((n,))``, ``q.log_prob(z)``,
 
 from __future__ import annotations
 
-import math
 import sys
 import warnings
 from pathlib import Path

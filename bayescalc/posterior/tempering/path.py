@@ -35,12 +35,12 @@ class Particles:
         """The gradient of ``log r + beta u``."""
         return self.g_ref + beta * self.g_u
 
-    def take(self, index: torch.Tensor) -> "Particles":
+    def take(self, index: torch.Tensor) -> Particles:
         """The particles at ``index`` (resampling)."""
         return Particles(self.z[index], self.log_ref[index], self.u[index],
                          self.g_ref[index], self.g_u[index])
 
-    def where(self, mask: torch.Tensor, other: "Particles") -> "Particles":
+    def where(self, mask: torch.Tensor, other: Particles) -> Particles:
         """``other`` where ``mask`` (n,) is True, else ``self``."""
         m = mask[:, None]
         return Particles(torch.where(m, other.z, self.z),

@@ -25,8 +25,6 @@ from .reference import make_reference
 from .run import RunOptions, tempering_run
 
 
-
-
 @dataclass
 class Replicates:
     """The runs of one estimator call and what they cost (setup included)."""

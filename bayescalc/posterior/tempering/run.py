@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ...model.counting import CountedModel
 from ..._core.random import torch_generator
+from ...model.counting import CountedModel
 from .kernel import StepSize, hmc_move, leapfrog_plan, split_preconditioners
 from .ladder import next_beta
 from .path import TemperedPath

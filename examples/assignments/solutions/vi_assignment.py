@@ -1,4 +1,4 @@
-"""Assignment (reference solution): the evidence, the ELBO, and a variational fit you write yourself.
+"""Assignment (reference solution): the evidence, the ELBO, and a variational fit.
 
 Fill in the four functions marked TODO, then run
 
