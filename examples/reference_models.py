@@ -1,4 +1,7 @@
-"""Reference models and Model constructors: exact evidences, shapes, and Pyro vectorized.
+"""
+Reference models and Model constructors: exact evidences, shapes, and Pyro vectorized
+=====================================================================================
+
 
 1. Every model of ``bayescalc.models``: its dimension and ``log_z_exact``; for the 2-D
    ones, log Z again by a brute-force grid over the unconstrained plane (the model's own

@@ -1,4 +1,7 @@
-"""When VI fails, k-hat says so: Neal's funnel against a Gaussian.
+"""
+When VI fails, k-hat says so: Neal's funnel against a Gaussian
+==============================================================
+
 
 Neal's funnel in 10 dimensions (v ~ N(0, 3^2), x_i | v ~ N(0, e^v)) has scales that
 change by orders of magnitude along v. A mean-field (or full-rank) Gaussian cannot

@@ -1,4 +1,7 @@
-"""Variational inference for Bayesian logistic regression: ELBO curve and marginals.
+"""
+Variational inference for Bayesian logistic regression: ELBO curve and marginals
+================================================================================
+
 
 A seeded logistic regression (N = 10,000 rows, D = 20; 2,000 rows with --quick) with a
 N(0, 1) prior. ``bc.vi.fit`` starts from the Laplace approximation, whitens by it and

@@ -1,4 +1,7 @@
-"""Assignment: the evidence, the ELBO, and a variational fit you write yourself.
+"""
+Assignment: the evidence, the ELBO, and a variational fit you write yourself
+============================================================================
+
 
 Fill in the four functions marked TODO, then run
 
