@@ -5,7 +5,7 @@ method of :mod:`bayescalc.posterior` and :mod:`bayescalc.vi` works on its uncons
 space through batched, differentiable, float64 calls.
 """
 
-from ._model import Model
+from ._model import Model, NonFiniteDensityError
 from .counting import CountedModel
 
-__all__ = ["Model", "CountedModel"]
+__all__ = ["Model", "NonFiniteDensityError", "CountedModel"]

@@ -57,6 +57,14 @@ def _vmapped(fn, probe, single):
     return looped, "a Python loop over the batch (torch.func.vmap could not trace it)"
 
 
+class NonFiniteDensityError(ValueError):
+    """A log density returned NaN or +inf (the message names the function and the point).
+
+    A ``ValueError``, so bad input fails as every other; iterative methods (``vi.fit``)
+    catch this class to treat a divergence mid-run as one, without hiding other errors.
+    """
+
+
 class Model:
     """An unnormalized posterior ``p(theta) p(y | theta)`` on an unconstrained space.
 
@@ -296,7 +304,7 @@ class Model:
         if bool(bad.any()):
             i = int(torch.nonzero(bad)[0, 0])
             point = (theta if theta is not None else z)[i].detach().tolist()
-            raise ValueError(
+            raise NonFiniteDensityError(
                 f"{what} returned {values[i].item()} at theta = {point} (row {i} of the "
                 f"batch; unconstrained z = {z[i].detach().tolist()}): a log density must be "
                 "finite or -inf (zero density), never NaN or +inf")

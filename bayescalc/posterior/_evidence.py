@@ -162,8 +162,13 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     fit.cost = (cm.n_evals, cm.n_grad_evals)
     if smc_evidence is not None:  # pragma: no cover - depends on the merge
         base = (cm.n_evals, cm.n_grad_evals)
+        # Without a prior sampler SMC starts from a Laplace-centred reference; the heavier
+        # tailed Student-t one with more particles is the less biased there (measured on
+        # a 5-d banana: -0.03 to -0.06 nats against -0.09 to -0.12 for the Gaussian).
+        extra = {} if model.can_sample_prior else {"reference": "student-t",
+                                                   "n_particles": 8192}
         result = spend(_quiet(smc_evidence, model, seed=seeds[3], executor=executor,
-                              progress=progress), (0, 0))
+                              progress=progress, **extra), (0, 0))
         return done(result, "smc")
     result = spend(_quiet(bridge_evidence, model, fit=fit, seed=seeds[3], executor=executor,
                           progress=progress), fit.cost)

@@ -12,7 +12,7 @@ from .._core.progress import progress_bar
 from .._core.random import torch_generator
 from .._core.warnings import ConvergenceWarning, ReliabilityWarning
 from ..integrate.psis import psis_khat
-from ..model import CountedModel
+from ..model import CountedModel, NonFiniteDensityError
 from ._elbo import _check_estimator, _gaussian_prior, elbo_terms
 from .families import (
     FAMILIES,
@@ -349,7 +349,11 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
     # final estimate and diagnostics, on many draws
     with torch.no_grad():
         z = q.sample((int(n_final),), generator=gen)
-        lw = cm.log_joint(z) - q.log_prob(z)
+        try:
+            lw = cm.log_joint(z) - q.log_prob(z)
+        except NonFiniteDensityError:  # still diverging: judge the draws one at a time
+            lw = torch.stack([_finite_or_nan(cm, z[i:i + 1]) for i in range(len(z))]) \
+                - q.log_prob(z)
     finite = torch.isfinite(lw)
     lw_np = lw.detach().cpu().numpy()
     lw_np = np.where(np.isnan(lw_np), -np.inf, lw_np)
@@ -419,9 +423,12 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
         while step < steps:
             lr_t = lr * lr_scale
             z = qw.rsample((n_samples,), generator=generator)
-            value, _ = elbo_terms(log_joint, qw, z, estimator, prior=prior,
-                                  log_likelihood=lik, weights=False)
-            v = value.item()
+            try:
+                value, _ = elbo_terms(log_joint, qw, z, estimator, prior=prior,
+                                      log_likelihood=lik, weights=False)
+                v = value.item()
+            except NonFiniteDensityError:  # the model diverged at a draw: a non-finite ELBO
+                v = math.nan
             if not math.isfinite(v):
                 retries += 1
                 with torch.no_grad():
@@ -524,3 +531,11 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
         snr = (mean.abs() / sd.clamp_min(1e-300)).cpu().numpy()
     diag = {"lr_final": lr * lr_scale, "restarts": retries}
     return qw, history, step, converged, message, snr, diag
+
+
+def _finite_or_nan(model, z):
+    """log_joint at one point, NaN where the model refuses (a non-finite density)."""
+    try:
+        return model.log_joint(z)[0]
+    except NonFiniteDensityError:
+        return torch.tensor(math.nan, dtype=torch.float64, device=z.device)
