@@ -23,7 +23,7 @@ import scipy.optimize as so
 from scipy.stats import ortho_group, qmc
 
 from bayescalc.optim import critical_points, minimize
-from bayescalc.optim.classify import kind_from_eigenvalues
+from bayescalc.optim._classify import kind_from_eigenvalues
 from bayescalc.optim.surfaces import (
     HILLS_BOUNDS,
     hills,

@@ -155,7 +155,7 @@ def test_torch_integrand_on_device_equals_numpy():
 
 
 def test_stratified_allocation_follows_the_variance_and_spends_the_budget():
-    vegas_module = __import__("importlib").import_module("bayescalc.integrate.vegas")
+    vegas_module = __import__("importlib").import_module("bayescalc.integrate._vegas")
     counts = vegas_module._allocate(100, np.array([0.0, 1.0, 16.0, 0.0]), beta=1.0)
     assert counts.sum() == 100 and counts.min() >= 2
     assert counts[2] > counts[1] > counts[0]       # sigma 4 > 1 > 0

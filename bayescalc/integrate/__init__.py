@@ -3,15 +3,15 @@
 from ._laplace import laplace_map
 from ._result import IntegrationResult
 from .control_variates import fit_coefficients as fit_control_variates
-from .cubature import cubature
-from .expectation import expectation
-from .fixed_quad import fixed_quad
+from ._cubature import cubature
+from ._expectation import expectation
+from ._fixed_quad import fixed_quad
 from .gauss_hermite import gauss_hermite_expectation
-from .importance import ImportanceResult, importance
-from .monte_carlo import MonteCarloResult, monte_carlo
+from ._importance import ImportanceResult, importance
+from ._monte_carlo import MonteCarloResult, monte_carlo
 from .psis import psis_khat, psis_smooth
-from .quad import quad
-from .vegas import VegasResult, vegas
+from ._quad import quad
+from ._vegas import VegasResult, vegas
 from .vegas_map import AdaptiveMap
 
 __all__ = ["IntegrationResult", "quad", "fixed_quad", "cubature", "gauss_hermite_expectation",

@@ -79,7 +79,7 @@ def check_weight(weight, wvar, a, b):
 
 
 def weighted_quad(quad, f, a, b, weight, wvar, *, rtol, atol, max_evals):
-    """``∫_a^b f w`` with ``a < b``; ``quad`` is :func:`bayescalc.integrate.quad`."""
+    """``∫_a^b f w`` with ``a < b``; ``quad`` is :func:`bayescalc.integrate._quad`."""
     function = _vectorized(f)
     if weight == "alg":
         first = _gauss_jacobi(function, a, b, wvar, rtol=rtol, atol=atol,

@@ -14,8 +14,8 @@ from .ema import ema_model
 from .optimizers import ExtraAdam, OptimisticAdam
 from .result import MinMaxResult, StabilityResult
 from .ring import ModeCoverage, mode_coverage, ring_centers, sample_ring
-from .solve import METHODS, solve
-from .stability import stability, step_matrices
+from ._solve import METHODS, solve
+from ._stability import stability, step_matrices
 
 __all__ = [
     "solve", "stability", "step_matrices", "METHODS", "MinMaxResult", "StabilityResult",

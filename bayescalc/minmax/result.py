@@ -1,4 +1,4 @@
-"""Result objects of :func:`bayescalc.minmax.solve` and :func:`bayescalc.minmax.stability`."""
+"""Result objects of :func:`bayescalc.minmax._solve` and :func:`bayescalc.minmax._stability`."""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@
 
 from . import surfaces as surfaces
 from . import transforms as transforms
-from .classify import classify
-from .critical_points import critical_points
-from .minimize import DEFAULT_LR as DEFAULT_LR
-from .minimize import DEFAULT_MAX_STEPS as DEFAULT_MAX_STEPS
-from .minimize import METHODS as METHODS
-from .minimize import maximize, minimize
+from ._classify import classify
+from ._critical_points import critical_points
+from ._minimize import DEFAULT_LR as DEFAULT_LR
+from ._minimize import DEFAULT_MAX_STEPS as DEFAULT_MAX_STEPS
+from ._minimize import METHODS as METHODS
+from ._minimize import maximize, minimize
 from .result import CriticalPoint, IterationInfo, OptimizeResult
 
 # The public API (documented in docs/api.md); the method tables (METHODS, DEFAULT_LR,

@@ -12,7 +12,7 @@ from .._core.result import Result
 
 @dataclass(frozen=True, repr=False)
 class OptimizeResult(Result):
-    """What :func:`~bayescalc.optim.minimize` / :func:`~bayescalc.optim.maximize` found.
+    """What :func:`~bayescalc.optim._minimize` / :func:`~bayescalc.optim.maximize` found.
 
     Attributes
     ----------

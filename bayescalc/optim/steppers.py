@@ -1,8 +1,8 @@
-"""The contract every method of :func:`~bayescalc.optim.minimize` follows.
+"""The contract every method of :func:`~bayescalc.optim._minimize` follows.
 
 A :class:`Stepper` is ``init(z, objective) -> state`` and
 ``step(state, z, value, gradient, objective) -> (z_new, state)`` on the internal vector
-``z``; :func:`~bayescalc.optim.minimize` owns the loop, the stopping test, the path and
+``z``; :func:`~bayescalc.optim._minimize` owns the loop, the stopping test, the path and
 the failure handling. First-order rules are :class:`~.transforms.Transform` chains
 adapted by :func:`from_transform`; Newton and L-BFGS take line-search steps.
 """

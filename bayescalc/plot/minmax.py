@@ -22,7 +22,7 @@ def plot_phase_portrait(f, paths: dict, *, bounds=((-2.0, 2.0), (-2.0, 2.0)),
     """The flow -v of a game of two scalars and the paths of solvers on it.
 
     The streamlines follow -v = (-∂f/∂x, ∂f/∂y), the direction every rule of
-    :func:`bayescalc.minmax.solve` steps along.
+    :func:`bayescalc.minmax._solve` steps along.
 
     Parameters
     ----------

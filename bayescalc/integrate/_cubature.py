@@ -21,7 +21,7 @@ from ._result import IntegrationResult
 from ._scaled import finish, linear_values
 from .gauss_hermite import gauss_hermite_expectation
 from .genz_malik import adaptive_genz_malik, genz_malik_template
-from .quad import quad
+from ._quad import quad
 from .sparse_grid import dimension_adaptive_sparse_grid
 from .tails import box_divergence
 from .tensor_rule import adaptive_tensor

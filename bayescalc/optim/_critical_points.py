@@ -9,7 +9,7 @@ from .._core.arraykind import to_numpy
 from .._core.random import as_generator
 from .._core.validation import as_bounds, check_callable, check_int, check_positive
 from ._objective import Objective
-from .classify import kind_from_eigenvalues
+from ._classify import kind_from_eigenvalues
 from .result import CriticalPoint
 
 

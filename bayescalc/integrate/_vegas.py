@@ -28,7 +28,7 @@ from .._core.warnings import IntegrationWarning, warn_unless_success
 from . import samplers
 from ._bounds import oriented_bounds
 from ._result import IntegrationResult
-from .monte_carlo import _estimate, evaluate_plan, stratified_estimate
+from ._monte_carlo import _estimate, evaluate_plan, stratified_estimate
 from .parallel import check_executor
 from .vegas_map import AdaptiveMap, map_points
 
