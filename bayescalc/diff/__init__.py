@@ -8,6 +8,7 @@ The engines (:func:`finite_difference`, :func:`gradient_estimate`,
 :class:`DerivativeResult` with an error estimate. See ``docs/diff.md``.
 """
 
+from .autodiff import is_autodiff_faithful
 from .check import check_gradient
 from .derivative import derivative, finite_difference
 from .gradient import gradient, gradient_estimate
@@ -18,6 +19,6 @@ from .result import DerivativeResult, GradientCheck
 
 __all__ = [
     "derivative", "finite_difference", "gradient", "jacobian", "hessian", "hvp",
-    "check_gradient", "DerivativeResult", "GradientCheck",
+    "check_gradient", "is_autodiff_faithful", "DerivativeResult", "GradientCheck",
     "gradient_estimate", "jacobian_estimate", "hessian_estimate", "hvp_estimate",
 ]

@@ -153,6 +153,54 @@ def inspect(f, point, *, vectorized=False, elementwise=False):
     return SWITCH if watcher.switch else FAITHFUL
 
 
+def is_autodiff_faithful(f, x, *, vectorized: bool = False) -> bool:
+    """Whether torch autodiff of the scalar function f at x can be trusted.
+
+    The one check every layer uses before it commits to ``method="autodiff"`` for a
+    whole run (a min-max game, an optimizer): True when f runs on a float64 tensor
+    point, returns a tensor, never turns a tensor that depends on x into a Python number
+    (``float(x)``, ``x.item()``, ``x.numpy()``: torch.func would run f but drop the
+    derivative of everything computed from that number), and ``torch.func.grad``
+    differentiates it at x. False when f is a numpy callable, leaves torch, or is not
+    finite at x.
+
+    No tolerance is involved: the verdict comes from watching what f does with its
+    tensor (:func:`inspect`), not from comparing the autodiff gradient with a finite
+    difference. A comparison needs a tolerance wide enough for the difference's own
+    error (about 1e-9 relative for central differences, 1e-5 for a rough one) and then
+    misses a dropped term smaller than that tolerance; the structural check misses none.
+    A piecewise torch function exactly at its switch point (``abs`` at 0) is trusted:
+    torch returns a subgradient there, and a run moves on to points where it is exact.
+
+    Parameters
+    ----------
+    f : callable
+        A scalar function of one point (of a batch of points with ``vectorized``).
+    x : float, array_like or Tensor
+        The point (flattened to a vector).
+    vectorized : bool
+        f takes a batch ``(n, d)`` and returns ``(n,)``.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> is_autodiff_faithful(lambda x: torch.sin(x).sum(), [0.5, 1.0])
+    True
+    >>> is_autodiff_faithful(lambda x: math.sin(float(x[0])), [0.5])  # leaves torch
+    False
+    >>> import numpy as np
+    >>> is_autodiff_faithful(lambda x: np.sin(x).sum(), [0.5])        # numpy only
+    False
+    """
+    point = as_vector(x)
+    try:
+        if inspect(f, point, vectorized=vectorized) == CONVERTED:
+            return False
+    except NonFiniteAtPoint:
+        return False
+    return attempt(lambda: gradient(f, point, vectorized=vectorized)) is not None
+
+
 def _depends_on_x(value):
     import torch
 

@@ -11,6 +11,7 @@
 
 from . import games
 from .ema import ema_model
+from .field import GameField
 from .optimizers import ExtraAdam, OptimisticAdam
 from .result import MinMaxResult, StabilityResult
 from .ring import ModeCoverage, mode_coverage, ring_centers, sample_ring
@@ -19,6 +20,6 @@ from ._stability import stability, step_matrices
 
 __all__ = [
     "solve", "stability", "step_matrices", "METHODS", "MinMaxResult", "StabilityResult",
-    "ExtraAdam", "OptimisticAdam", "ema_model", "games",
+    "GameField", "ExtraAdam", "OptimisticAdam", "ema_model", "games",
     "ring_centers", "sample_ring", "mode_coverage", "ModeCoverage",
 ]

@@ -13,7 +13,7 @@ from .._core.validation import (
     check_positive,
 )
 from .._core.warnings import ConvergenceWarning, warn_unless_success
-from ._field import GRAD_METHODS, GameField
+from .field import GRAD_METHODS, GameField
 from .result import MinMaxResult
 from .rules import RULES
 
@@ -108,25 +108,28 @@ def solve(f, x0, y0, *, method: str = "extragradient", lr: float = 0.1, steps: i
     x, y, lr, steps, tol, ema, consensus_weight = _solve_iv(
         f, x0, y0, method, lr, steps, tol, ema, consensus_weight, grad_method)
     field = GameField(f, x, y, method=grad_method)
-    rule, options = RULES[method], {"consensus_weight": consensus_weight}
-    z = np.concatenate([x.ravel(), y.ravel()])
+    options = {"consensus_weight": consensus_weight} if method == "consensus" else {}
+    stepper = RULES[method](field, lr, **options)
+    state = stepper.init(np.concatenate([x.ravel(), y.ravel()]))
+    z = state.position
     average = z.copy()
-    path, state, n_evals = [z], None, 0
+    path, n_evals = [z], 0
     converged, stopped, grad_norm = False, None, np.nan
     for step in range(1, steps + 1):
-        z_new, state, v, used = rule(z, state, field, lr, options)
-        n_evals += used
-        grad_norm = float(np.linalg.norm(v))
+        new_state, info = stepper.step(state)
+        n_evals += info.n_evals
+        grad_norm = float(np.linalg.norm(info.field))
         if not np.isfinite(grad_norm):
             stopped = step
             break
         if grad_norm <= tol:
             converged = True
             break
+        z_new = new_state.position
         if not (np.all(np.isfinite(z_new)) and np.isfinite(field.value(z_new))):
             stopped = step
             break
-        z = z_new
+        state, z = new_state, z_new
         path.append(z)
         if ema is not None:
             average = ema * average + (1.0 - ema) * z

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.validation import as_point, check_callable, check_choice, check_positive
-from ._field import GRAD_METHODS, GameField
+from .field import GRAD_METHODS, GameField
 from .result import StabilityResult
 
 

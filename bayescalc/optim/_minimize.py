@@ -137,9 +137,9 @@ def _minimize_iv(f, x0, method, lr, max_steps, tol, grad, hess, callback, *, sig
     z0 = np.atleast_1d(as_point(x0, "x0")).astype(np.float64)
     objective = Objective(f, x0, grad=grad, hess=hess, sign=sign)
     if method in FIRST_ORDER:
-        stepper = from_transform(FIRST_ORDER[method](lr))
+        stepper = from_transform(FIRST_ORDER[method](lr), objective)
     else:
-        stepper = newton(lr) if method == "newton" else lbfgs(lr)
+        stepper = newton(objective, lr) if method == "newton" else lbfgs(objective, lr)
     return objective, z0, stepper, {"tol": tol, "max_steps": max_steps, "callback": callback}
 
 
@@ -152,16 +152,17 @@ def _run(objective, z0, stepper, *, x0, method, tol, max_steps, callback) -> Opt
     if not np.all(np.isfinite(gradient)):
         raise ValueError(f"the gradient of f is not finite at x0 = {_show(z0)}: {gradient}")
     z, path, values = z0, [z0], [value]
-    state = stepper.init(z0, objective)
+    state = stepper.init(z0)
     message = None
     step = 0
     while np.linalg.norm(gradient) > tol and step < max_steps and message is None:
         step += 1
         try:
-            z_new, state = stepper.step(state, z, value, gradient, objective)
+            state_new, _ = stepper.step(state)
         except LineSearchError as error:
             message = f"stopped at step {step}: the line search failed ({error})"
             break
+        z_new = state_new.position
         if not np.all(np.isfinite(z_new)):
             message = (f"the iterate overflowed at step {step} (x = {_show(z_new)}): the "
                        f"steps diverge, lower lr; returning the last finite iterate "
@@ -190,7 +191,7 @@ def _run(objective, z0, stepper, *, x0, method, tol, max_steps, callback) -> Opt
                        f"{reason}; stopped, returning the last finite iterate "
                        f"(step {step - 1})")
             break
-        z, value, gradient = z_new, value_new, gradient_new
+        state, z, value, gradient = state_new, z_new, value_new, gradient_new
         path.append(z)
         values.append(value)
         if callback is not None and callback(IterationInfo(

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import diff
 from .._core.arraykind import is_tensor, to_numpy
+from .._core.flat import FlatFunction
 
 
 class Objective:
@@ -33,30 +34,23 @@ class Objective:
         self.f, self.user_grad, self.user_hess, self.sign = f, grad, hess, float(sign)
         self.scalar = np.ndim(to_numpy(template)) == 0
         self.template = template
-        self.dim = 1 if self.scalar else int(np.size(to_numpy(template)))
+        # f is a textbook function of a float when x0 is a scalar (not a tensor)
+        self.flat = FlatFunction(f, template if is_tensor(template) or not self.scalar
+                                 else 0.0)
+        self.dim = self.flat.dim
         # (z, value) and (z, gradient) of the latest evaluations: a point a line search
-        # accepted is not evaluated twice
+        # accepted, or one the loop evaluated, is not evaluated again by the step
         self._last = self._last_grad = None
 
     def point(self, z):
         """The user's kind of point for the internal vector ``z``."""
-        z = np.asarray(z, dtype=np.float64)
-        if is_tensor(self.template):
-            import torch
-
-            dtype = self.template.dtype if self.template.is_floating_point() else torch.float64
-            value = z[0] if self.scalar else z
-            return torch.as_tensor(value, dtype=dtype, device=self.template.device)
-        return float(z[0]) if self.scalar else z.copy()
+        return self.flat.unflatten(z)[0]
 
     def value(self, z) -> float:
         """sign * f(z); NaN/inf are returned as they are (the caller decides)."""
         if self._last is not None and np.array_equal(self._last[0], z):
             return self._last[1]
-        out = to_numpy(self.f(self.point(z)))
-        if out.size != 1:
-            raise ValueError(f"f must return a scalar, got an array of shape {out.shape}")
-        value = self.sign * float(out.reshape(()))
+        value = self.sign * self.flat.value(z)
         self._last = (np.array(z, dtype=np.float64), value)
         return value
 

@@ -15,10 +15,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .linesearch import LineSearchError, backtracking
-from .steppers import Stepper
+from .steppers import OptimStepInfo, Stepper
 
 
 class LBFGSState(NamedTuple):
+    position: np.ndarray
     pairs: tuple  # ((s, y), ...), oldest first
     previous_z: np.ndarray | None
     previous_gradient: np.ndarray | None
@@ -40,13 +41,15 @@ def two_loop(gradient, pairs):
     return -r
 
 
-def lbfgs(lr: float = 1.0, memory: int = 10) -> Stepper:
+def lbfgs(objective, lr: float = 1.0, memory: int = 10) -> Stepper:
     """L-BFGS with ``memory`` pairs; ``lr`` is the first step length the line search tries."""
 
-    def init(z, objective):
-        return LBFGSState((), None, None)
+    def init(z):
+        return LBFGSState(z, (), None, None)
 
-    def step(state, z, value, gradient, objective):
+    def step(state):
+        z = state.position
+        value, gradient = objective.value(z), objective.grad(z)
         pairs = state.pairs
         if state.previous_z is not None:
             s, y = z - state.previous_z, gradient - state.previous_gradient
@@ -59,7 +62,7 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Stepper:
             try:
                 z_new = backtracking(objective, z, value, gradient,
                                      two_loop(gradient, pairs), alpha0=lr)
-                return z_new, LBFGSState(pairs, z, gradient)
+                return LBFGSState(z_new, pairs, z, gradient), OptimStepInfo(gradient)
             except LineSearchError:
                 # Stale pairs can give a poor direction; restart from steepest descent
                 # with an empty memory, as after the first step (N&W §7.2).
@@ -67,6 +70,6 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Stepper:
         # Steepest descent, at most unit length on the first trial (N&W §7.2).
         alpha0 = lr * min(1.0, 1.0 / float(np.linalg.norm(gradient)))
         z_new = backtracking(objective, z, value, gradient, -gradient, alpha0=alpha0)
-        return z_new, LBFGSState(pairs, z, gradient)
+        return LBFGSState(z_new, pairs, z, gradient), OptimStepInfo(gradient)
 
     return Stepper(init, step)

@@ -12,21 +12,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import NamedTuple
+
 from .linesearch import backtracking
-from .steppers import Stepper
+from .steppers import OptimStepInfo, Stepper
 
 
-def newton(lr: float = 1.0) -> Stepper:
+class NewtonState(NamedTuple):
+    """Newton's method carries nothing but its position."""
+
+    position: np.ndarray
+
+
+def newton(objective, lr: float = 1.0) -> Stepper:
     """Modified Newton: ``x_{k+1} = x_k - α |H_k|^{-1} g_k``, ``α`` from ``lr`` by backtracking."""
 
-    def init(z, objective):
-        return None
-
-    def step(state, z, value, gradient, objective):
+    def step(state):
+        z = state.position
+        value, gradient = objective.value(z), objective.grad(z)
         eigenvalues, vectors = np.linalg.eigh(objective.hess(z))
         magnitude = np.abs(eigenvalues)
         floor = max(1e-8 * float(magnitude.max(initial=0.0)), 1e-12)
         direction = -vectors @ ((vectors.T @ gradient) / np.maximum(magnitude, floor))
-        return backtracking(objective, z, value, gradient, direction, alpha0=lr), state
+        z_new = backtracking(objective, z, value, gradient, direction, alpha0=lr)
+        return NewtonState(z_new), OptimStepInfo(gradient)
 
-    return Stepper(init, step)
+    return Stepper(NewtonState, step)

@@ -19,6 +19,11 @@ rewritten by Bengio et al. 2013), which needs the gradient at ``x_k`` only. Adam
 Kingma & Ba (2015, "Adam: a method for stochastic optimization", Algorithm 1) with its
 bias corrections.
 
+The transforms work on numpy arrays and on torch tensors alike (the state takes the
+kind, dtype and device of the ``x`` given to ``init``), so a loop over a flat vector of
+torch parameters uses the same composed Adam as :func:`~bayescalc.optim.minimize`
+(``docs/conventions.md`` states when a loop uses these and when ``torch.optim``).
+
 Examples
 --------
 >>> import numpy as np
@@ -27,6 +32,11 @@ Examples
 >>> update, state = rule.update(np.array([1.0, -2.0]), state)
 >>> update
 array([-0.1,  0.2])
+>>> import torch
+>>> rule = adam(lr=0.1)
+>>> update, state = rule.update(torch.tensor([3.0, -0.5]), rule.init(torch.zeros(2)))
+>>> update, state[0].mean
+(tensor([-0.1000,  0.1000]), tensor([ 0.3000, -0.0500]))
 """
 
 from __future__ import annotations
@@ -35,6 +45,21 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+
+from .._core.arraykind import is_tensor
+
+
+def _zeros_like(x):
+    """Zeros of x's shape: a tensor of x's dtype and device, else a float64 array."""
+    if is_tensor(x):
+        import torch
+
+        return torch.zeros_like(x if x.is_floating_point() else x.to(torch.float64))
+    return np.zeros_like(np.asarray(x, dtype=np.float64))
+
+
+def _sqrt(x):
+    return x.sqrt() if is_tensor(x) else np.sqrt(x)
 
 
 class Transform(NamedTuple):
@@ -53,7 +78,7 @@ def trace(beta: float, *, nesterov: bool = False) -> Transform:
     """Heavy-ball momentum ``m_k = β m_{k-1} + g_k``; with ``nesterov``, emit ``β m_k + g_k``."""
 
     def init(x):
-        return np.zeros_like(np.asarray(x, dtype=np.float64))
+        return _zeros_like(x)
 
     def update(g, m):
         m = beta * m + g
@@ -64,15 +89,15 @@ def trace(beta: float, *, nesterov: bool = False) -> Transform:
 
 class AdamState(NamedTuple):
     step: int
-    mean: np.ndarray  # first-moment estimate m_k
-    mean_square: np.ndarray  # second-moment estimate v_k
+    mean: object  # first-moment estimate m_k (array or tensor)
+    mean_square: object  # second-moment estimate v_k
 
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Transform:
     """Adam's direction ``m̂_k / (√v̂_k + ε)`` with bias-corrected moments."""
 
     def init(x):
-        zeros = np.zeros_like(np.asarray(x, dtype=np.float64))
+        zeros = _zeros_like(x)
         return AdamState(0, zeros, zeros)
 
     def update(g, state):
@@ -81,7 +106,7 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
         mean_square = b2 * state.mean_square + (1 - b2) * g * g
         mean_hat = mean / (1 - b1**step)
         mean_square_hat = mean_square / (1 - b2**step)
-        return mean_hat / (np.sqrt(mean_square_hat) + eps), AdamState(step, mean, mean_square)
+        return mean_hat / (_sqrt(mean_square_hat) + eps), AdamState(step, mean, mean_square)
 
     return Transform(init, update)
 

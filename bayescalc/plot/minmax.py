@@ -44,7 +44,7 @@ def plot_phase_portrait(f, paths: dict, *, bounds=((-2.0, 2.0), (-2.0, 2.0)),
     >>> len(ax.lines)
     2
     """
-    from ..minmax._field import GameField
+    from ..minmax import GameField
 
     field = GameField(f, np.zeros(()), np.zeros(()))
     if ax is None:

@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 
-from ..minmax.rules import RULES
+from ..minmax.rules import RULES, GameState
 from ._calling import StudentError, as_array, call_student, close
 from .verdict import Verdict
 
@@ -60,9 +60,9 @@ class _Field:
 def _reference(method):
     def step(game, lr, previous_v):
         z = np.concatenate([game.x, game.y])
-        state = previous_v if method == "optimistic" else None
-        z_new = RULES[method](z, state, _Field(game), lr, {})[0]
-        return z_new
+        previous = previous_v if method == "optimistic" else None
+        state, _ = RULES[method](_Field(game), lr).step(GameState(z, previous))
+        return state.position
     return step
 
 

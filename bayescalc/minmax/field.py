@@ -15,30 +15,44 @@ from __future__ import annotations
 import numpy as np
 
 from .. import diff
-from .._core.arraykind import is_tensor, to_numpy
+from .._core.arraykind import to_numpy
+from .._core.flat import FlatFunction
 
 GRAD_METHODS = ("auto", "autodiff", "central", "richardson")
 
 
 class GameField:
-    """v, J and Jᵀv of f(x, y) as functions of the flat float64 point z (numpy)."""
+    """v, J and Jᵀv of f(x, y) as functions of the flat float64 point z = (x, y).
+
+    Parameters
+    ----------
+    f : callable
+        The game f(x, y) -> scalar.
+    x0, y0 : ndarray
+        The start (float64, shape () or (d,)); f gets x and y of these shapes.
+    method : str
+        ``"auto"`` (autodiff when :func:`bayescalc.diff.is_autodiff_faithful` holds for f
+        at the start, decided once for the run), ``"autodiff"``, or a numeric method of
+        :func:`bayescalc.diff.gradient`.
+
+    Examples
+    --------
+    >>> field = GameField(lambda x, y: x * y, np.array(1.0), np.array(2.0))
+    >>> field(np.array([1.0, 2.0]))          # v = (∂f/∂x, -∂f/∂y) = (y, -x)
+    array([ 2., -1.])
+    >>> field.diff_method                   # x * y runs on tensors: exact derivatives
+    'autodiff'
+    """
 
     def __init__(self, f, x0: np.ndarray, y0: np.ndarray, *, method: str = "auto"):
         self.f = f
-        self.x_shape, self.y_shape = x0.shape, y0.shape
-        self.dx = max(x0.size, 1)
-        self.sign = np.concatenate([np.ones(self.dx), -np.ones(max(y0.size, 1))])
-        z0 = np.concatenate([x0.ravel(), y0.ravel()])
-        self.autodiff = method == "autodiff" or (method == "auto" and self._runs_on_torch(z0))
+        self.objective = FlatFunction(f, x0, y0)     # f at the flat point z
+        self.dx = self.objective.sizes[0]
+        self.sign = np.concatenate([np.ones(self.dx), -np.ones(self.objective.sizes[1])])
+        z0 = self.objective.flatten(x0, y0)
+        self.autodiff = method == "autodiff" or (
+            method == "auto" and diff.is_autodiff_faithful(self.objective, z0))
         self.diff_method = "autodiff" if self.autodiff else method
-
-    def _split(self, z):
-        return z[: self.dx].reshape(self.x_shape), z[self.dx:].reshape(self.y_shape)
-
-    def objective(self, z):
-        """f at the flat point z (z a numpy array, or a tensor on the autodiff path)."""
-        x, y = self._split(z)
-        return self.f(x, y)
 
     def _point(self, z):
         if self.autodiff:
@@ -46,30 +60,6 @@ class GameField:
 
             return torch.as_tensor(z, dtype=torch.float64)
         return np.asarray(z, dtype=np.float64)
-
-    def _runs_on_torch(self, z0) -> bool:
-        """True when f maps tensors to a tensor that torch.func differentiates correctly.
-
-        A callable that leaves torch inside (``float(x)``, numpy functions) can still run
-        under torch.func but loses those terms' derivatives; so the autodiff gradient at
-        z0 is compared with the diff core's numeric one when f also runs on numpy.
-        """
-        try:
-            import torch
-
-            z = torch.as_tensor(z0, dtype=torch.float64)
-            if not is_tensor(self.objective(z)):
-                return False
-            exact = to_numpy(diff.gradient(self.objective, z, method="autodiff")).reshape(-1)
-        except Exception:  # noqa: BLE001 - any failure means "not a torch callable"
-            return False
-        try:
-            numeric = to_numpy(diff.gradient(self.objective, z0)).reshape(-1)
-        except Exception:  # noqa: BLE001 - torch-only callable: nothing to compare with
-            return True
-        scale = max(1.0, float(np.max(np.abs(numeric), initial=0.0)))
-        return not np.all(np.isfinite(numeric)) or bool(
-            np.max(np.abs(exact - numeric)) <= 1e-4 * scale)
 
     def value(self, z) -> float:
         """f at the flat point z, as a float."""
