@@ -180,12 +180,12 @@ def critical_points_table(quick: bool) -> Table:
 
     def ours_exact():
         counters = [Counted(hills_gradient), Counted(hills_hessian)]
-        points = critical_points(hills, HILLS_BOUNDS, seed=0, n_starts=64, grad=counters[0],
+        points = critical_points(hills, HILLS_BOUNDS, seed=0, progress=False, n_starts=64, grad=counters[0],
                                  hess=counters[1])
         return [(p.x, p.kind) for p in points], counters
 
     def ours_diff():
-        return [(p.x, p.kind) for p in critical_points(hills, HILLS_BOUNDS, seed=0,
+        return [(p.x, p.kind) for p in critical_points(hills, HILLS_BOUNDS, seed=0, progress=False,
                                                        n_starts=64)], None
 
     def scipy_root():

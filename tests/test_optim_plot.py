@@ -26,9 +26,24 @@ def test_paths_and_critical_points_figure(tmp_path):
 
 def test_vectorized_contour_and_a_given_axes():
     fig, ax = new_figure()
-    out = plot_optimization_paths(lambda p: p[:, 0] ** 2 + p[:, 1] ** 2, [(-1, 1), (-1, 1)],
-                                  ax=ax, vectorized=True, resolution=20)
-    assert out is fig
+    calls = []
+
+    def f(points):
+        calls.append(points.shape)
+        return points[:, 0] ** 2 + points[:, 1] ** 2
+
+    out = plot_optimization_paths(f, [(-1, 1), (-1, 1)], ax=ax, vectorized=True,
+                                  resolution=20)
+    assert out is fig and fig.axes[0] is ax
+    assert calls == [(400, 2)]                 # the whole 20 x 20 grid in one batch
+    filled, lines = ax.collections             # contourf and the white contour lines
+    assert filled.filled and not lines.filled
+    # the levels span f's range on the grid, [0, 2] (0 at the centre, 2 at the corners)
+    assert lines.levels.min() == pytest.approx(0.0) and lines.levels.max() == pytest.approx(2.0)
+    assert fig.axes[1].get_ylabel() == "f(x)"  # the colour bar says what it measures
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$x_1$", "$x_2$")
+    assert ax.get_xlim() == (-1.0, 1.0) and ax.get_ylim() == (-1.0, 1.0)
+    assert not ax.lines and ax.get_legend() is None   # no results, no labels: no series
 
 
 def test_convergence_figure():
@@ -36,8 +51,15 @@ def test_convergence_figure():
     runs = [minimize(f, np.ones(2), method=m, lr=lr, grad=grad)
             for m, lr in (("newton", None), ("gd", 0.1))]
     fig = plot_convergence(runs, optimum=0.0)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[0].startswith("newton (1 steps)")
+    assert len(ax.lines) == len(runs) and ax.get_yscale() == "log"
+    # each line is f(x_k) - f* against k along its run's path
+    for line, run in zip(ax.lines, runs, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(run.n_steps + 1))
+        np.testing.assert_array_equal(line.get_ydata(), np.maximum(run.fun_path, 1e-300))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("step k", "f(x_k) - f*")
 
 
 def test_paths_figure_needs_two_pairs_of_bounds():

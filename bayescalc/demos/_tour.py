@@ -11,6 +11,7 @@ with a progress bar, prints each summary and writes the ``index.html`` report
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import textwrap
 import time
@@ -63,8 +64,11 @@ def run_demo(name: str, out_dir, *, quick: bool, seed: int = 0, **options) -> De
     module = load_demo(name)
     folder = Path(out_dir) / name
     printed = io.StringIO()
+    # the tour shows its own bar: a demo's bar (its ``progress`` option) stays off
+    quiet = {"progress": False} if "progress" in inspect.signature(module.main).parameters \
+        else {}
     with contextlib.redirect_stdout(printed):
-        numbers = module.main(out_dir=folder, quick=quick, seed=seed, **options)
+        numbers = module.main(out_dir=folder, quick=quick, seed=seed, **options, **quiet)
     captions = dict(getattr(module, "FIGURES", {}))
     written = {path.stem: path for path in sorted(folder.glob("*.png"))}
     order = [stem for stem in captions if stem in written]

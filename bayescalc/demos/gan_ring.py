@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bayescalc._core.progress import progress_bar
 from bayescalc.minmax import ExtraAdam, OptimisticAdam, ema_model, mode_coverage, ring_centers
 from bayescalc.plot import save_figure
 from bayescalc.plot.minmax import plot_ring_progress
@@ -55,8 +56,11 @@ def train(*, optimizer: str = "adam", steps: int = 8000, eval_every: int = 1000,
           batch_size: int = 256, noise_dim: int = 2, lr: float = 2e-3,
           betas=(0.5, 0.999), ema_decay: float = 0.99, n_eval: int = 2000,
           hidden: int = 128, depth: int = 3, gradient_penalty: float = 0.1,
-          r1_every: int = 4, lr_decay: bool = True, std: float = STD, seed: int = 0) -> dict:
+          r1_every: int = 4, lr_decay: bool = True, std: float = STD, seed: int = 0,
+          progress: bool = True) -> dict:
     """Train the ring GAN; return the history of coverage and the sample snapshots.
+
+    ``progress`` shows a progress bar over the steps (tqdm); False for none.
 
     The defaults are the tuned full run: G and D are MLPs with 3 hidden layers of 128
     LeakyReLU units, 2-D Gaussian noise, Adam(2e-3, β = (0.5, 0.999)) decayed linearly to
@@ -119,19 +123,22 @@ def train(*, optimizer: str = "adam", steps: int = 8000, eval_every: int = 1000,
     history = {key: [] for key in ("step", "modes", "high_quality", "modes_ema",
                                    "high_quality_ema", "snapshots")}
     evaluate(0)
-    for step in range(1, steps + 1):
-        gradients(step)
-        if optimizer == "extraadam":
-            g_opt.extrapolate()
-            d_opt.extrapolate()
+    with progress_bar(total=steps, enabled=progress, desc="ring GAN") as bar:
+        for step in range(1, steps + 1):
             gradients(step)
-        g_opt.step()
-        d_opt.step()
-        for schedule in schedules:
-            schedule.step()
-        average.update_parameters(generator)
-        if step % eval_every == 0 or step == steps:
-            evaluate(step)
+            if optimizer == "extraadam":
+                g_opt.extrapolate()
+                d_opt.extrapolate()
+                gradients(step)
+            g_opt.step()
+            d_opt.step()
+            for schedule in schedules:
+                schedule.step()
+            average.update_parameters(generator)
+            bar.update()
+            if step % eval_every == 0 or step == steps:
+                evaluate(step)
+                bar.set_postfix(modes=history["modes"][-1])
     return history
 
 
@@ -141,15 +148,19 @@ def add_arguments(parser) -> None:
                         help="the optimizer of both players (default: adam)")
 
 
-def main(out_dir, quick: bool = False, seed: int = 0, optimizer: str = "adam") -> dict:
-    """Train the ring GAN, save the figure under ``out_dir``; return the numbers."""
+def main(out_dir, quick: bool = False, seed: int = 0, optimizer: str = "adam",
+         progress: bool = True) -> dict:
+    """Train the ring GAN, save the figure under ``out_dir``; return the numbers.
+
+    ``progress`` shows a bar over the training steps (the tour turns it off).
+    """
     out_dir = Path(out_dir)
     torch.set_num_threads(1)
     start = time.perf_counter()
     settings = dict(SETTINGS[quick])
     if optimizer == "extraadam":   # two gradient evaluations per step: the same budget
         settings = {key: value // 2 for key, value in settings.items()}
-    history = train(optimizer=optimizer, seed=seed, **settings)
+    history = train(optimizer=optimizer, seed=seed, progress=progress, **settings)
     seconds = time.perf_counter() - start
     fig = plot_ring_progress(history["snapshots"], history["step"], ring_centers(N_MODES, RADIUS),
                              modes=history["modes"], high_quality=history["high_quality"],

@@ -110,7 +110,7 @@ def descents(out_dir, derivatives) -> tuple[dict, list]:
 
 def stationary_points(out_dir, runs, derivatives, seed=0) -> dict:
     """Part 2: every stationary point found, classified, checked, the global ones named."""
-    points = critical_points(hills, HILLS_BOUNDS, seed=seed, **derivatives)
+    points = critical_points(hills, HILLS_BOUNDS, seed=seed, progress=False, **derivatives)
     exact = hills_stationary_points()
     print(f"2. critical_points(hills, bounds, seed={seed}): {len(points)} stationary points "
           f"(the analytic list has {len(exact)})")

@@ -82,8 +82,7 @@ def solve(f, x0, y0, *, method: str = "extragradient", lr: float = 0.1, steps: i
     Returns
     -------
     MinMaxResult
-        x, y, the path, ``converged``/``success``, ``message``, ``n_steps``,
-        ``n_grad_evals``, ``grad_norm``, ``x_average``/``y_average``. A run that ends
+        x, y, the path, ``success``, ``message``, ``n_steps``, ``n_evals``, ``grad_norm``, ``x_average``/``y_average``. A run that ends
         unconverged, or stops because f or its gradient turned NaN/inf (the message names
         the step; the path holds every finite iterate before it), emits a
         :class:`~bayescalc.ConvergenceWarning`.
@@ -97,12 +96,12 @@ def solve(f, x0, y0, *, method: str = "extragradient", lr: float = 0.1, steps: i
     >>> from bayescalc.minmax import solve
     >>> r = solve(lambda x, y: x * y, 1.0, 1.0, method="extragradient", lr=0.1,
     ...           steps=2000, tol=1e-3)
-    >>> r.converged, r.n_steps, round(float(np.hypot(r.x, r.y)), 5)
+    >>> r.success, r.n_steps, round(float(np.hypot(r.x, r.y)), 5)
     (True, 1459, 0.001)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     r = solve(lambda x, y: x * y, 1.0, 1.0, method="simultaneous", steps=100)
-    >>> r.converged, round(float(np.hypot(r.x, r.y)), 3)
+    >>> r.success, round(float(np.hypot(r.x, r.y)), 3)
     (False, 2.326)
     """
     x, y, lr, steps, tol, ema, consensus_weight = _solve_iv(
@@ -152,11 +151,10 @@ def solve(f, x0, y0, *, method: str = "extragradient", lr: float = 0.1, steps: i
         x=like(x0, z[:split].reshape(x.shape)),
         y=like(y0, z[split:].reshape(y.shape)),
         path=np.array(path),
-        converged=converged,
         success=converged,
         message=message,
         n_steps=n_steps,
-        n_grad_evals=n_evals,
+        n_evals=n_evals,
         grad_norm=grad_norm,
         method=method,
         x_average=None if ema is None else like(x0, average[:split].reshape(x.shape)),

@@ -13,30 +13,33 @@ gradient moves the weights:
   Optimism", Alg. 1): w_t = w_{t-1} - 2η d_t + η d_{t-1}, with d_t = m̂_t / (sqrt(v̂_t) + ε)
   and d_0 = 0.
 
-Here d(g) is Adam's direction after folding g into the moments.
+Here d(g) is Adam's direction after folding g into the moments: the library's own
+:func:`bayescalc.optim.transforms.scale_by_adam`, run on each parameter's tensor. The
+classes are thin ``torch.optim.Optimizer`` wrappers around it, because networks'
+parameters are trained with ``torch.optim`` (the rule in ``docs/conventions.md``).
 """
 
 from __future__ import annotations
 
 import torch
 
+from ..optim.transforms import scale_by_adam
+
 
 def _adam_direction(parameter, group, state) -> torch.Tensor:
-    """Fold the parameter's gradient into Adam's moments; return m̂ / (sqrt(v̂) + ε)."""
+    """Fold the parameter's gradient into Adam's moments; return m̂ / (sqrt(v̂) + ε).
+
+    ``state["adam"]`` holds the :class:`~bayescalc.optim.transforms.AdamState`
+    (step, m, v) of this parameter.
+    """
     grad = parameter.grad
     if group["weight_decay"]:
         grad = grad.add(parameter, alpha=group["weight_decay"])
-    beta1, beta2 = group["betas"]
-    if "step" not in state:
-        state["step"] = 0
-        state["exp_avg"] = torch.zeros_like(parameter)
-        state["exp_avg_sq"] = torch.zeros_like(parameter)
-    state["step"] += 1
-    state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
-    state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    first = state["exp_avg"] / (1 - beta1 ** state["step"])
-    second = state["exp_avg_sq"] / (1 - beta2 ** state["step"])
-    return first / (second.sqrt() + group["eps"])
+    adam = scale_by_adam(*group["betas"], group["eps"])
+    if "adam" not in state:
+        state["adam"] = adam.init(parameter.detach())
+    direction, state["adam"] = adam.update(grad, state["adam"])
+    return direction
 
 
 class _AdamFamily(torch.optim.Optimizer):

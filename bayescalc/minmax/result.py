@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from .._core.result import Result
@@ -17,15 +18,14 @@ class MinMaxResult(Result):
         The last iterate, in the kind of ``x0`` / ``y0``.
     path : ndarray, shape (n_steps + 1, dx + dy)
         Every iterate z_t = (x_t, y_t) flattened, from z_0 to the last finite one.
-    converged : bool
-        Whether the game field's norm ‖v(x, y)‖ fell to ``tol`` (v = (∇x f, -∇y f)).
     success : bool
-        Same as ``converged``; False also when f or its gradient became non-finite.
+        Whether the game field's norm ‖v(x, y)‖ fell to ``tol`` (v = (∇x f, -∇y f));
+        False also when f or its gradient became non-finite.
     message : str
         What happened, naming the step where a run stopped early.
     n_steps : int
         Steps taken (``len(path) - 1``).
-    n_grad_evals : int
+    n_evals : int
         Evaluations of the gradient field (extragradient uses two per step).
     grad_norm : float
         ‖v‖ at the last iterate (at a stationary point of the game it is 0).
@@ -33,20 +33,36 @@ class MinMaxResult(Result):
         The update rule.
     x_average, y_average : float, ndarray, tensor or None
         The exponential moving average of the iterates (``ema`` given), else None.
+
+    Deprecated: ``converged`` (use ``success``) and ``n_grad_evals`` (use ``n_evals``),
+    the names of the first release, still read with a DeprecationWarning.
     """
 
     x: object
     y: object
     path: object
-    converged: bool
     success: bool
     message: str
     n_steps: int
-    n_grad_evals: int
+    n_evals: int
     grad_norm: float
     method: str
     x_average: object = None
     y_average: object = None
+
+    @property
+    def converged(self) -> bool:
+        """Deprecated alias of ``success``."""
+        warnings.warn("MinMaxResult.converged is deprecated; use success",
+                      DeprecationWarning, stacklevel=2)
+        return self.success
+
+    @property
+    def n_grad_evals(self) -> int:
+        """Deprecated alias of ``n_evals``."""
+        warnings.warn("MinMaxResult.n_grad_evals is deprecated; use n_evals",
+                      DeprecationWarning, stacklevel=2)
+        return self.n_evals
 
 
 @dataclass(frozen=True, repr=False)

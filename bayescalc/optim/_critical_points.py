@@ -6,8 +6,9 @@ import numpy as np
 from scipy.stats import qmc
 
 from .._core.arraykind import to_numpy
+from .._core.progress import progress_bar
 from .._core.random import as_generator
-from .._core.validation import as_bounds, check_callable, check_int, check_positive
+from .._core.validation import as_bounds, check_bool, check_callable, check_int, check_positive
 from ._objective import Objective
 from ._classify import kind_from_eigenvalues
 from .result import CriticalPoint
@@ -15,7 +16,7 @@ from .result import CriticalPoint
 
 def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None,
                     tol: float = 1e-5, gtol: float = 1e-6, max_steps: int = 100,
-                    merge_distance: float = 1e-4) -> list[CriticalPoint]:
+                    merge_distance: float = 1e-4, progress: bool = True) -> list[CriticalPoint]:
     r"""Find, de-duplicate and classify the stationary points of ``f`` in a box.
 
     From ``n_starts`` scrambled Halton points in the box, solve :math:`\nabla f(x) = 0`
@@ -55,6 +56,8 @@ def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None
         Levenberg–Marquardt iterations per start.
     merge_distance : float
         Points closer than this (per coordinate, in units of the box's side) are one.
+    progress : bool
+        Show a progress bar over the starts (tqdm); False for none.
 
     Returns
     -------
@@ -91,17 +94,20 @@ def critical_points(f, bounds, *, n_starts=None, seed=None, grad=None, hess=None
     starts = low + width * sampler.random(n_starts)
 
     found, start_grad_norms, errors = [], [], []
-    for start in starts:
-        try:
-            z, grad_norm, start_grad_norm = _levenberg_marquardt(
-                objective, start, low, width, max_steps=options["max_steps"])
-        except ValueError as error:  # f not finite near this start: drop the start
-            errors.append(error)
-            continue
-        start_grad_norms.append(start_grad_norm)
-        inside = np.all(np.abs((z - low) / width - 0.5) <= 0.5 + 1e-9)
-        if inside and np.isfinite(grad_norm):
-            found.append((grad_norm, z))
+    with progress_bar(total=len(starts), enabled=check_bool(progress, "progress"),
+                      desc="critical points") as bar:
+        for start in starts:
+            bar.update()
+            try:
+                z, grad_norm, start_grad_norm = _levenberg_marquardt(
+                    objective, start, low, width, max_steps=options["max_steps"])
+            except ValueError as error:  # f not finite near this start: drop the start
+                errors.append(error)
+                continue
+            start_grad_norms.append(start_grad_norm)
+            inside = np.all(np.abs((z - low) / width - 0.5) <= 0.5 + 1e-9)
+            if inside and np.isfinite(grad_norm):
+                found.append((grad_norm, z))
     if len(errors) == len(starts):
         raise ValueError(f"f or its derivatives failed at every start; the first error: "
                          f"{errors[0]}") from errors[0]

@@ -33,15 +33,20 @@ def plot_phase_portrait(f, paths: dict, *, bounds=((-2.0, 2.0), (-2.0, 2.0)),
     bounds : ((x_low, x_high), (y_low, y_high))
         The window.
 
+    ax : matplotlib Axes, optional
+        Draw into this axes (of a figure with several panels); a new figure otherwise.
+
     Returns
     -------
-    (Figure, Axes)
+    matplotlib.figure.Figure
+        The figure drawn into (``ax.figure`` when ``ax`` is given), like every plot
+        function of bayescalc.
 
     Examples
     --------
-    >>> fig, ax = plot_phase_portrait(lambda x, y: x * y,
-    ...                               {"circle": np.array([[1.0, 0.0], [0.0, 1.0]])})
-    >>> len(ax.lines)
+    >>> fig = plot_phase_portrait(lambda x, y: x * y,
+    ...                           {"circle": np.array([[1.0, 0.0], [0.0, 1.0]])})
+    >>> len(fig.axes[0].lines)                     # the path and its start
     2
     """
     from ..minmax import GameField
@@ -88,7 +93,7 @@ def plot_phase_portrait(f, paths: dict, *, bounds=((-2.0, 2.0), (-2.0, 2.0)),
     if paths:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7,
                   title="rule (start: dot)", title_fontsize=7)
-    return fig, ax
+    return fig
 
 
 def plot_distance_to_equilibrium(paths: dict, *, equilibrium=None, ax=None,
@@ -104,16 +109,19 @@ def plot_distance_to_equilibrium(paths: dict, *, equilibrium=None, ax=None,
         name -> path array (n, d) (e.g. ``MinMaxResult.path``).
     equilibrium : array_like, optional
         The point (d,) the distances are measured to; the origin by default.
+    ax : matplotlib Axes, optional
+        Draw into this axes; a new figure otherwise.
 
     Returns
     -------
-    (Figure, Axes)
+    matplotlib.figure.Figure
+        The figure drawn into (``ax.figure`` when ``ax`` is given).
 
     Examples
     --------
     >>> path = np.array([[1.0, 0.0], [0.5, 0.0], [0.25, 0.0]])
-    >>> fig, ax = plot_distance_to_equilibrium({"halving": path})
-    >>> ax.get_yscale()
+    >>> fig = plot_distance_to_equilibrium({"halving": path})
+    >>> fig.axes[0].get_yscale()
     'log'
     """
     if ax is None:
@@ -134,7 +142,7 @@ def plot_distance_to_equilibrium(paths: dict, *, equilibrium=None, ax=None,
     if paths:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
     ax.grid(True, which="major", alpha=0.3)
-    return fig, ax
+    return fig
 
 
 def plot_ring_progress(snapshots, steps, centers, *, modes=None, high_quality=None,
