@@ -101,7 +101,7 @@ def methods(slow_peers: bool, only_slow: bool = False) -> dict:
     }
     try:  # the evidence dispatcher, where it has been merged
         from bayescalc.posterior import evidence  # noqa: F401
-        from bayescalc.posterior._evidence import METHODS
+        from bayescalc.posterior import METHODS
 
         for name in ("laplace", "importance", "bridge", "auto"):
             if name in METHODS or name == "auto":

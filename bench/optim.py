@@ -23,7 +23,7 @@ import scipy.optimize as so
 from scipy.stats import ortho_group, qmc
 
 from bayescalc.optim import critical_points, minimize
-from bayescalc.optim._classify import kind_from_eigenvalues
+from bayescalc.optim import kind_from_eigenvalues
 from bayescalc.optim.surfaces import (
     HILLS_BOUNDS,
     hills,
@@ -180,8 +180,8 @@ def critical_points_table(quick: bool) -> Table:
 
     def ours_exact():
         counters = [Counted(hills_gradient), Counted(hills_hessian)]
-        points = critical_points(hills, HILLS_BOUNDS, seed=0, progress=False, n_starts=64, grad=counters[0],
-                                 hess=counters[1])
+        points = critical_points(hills, HILLS_BOUNDS, seed=0, progress=False, n_starts=64,
+                                 grad=counters[0], hess=counters[1])
         return [(p.x, p.kind) for p in points], counters
 
     def ours_diff():

@@ -6,7 +6,7 @@ import pytest
 import scipy.optimize
 
 from bayescalc.optim import classify, critical_points
-from bayescalc.optim._classify import kind_from_eigenvalues
+from bayescalc.optim import kind_from_eigenvalues
 from bayescalc.optim.surfaces import (
     HILLS_BOUNDS,
     hills,

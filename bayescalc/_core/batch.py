@@ -66,11 +66,11 @@ class BatchFunction:
 
     def _call(self, mode, points):
         n = points.shape[0]
+        tensors = mode in (_VECTOR_TORCH, _LOOP_TORCH)
         if mode in (_VECTOR_NUMPY, _VECTOR_TORCH):
-            argument = _to_torch(points) if mode == _VECTOR_TORCH else points
-            return _as_values(self.f(argument), n)
-        convert = _to_torch if mode == _LOOP_TORCH else (lambda p: p if p.ndim else float(p))
-        return np.array([float(to_numpy(self.f(convert(p)))) for p in points], dtype=np.float64)
+            return _as_values(self.f(as_argument(points, tensors=tensors)), n)
+        return np.array([float(to_numpy(self.f(as_argument(p, tensors=tensors, one=True))))
+                         for p in points], dtype=np.float64)
 
     def _first_call(self, points):
         n = points.shape[0]
@@ -132,8 +132,26 @@ def _squeeze_column(values, n):
     raise ValueError(f"f must return shape ({n},) for {n} points, got shape {values.shape}")
 
 
-def _to_torch(points):
-    import torch
+def as_argument(points, *, tensors: bool = False, device=None, one: bool = False):
+    """float64 numpy ``points`` as the user's f takes them: the one conversion.
 
-    return torch.from_numpy(np.ascontiguousarray(points))
+    ``tensors``: a float64 torch tensor (on ``device``; on the CPU it shares memory with
+    ``points``), else numpy. ``one``: ``points`` is a single point, and a scalar point
+    goes to a numpy f as a Python float (a ``math``-module f needs one).
+
+    Examples
+    --------
+    >>> as_argument(np.array(2.0), one=True)
+    2.0
+    >>> as_argument(np.array([[1.0, 2.0]]), tensors=True)
+    tensor([[1., 2.]], dtype=torch.float64)
+    """
+    if tensors:
+        import torch
+
+        tensor = torch.from_numpy(np.ascontiguousarray(points))
+        return tensor if device is None else tensor.to(device)
+    if one and np.ndim(points) == 0:
+        return float(points)
+    return points
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.arraykind import is_tensor, like
+from .._core.arraykind import like
 from . import autodiff
 from ._validation import (
     as_scalar_or_points,
@@ -89,8 +89,7 @@ def finite_difference(f, x, *, n=1, method="richardson", step=None, vectorized=F
     6.5
     """
     f, point, n, method, step, rtol = _finite_difference_iv(f, x, n, method, step, rtol)
-    sampler = LineSampler(f, point, vectorized=vectorized, as_tensor=is_tensor(x),
-                          device=tensor_device(x))
+    sampler = LineSampler(f, point, vectorized=vectorized, device=tensor_device(x))
     center = sampler.center()
     if method == "complex":
         value, error, used_step, success, message = _complex(sampler, point, n, step)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, to_numpy
+from .._core.batch import as_argument
 
 
 class LineSampler:
@@ -27,21 +28,24 @@ class LineSampler:
         The line directions; None for a scalar x (the single line is the real axis).
     vectorized : bool
         Whether f takes a batch of points.
-    as_tensor : bool
-        Pass float64 torch tensors to f (x came in as a tensor).
     device : torch.device, optional
-        Where those tensors live (x's device).
+        None: f gets numpy points (a float for a scalar x). A device (x came in as a
+        tensor): f gets float64 torch tensors there. An f that refuses numpy points gets
+        CPU tensors (detected on the first call, :meth:`center`).
     output : {"scalar", "vector"}
         What f must return for one point: a scalar, or a scalar or 1-D array.
+
+    The points reach f through :func:`bayescalc._core.batch.as_argument`, the library's
+    one conversion of points for a user's f.
     """
 
-    def __init__(self, f, x, directions=None, *, vectorized=False, as_tensor=False,
-                 device=None, output="scalar"):
+    def __init__(self, f, x, directions=None, *, vectorized=False, device=None,
+                 output="scalar"):
         self.f = f
         self.x = np.asarray(x, dtype=np.float64)
         self.directions = None if directions is None else np.asarray(directions, dtype=np.float64)
         self.vectorized = vectorized
-        self.as_tensor = as_tensor
+        self.as_tensor = device is not None
         self.device = device
         self.output = output
         self.n_evals = 0
@@ -138,18 +142,12 @@ class LineSampler:
 
     # -- helpers -------------------------------------------------------------------------
     def _convert(self, points):
-        if self.as_tensor:
-            import torch
-
-            return torch.from_numpy(np.ascontiguousarray(points)).to(self.device)
-        return points
+        return as_argument(points, tensors=self.as_tensor, device=self.device)
 
     def _convert_one(self, point):
-        if self.as_tensor:
-            import torch
-
-            return torch.from_numpy(np.array(point)).to(self.device)
-        return float(point) if point.ndim == 0 else point.copy()
+        # a copy: f may change its argument in place, the stencil's points must not
+        return as_argument(np.array(point), tensors=self.as_tensor, device=self.device,
+                           one=True)
 
     @staticmethod
     def _to_numpy(value):

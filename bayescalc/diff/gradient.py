@@ -91,7 +91,7 @@ def gradient_estimate(f, x, *, method="richardson", step=None, vectorized=False,
     rtol = check_positive(rtol, "rtol", allow_zero=True)
     point = as_point(x).reshape(-1)
     lines, _, n_evals = line_derivatives(f, point, np.eye(point.size), 1, method,
-                                         vectorized=vectorized, as_tensor=tensor_device(x),
+                                         vectorized=vectorized, device=tensor_device(x),
                                          output="scalar", step=step, rtol=rtol)
     shape = np.shape(x)
     result = DerivativeResult(

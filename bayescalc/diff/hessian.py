@@ -88,7 +88,7 @@ def hessian_estimate(f, x, *, method="richardson", step=None, vectorized=False, 
     rows, cols, pairs = pair_directions(d)
     directions = np.concatenate([np.eye(d), pairs])
     lines, _, n_evals = line_derivatives(f, point, directions, 2, method,
-                                         vectorized=vectorized, as_tensor=tensor_device(x),
+                                         vectorized=vectorized, device=tensor_device(x),
                                          output="scalar", step=step, rtol=rtol)
     second = np.asarray(lines.value, dtype=np.float64)
     error = np.asarray(lines.error, dtype=np.float64)

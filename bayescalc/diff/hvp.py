@@ -88,7 +88,7 @@ def hvp_estimate(f, x, v, *, method="richardson", step=None, vectorized=False, r
     w = vector / norm
     directions = np.concatenate([w[None, :] + np.eye(d), w[None, :] - np.eye(d)])
     lines, _, n_evals = line_derivatives(f, point, directions, 2, method,
-                                         vectorized=vectorized, as_tensor=tensor_device(x),
+                                         vectorized=vectorized, device=tensor_device(x),
                                          output="scalar", step=step, rtol=rtol)
     second = np.asarray(lines.value, dtype=np.float64)
     error = np.asarray(lines.error, dtype=np.float64)

@@ -82,7 +82,7 @@ def jacobian_estimate(f, x, *, method="richardson", step=None, vectorized=False,
     rtol = check_positive(rtol, "rtol", allow_zero=True)
     point = as_point(x).reshape(-1)
     lines, center, n_evals = line_derivatives(f, point, np.eye(point.size), 1, method,
-                                              vectorized=vectorized, as_tensor=tensor_device(x),
+                                              vectorized=vectorized, device=tensor_device(x),
                                               output="vector", step=step, rtol=rtol)
     value = np.asarray(lines.value)                          # (d, *out)
     error = np.asarray(lines.error)

@@ -13,18 +13,18 @@ from .evaluate import LineSampler
 from .lines import complex_lines, numeric_lines
 
 
-def line_derivatives(f, point, directions, n, method, *, vectorized, as_tensor, output,
+def line_derivatives(f, point, directions, n, method, *, vectorized, output, device=None,
                      step=None, rtol=1e-12):
     """n-th derivatives of f along ``directions`` (K, d) at ``point`` (d,).
 
-    ``as_tensor`` is None (f gets numpy arrays) or the torch device of the x that came in
+    ``device`` is None (f gets numpy arrays) or the torch device of the x that came in
     (f gets float64 tensors there).
 
     Returns ``(LineResult, center, n_evals)``; the LineResult's value is (K, *out).
     """
     directions = np.asarray(directions, dtype=np.float64)
-    sampler = LineSampler(f, point, directions, vectorized=vectorized,
-                          as_tensor=as_tensor is not None, device=as_tensor, output=output)
+    sampler = LineSampler(f, point, directions, vectorized=vectorized, device=device,
+                          output=output)
     center = sampler.center()
     count = directions.shape[0]
     involved = directions != 0

@@ -10,13 +10,13 @@
 """
 
 from . import games
+from ._solve import METHODS, solve
+from ._stability import stability, step_matrices
 from .ema import ema_model
 from .field import GameField
 from .optimizers import ExtraAdam, OptimisticAdam
 from .result import MinMaxResult, StabilityResult
 from .ring import ModeCoverage, mode_coverage, ring_centers, sample_ring
-from ._solve import METHODS, solve
-from ._stability import stability, step_matrices
 
 __all__ = [
     "solve", "stability", "step_matrices", "METHODS", "MinMaxResult", "StabilityResult",

@@ -82,10 +82,10 @@ def solve(f, x0, y0, *, method: str = "extragradient", lr: float = 0.1, steps: i
     Returns
     -------
     MinMaxResult
-        x, y, the path, ``success``, ``message``, ``n_steps``, ``n_evals``, ``grad_norm``, ``x_average``/``y_average``. A run that ends
-        unconverged, or stops because f or its gradient turned NaN/inf (the message names
-        the step; the path holds every finite iterate before it), emits a
-        :class:`~bayescalc.ConvergenceWarning`.
+        x, y, the path, ``success``, ``message``, ``n_steps``, ``n_evals``, ``grad_norm``,
+        ``x_average``/``y_average``. A run that ends unconverged, or stops because f or
+        its gradient turned NaN/inf (the message names the step; the path holds every
+        finite iterate before it), emits a :class:`~bayescalc.ConvergenceWarning`.
 
     Examples
     --------

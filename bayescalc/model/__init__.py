@@ -6,6 +6,7 @@ space through batched, differentiable, float64 calls.
 """
 
 from ._model import Model, NonFiniteDensityError
+from ._transforms import block_transform
 from .counting import CountedModel
 
-__all__ = ["Model", "NonFiniteDensityError", "CountedModel"]
+__all__ = ["Model", "NonFiniteDensityError", "CountedModel", "block_transform"]

@@ -10,8 +10,7 @@ import numpy as np
 import torch
 from torch.distributions import constraints
 
-from ..model import Model
-from ..model._transforms import block_transform
+from ..model import Model, block_transform
 from ._common import LOG_2PI, t64
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])

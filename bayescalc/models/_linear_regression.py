@@ -9,8 +9,7 @@ import torch
 from torch.distributions import constraints
 
 from .._core.random import as_generator
-from ..model import Model
-from ..model._transforms import block_transform
+from ..model import Model, block_transform
 from ._common import LOG_2PI, mvn_logpdf, numpy_rng, t64
 
 

@@ -11,7 +11,7 @@
 
 from . import surfaces as surfaces
 from . import transforms as transforms
-from ._classify import classify
+from ._classify import classify, kind_from_eigenvalues
 from ._critical_points import critical_points
 from ._minimize import DEFAULT_LR as DEFAULT_LR
 from ._minimize import DEFAULT_MAX_STEPS as DEFAULT_MAX_STEPS
@@ -22,6 +22,7 @@ from .result import CriticalPoint, IterationInfo, OptimizeResult
 # The public API (documented in docs/api.md); the method tables (METHODS, DEFAULT_LR,
 # DEFAULT_MAX_STEPS) and the submodules transforms and surfaces are importable too.
 __all__ = [
-    "minimize", "maximize", "critical_points", "classify", "OptimizeResult",
+    "minimize", "maximize", "critical_points", "classify", "kind_from_eigenvalues",
+    "OptimizeResult",
     "CriticalPoint", "IterationInfo",
 ]

@@ -9,8 +9,8 @@ from .._core.arraykind import to_numpy
 from .._core.progress import progress_bar
 from .._core.random import as_generator
 from .._core.validation import as_bounds, check_bool, check_callable, check_int, check_positive
-from ._objective import Objective
 from ._classify import kind_from_eigenvalues
+from ._objective import Objective
 from .result import CriticalPoint
 
 

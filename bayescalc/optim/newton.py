@@ -10,9 +10,9 @@ direction, so the method never walks uphill onto a saddle or a maximum.
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import NamedTuple
+
+import numpy as np
 
 from .linesearch import backtracking
 from .steppers import OptimStepInfo, Stepper

@@ -18,7 +18,7 @@ def plot_evidence(table, ax=None, linthresh=1e-3):
     Examples
     --------
     >>> from bayescalc.posterior.result import EvidenceResult
-    >>> from bayescalc.posterior._compare import EvidenceTable
+    >>> from bayescalc.posterior import EvidenceTable
     >>> t = EvidenceTable([EvidenceResult(-1.0, 0.01, 10, 0, "a", True, "", {})], [0.1], -1.0)
     >>> fig = plot_evidence(t)
     """
