@@ -85,6 +85,25 @@ def answer(method, compute, f, x, *, vectorized=False, shape=None, numeric=None,
     return like(x, value if shape is None else value.reshape(shape))
 
 
+def exact_or_numeric(method, exact, estimate, f, x, *, vectorized=False, shape=None,
+                     elementwise=False):
+    """A calculus verb's value: autodiff where it applies, else the numeric engine's.
+
+    The one dispatch of :func:`~bayescalc.diff.derivative`, ``gradient``, ``jacobian``,
+    ``hessian`` and ``hvp``: with ``method`` ``"autodiff"``, or ``"auto"`` on a torch
+    callable that :func:`answer` accepts, ``exact(t)`` at the tensor point t; otherwise
+    ``estimate(method).value``, the numeric engine (``"richardson"`` for ``"auto"``).
+    ``estimate("richardson")`` also settles a switch point of a piecewise f.
+    """
+    if method in ("auto", "autodiff"):
+        value = answer(method, exact, f, x, vectorized=vectorized, shape=shape,
+                       elementwise=elementwise, numeric=lambda: estimate("richardson"))
+        if value is not None:
+            return value
+        method = "richardson"
+    return estimate(method).value
+
+
 def attempt(compute):
     """``compute()``, or None when f is not a torch callable (any failure but NaN at x)."""
     with warnings.catch_warnings():

@@ -145,14 +145,10 @@ def derivative(f, x, *, n=1, method="auto", step=None, vectorized=False):
         as_scalar_or_points(x)
         if method == "autodiff":
             return like(x, autodiff.derivative(f, x, n, vectorized=vectorized))
-        value = autodiff.answer(
-            "auto", lambda t: autodiff.derivative(f, t, n, vectorized=vectorized), f, x,
-            vectorized=vectorized, elementwise=True,
-            numeric=lambda: finite_difference(f, x, n=n, step=step, vectorized=vectorized))
-        if value is not None:
-            return value
-        method = "richardson"
-    return finite_difference(f, x, n=n, method=method, step=step, vectorized=vectorized).value
+    return autodiff.exact_or_numeric(
+        method, lambda t: autodiff.derivative(f, t, n, vectorized=vectorized),
+        lambda m: finite_difference(f, x, n=n, method=m, step=step, vectorized=vectorized),
+        f, x, vectorized=vectorized, elementwise=True)
 
 
 # -- the methods ---------------------------------------------------------------------------

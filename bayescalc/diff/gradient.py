@@ -56,14 +56,10 @@ def gradient(f, x, *, method="auto", step=None, vectorized=False):
     method = check_method(method)
     if method in ("auto", "autodiff"):
         as_point(x)
-        value = autodiff.answer(method, lambda t: autodiff.gradient(f, t, vectorized=vectorized),
-                                f, x, vectorized=vectorized, shape=np.shape(x),
-                                numeric=lambda: gradient_estimate(
-                                    f, x, step=step, vectorized=vectorized))
-        if value is not None:
-            return value
-        method = "richardson"
-    return gradient_estimate(f, x, method=method, step=step, vectorized=vectorized).value
+    return autodiff.exact_or_numeric(
+        method, lambda t: autodiff.gradient(f, t, vectorized=vectorized),
+        lambda m: gradient_estimate(f, x, method=m, step=step, vectorized=vectorized),
+        f, x, vectorized=vectorized, shape=np.shape(x))
 
 
 def gradient_estimate(f, x, *, method="richardson", step=None, vectorized=False, rtol=1e-12):

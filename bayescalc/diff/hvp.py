@@ -45,18 +45,15 @@ def hvp(f, x, v, *, method="auto", step=None, vectorized=False):
     """
     check_callable(f)
     method = check_method(method)
+    direction = None
     if method in ("auto", "autodiff"):
         point = as_point(x)
         as_numpy_vector(v, point.size)
         direction = autodiff.as_vector(v)
-        value = autodiff.answer(
-            method, lambda t: autodiff.hvp(f, t, direction, vectorized=vectorized),
-            f, x, vectorized=vectorized,
-            numeric=lambda: hvp_estimate(f, x, v, step=step, vectorized=vectorized))
-        if value is not None:
-            return value
-        method = "richardson"
-    return hvp_estimate(f, x, v, method=method, step=step, vectorized=vectorized).value
+    return autodiff.exact_or_numeric(
+        method, lambda t: autodiff.hvp(f, t, direction, vectorized=vectorized),
+        lambda m: hvp_estimate(f, x, v, method=m, step=step, vectorized=vectorized),
+        f, x, vectorized=vectorized)
 
 
 def hvp_estimate(f, x, v, *, method="richardson", step=None, vectorized=False, rtol=1e-12):
