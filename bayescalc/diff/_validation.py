@@ -71,3 +71,20 @@ def as_scalar_or_points(x, name="x"):
 
 __all__ = ["METHODS", "NUMERIC", "check_method", "check_step", "as_scalar_or_points",
            "as_point", "check_numeric", "check_callable", "check_int", "check_positive"]
+
+
+FIRST_ORDER = ("richardson", "central", "forward", "backward", "complex")
+SECOND_ORDER = ("richardson", "central", "forward", "backward")
+
+
+def estimate_iv(f, x, method, step, rtol, *, allowed):
+    """The numeric engines' input validation: ``(method, step, rtol, point)``.
+
+    ``point`` is x as a flat float64 vector (d,); ``allowed`` the methods the engine
+    has (:data:`FIRST_ORDER` or :data:`SECOND_ORDER`).
+    """
+    check_callable(f)
+    method = check_method(method, allowed=allowed)
+    step = check_step(step)
+    rtol = check_positive(rtol, "rtol", allow_zero=True)
+    return method, step, rtol, as_point(x).reshape(-1)

@@ -15,7 +15,13 @@ import numpy as np
 
 from .._core.arraykind import like
 from . import autodiff
-from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._validation import (
+    SECOND_ORDER,
+    as_point,
+    check_callable,
+    check_method,
+    estimate_iv,
+)
 from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import line_derivatives, pair_directions
@@ -75,11 +81,7 @@ def hessian_estimate(f, x, *, method="richardson", step=None, vectorized=False, 
     (array([[ 802., -400.],
            [-400.,  200.]]), 31)
     """
-    check_callable(f)
-    method = check_method(method, allowed=("richardson", "central", "forward", "backward"))
-    step = check_step(step)
-    rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_point(x).reshape(-1)
+    method, step, rtol, point = estimate_iv(f, x, method, step, rtol, allowed=SECOND_ORDER)
     d = point.size
     rows, cols, pairs = pair_directions(d)
     directions = np.concatenate([np.eye(d), pairs])

@@ -12,7 +12,13 @@ import numpy as np
 
 from .._core.arraykind import like
 from . import autodiff
-from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._validation import (
+    SECOND_ORDER,
+    as_point,
+    check_callable,
+    check_method,
+    estimate_iv,
+)
 from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import as_numpy_vector, line_derivatives
@@ -71,11 +77,7 @@ def hvp_estimate(f, x, v, *, method="richardson", step=None, vectorized=False, r
     >>> np.round(result.value, 9)       # diag(6 x) @ (1, 1)
     array([ 6., 12.])
     """
-    check_callable(f)
-    method = check_method(method, allowed=("richardson", "central", "forward", "backward"))
-    step = check_step(step)
-    rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_point(x).reshape(-1)
+    method, step, rtol, point = estimate_iv(f, x, method, step, rtol, allowed=SECOND_ORDER)
     d = point.size
     vector = as_numpy_vector(v, d).reshape(-1) if np.ndim(v) else as_numpy_vector(v, d)
     norm = float(np.linalg.norm(vector))

@@ -6,7 +6,13 @@ import numpy as np
 
 from .._core.arraykind import like
 from . import autodiff
-from ._validation import as_point, check_callable, check_method, check_positive, check_step
+from ._validation import (
+    FIRST_ORDER,
+    as_point,
+    check_callable,
+    check_method,
+    estimate_iv,
+)
 from ._warnings import warn_unless_success
 from .evaluate import tensor_device
 from .multivariate import line_derivatives
@@ -71,12 +77,7 @@ def jacobian_estimate(f, x, *, method="richardson", step=None, vectorized=False,
     array([[4., 3.],
            [1., 1.]])
     """
-    check_callable(f)
-    method = check_method(method, allowed=("richardson", "central", "forward", "backward",
-                                           "complex"))
-    step = check_step(step)
-    rtol = check_positive(rtol, "rtol", allow_zero=True)
-    point = as_point(x).reshape(-1)
+    method, step, rtol, point = estimate_iv(f, x, method, step, rtol, allowed=FIRST_ORDER)
     lines, center, n_evals = line_derivatives(f, point, np.eye(point.size), 1, method,
                                               vectorized=vectorized, device=tensor_device(x),
                                               output="vector", step=step, rtol=rtol)
