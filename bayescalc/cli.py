@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .demos import UnknownDemoError, list_demos, load_demo
+from .demos._data import MissingDataExtraError
 
 DEFAULT_TOUR_OUT = Path("bayescalc-tour")
 DEFAULT_DEMO_OUT = Path("bayescalc-demos")
@@ -172,6 +173,9 @@ def main(argv=None) -> int:
         return 2
     except OutputFolderError as error:
         print(f"bayescalc: {error}", file=sys.stderr)
+        return 2
+    except MissingDataExtraError as error:
+        print(f"bayescalc demo {args.name}: {error}", file=sys.stderr)
         return 2
 
 
