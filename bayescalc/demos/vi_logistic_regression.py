@@ -39,12 +39,12 @@ from ._data import breast_cancer
 TITLE = "VI on real data: logistic regression of the breast-cancer data against a reference"
 FIGURES = {
     "vi_logistic_regression_elbo": (
-        "The ELBO estimate at each step of bayescalc's full-rank and mean-field ADVI "
-        "(starting from the Laplace approximation, so they begin near the top) and of "
-        "Pyro's SVI with AutoMultivariateNormal (starting from Pyro's default, far "
-        "below; the y-axis is clipped). The black line is log Z from SMC: the gap between "
-        "an ELBO and it is KL(q || p). The full-rank fit closes the gap to a few tenths "
-        "of a nat; mean-field cannot, its family being too narrow."),
+        "The ELBO estimate per step (a moving mean of 25 single-draw estimates) of "
+        "bayescalc's full-rank and mean-field ADVI, which start from the Laplace "
+        "approximation, and of Pyro's SVI with AutoMultivariateNormal, which starts from "
+        "Pyro's default far below (the y-axis is clipped). The black line is log Z from "
+        "SMC: the gap between an ELBO and it is KL(q || p). The full-rank fit closes it "
+        "to a few tenths of a nat; mean-field cannot, its family being too narrow."),
     "vi_logistic_regression_marginals": (
         "Top: the posterior marginals of three coefficients, the SMC reference as a "
         "histogram and each Gaussian fit as a curve (the three where mean-field is most "
@@ -52,7 +52,8 @@ FIGURES = {
         "and its posterior sd relative to the reference, both in units of the "
         "reference's posterior sd; the grey band is the reference's own Monte Carlo "
         "error (2 standard errors). Full-rank ADVI and BaM sit near zero; mean-field "
-        "shrinks the sds; Pyro's SVI, after the quick run's few steps, is still off."),
+        "shrinks the sds; Pyro's SVI is as far along as its step budget took it (300 "
+        "steps in the quick run, 3000 in the full one)."),
 }
 
 PRIOR_SCALE = 1.0
@@ -136,20 +137,31 @@ STYLES = {"ADVI full-rank": dict(color="C0", ls="-", marker="o"),
           "Pyro SVI": dict(color="C1", ls=":", marker="^")}
 
 
+def _moving_average(values, window: int):
+    values = np.asarray(values, dtype=float)
+    window = max(1, min(window, len(values)))
+    kernel = np.ones(window) / window
+    return np.convolve(values, kernel, mode="valid"), np.arange(window, len(values) + 1)
+
+
 def _plot_elbo(fits, ref):
     from bayescalc.plot import new_figure
 
     fig, ax = new_figure(size=(6.4, 4.0))
+    window = 25
     for name in ("ADVI full-rank", "ADVI mean-field", "Pyro SVI"):
         history = fits[name]["history"]
-        ax.plot(np.arange(1, len(history) + 1), history, lw=0.7, alpha=0.8,
-                color=STYLES[name]["color"], label=f"{name} ({len(history)} steps)")
-    ax.axhline(ref["log_z"], color="k", lw=1.2, label=f"log Z (SMC) = {ref['log_z']:.2f}")
+        smooth, steps = _moving_average(history, window)
+        ax.plot(steps, smooth, lw=1.4, color=STYLES[name]["color"], ls=STYLES[name]["ls"],
+                label=f"{name} ({len(history)} steps)")
+    ax.axhline(ref["log_z"], color="k", lw=1.0, label=f"log Z (SMC) = {ref['log_z']:.2f}")
     ax.set_ylim(ref["log_z"] - 40, ref["log_z"] + 5)
     ax.set_xscale("log")
-    ax.set(xlabel="optimizer step (log scale)", ylabel="ELBO estimate (nats)",
+    ax.set(xlabel="optimizer step (log scale)",
+           ylabel=f"ELBO estimate, mean of {window} steps (nats)",
            title="Breast cancer, logistic regression (d = 31): the ELBO per step")
     ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
     return fig
 
 
@@ -171,13 +183,12 @@ def _plot_marginals(fits, ref, names):
         for name, fit in fits.items():
             ax.plot(grid, _gaussian(grid, fit["mean"][j], fit["sd"][j] ** 2), lw=1.4,
                     color=STYLES[name]["color"], ls=STYLES[name]["ls"], label=name)
-        ax.set(xlabel=f"β[{names[j]}]", ylabel="posterior density",
-               title=f"marginal of β[{names[j]}]")
+        ax.set(xlabel=f"coefficient of {names[j]}", ylabel="posterior density",
+               title=names[j])
     axes["m0"].legend(fontsize=7, loc="upper left")
     index = np.arange(len(names))
     band = 2 * ref["se_in_sd"].numpy()
-    for key, label in (("mean", "(mean - reference mean) / reference sd"),
-                       ("sd", "sd / reference sd - 1")):
+    for key, label in (("mean", "mean error / ref. sd"), ("sd", "sd / ref. sd - 1")):
         ax = axes[key]
         ax.fill_between(index, -band, band, color="0.85", step="mid",
                         label="reference's Monte Carlo error (2 s.e.)")
@@ -191,9 +202,10 @@ def _plot_marginals(fits, ref, names):
         ax.set_xticks(index)
         ax.set_xticklabels([])
         ax.grid(axis="y", alpha=0.3)
-    axes["mean"].set_title("every coefficient: error of the posterior mean and sd, "
-                           "in reference posterior sds")
-    axes["mean"].legend(fontsize=7, ncols=5, loc="upper center", bbox_to_anchor=(0.5, 1.0))
+    axes["mean"].set_title("every coefficient: error of the posterior mean and of the "
+                           "posterior sd, in units of the reference's posterior sd")
+    handles, labels = axes["mean"].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, ncols=5, loc="outside lower center")
     axes["sd"].set_xticklabels(names, rotation=60, ha="right", fontsize=7)
     axes["sd"].set_xlabel("coefficient")
     fig.suptitle("Breast-cancer logistic regression: Gaussian VI fits against the SMC "
