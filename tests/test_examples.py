@@ -2,9 +2,9 @@
 
 One quick tour (``bayescalc tour --quick``, every demo in its quick mode, seed 0, the
 legs in two worker processes) runs once per session. Its report must reference only
-files that exist and give every leg at least one figure with a caption; each demo's printed numbers must match
-``examples/expected/NAME.txt`` within the tolerances stated on that file's first line,
-so an example whose numbers drift (a rotted example) fails.
+files that exist and give every leg at least one figure with a caption; each demo's
+printed numbers must match ``examples/expected/NAME.txt`` within the tolerances stated
+on that file's first line, so an example whose numbers drift (a rotted example) fails.
 
 Regenerate the expected files after an intended change with
 ``python tests/test_examples.py --update`` (and say why in the commit).
