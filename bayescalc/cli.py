@@ -53,12 +53,14 @@ def _tour_parser(commands) -> None:
 
     tour = commands.add_parser(
         "tour", help="walk through the library's story, writing figures and index.html",
-        description="Walk through derivatives, optimization, integrals and min-max games; "
-                    "write every figure and an index.html report.")
+        description="Walk through derivatives, optimization, integrals, the evidence, "
+                    "variational inference and min-max games; write every figure and an "
+                    "index.html report.")
     tour.add_argument("--out", type=Path, default=DEFAULT_TOUR_OUT,
                       help=f"output folder (default: ./{DEFAULT_TOUR_OUT}/)")
     tour.add_argument("--quick", action="store_true",
-                      help="the short runs (about 20 s) instead of the full ones")
+                      help="the short runs (under 20 s on two cores) instead of the full ones "
+                           "(under 2 minutes)")
     tour.add_argument("--seed", type=int, default=0, help="the seed of every leg (default 0)")
     tour.add_argument("--only", nargs="+", choices=leg_names(), metavar="LEG",
                       help=f"run only these legs ({', '.join(leg_names())})")
