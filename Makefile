@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# The pinned CPU build first: an unpinned torch pulls several GB of CUDA packages.
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[dev,bench,dask,docs,flows,arviz]'
+	$(PY) -m pip install -q -e '.[dev,bench,dask,docs,flows,arviz,data]'
 	touch $@
 
 demo: $(VENV)/.installed

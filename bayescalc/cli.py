@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .demos import UnknownDemoError, list_demos, load_demo
+from .demos._data import MissingDataExtraError
 
 DEFAULT_TOUR_OUT = Path("bayescalc-tour")
 DEFAULT_DEMO_OUT = Path("bayescalc-demos")
@@ -52,12 +53,14 @@ def _tour_parser(commands) -> None:
 
     tour = commands.add_parser(
         "tour", help="walk through the library's story, writing figures and index.html",
-        description="Walk through derivatives, optimization, integrals and min-max games; "
-                    "write every figure and an index.html report.")
+        description="Walk through derivatives, optimization, integrals, the evidence, "
+                    "variational inference and min-max games; write every figure and an "
+                    "index.html report.")
     tour.add_argument("--out", type=Path, default=DEFAULT_TOUR_OUT,
                       help=f"output folder (default: ./{DEFAULT_TOUR_OUT}/)")
     tour.add_argument("--quick", action="store_true",
-                      help="the short runs (about 20 s) instead of the full ones")
+                      help="the short runs (under 20 s on two cores) instead of the full ones "
+                           "(under 2 minutes)")
     tour.add_argument("--seed", type=int, default=0, help="the seed of every leg (default 0)")
     tour.add_argument("--only", nargs="+", choices=leg_names(), metavar="LEG",
                       help=f"run only these legs ({', '.join(leg_names())})")
@@ -172,6 +175,9 @@ def main(argv=None) -> int:
         return 2
     except OutputFolderError as error:
         print(f"bayescalc: {error}", file=sys.stderr)
+        return 2
+    except MissingDataExtraError as error:
+        print(f"bayescalc demo {args.name}: {error}", file=sys.stderr)
         return 2
 
 

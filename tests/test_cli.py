@@ -23,8 +23,9 @@ from bayescalc.demos import UnknownDemoError, list_demos, load_demo
 from bayescalc.demos._tour import LEGS, Figure, Leg, leg_names, run_tour
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMOS = ["derivatives", "dirac_gan", "gan_ring", "gradient_descent", "meanfield_vs_fullrank",
-         "monte_carlo", "posterior_normalization", "quadrature"]
+DEMOS = ["bayes_factor_diabetes", "derivatives", "dirac_gan", "gan_ring", "gradient_descent",
+         "meanfield_vs_fullrank", "monte_carlo", "posterior_normalization", "quadrature",
+         "vi_logistic_regression"]
 
 
 # --- discovery ---------------------------------------------------------------------------

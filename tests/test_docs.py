@@ -43,3 +43,17 @@ def test_every_public_function_has_an_example():
             if inspect.isfunction(obj) and "Examples" not in (inspect.getdoc(obj) or ""):
                 missing.append(f"{module_name}.{name}")
     assert not missing, f"public functions without an Examples section: {missing}"
+
+
+def test_readme_quickstart_runs_and_is_right(capsys):
+    """README's "In Python" block runs as written, and what it prints is true: the
+    evidence matches the closed form, the ELBO stays below it, k-hat says the fit is good."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## In Python"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+    exec(compile(code, "README.md", "exec"), {})
+    (log_z, error, exact), (elbo, khat) = [
+        [float(v) for v in line.split()] for line in capsys.readouterr().out.splitlines()]
+    assert abs(log_z - exact) <= max(3 * error, 1e-8)
+    assert elbo <= exact + 0.05 and exact - elbo < 0.1 and khat < 0.7

@@ -1,10 +1,10 @@
 """The tour and the examples are checked, not just run.
 
 One quick tour (``bayescalc tour --quick``, every demo in its quick mode, seed 0, the
-legs in two worker processes) runs once per session. Its report must reference only files that exist and give every leg
-at least one figure with a caption; each demo's printed numbers must match
-``examples/expected/NAME.txt`` within the tolerances stated on that file's first line,
-so an example whose numbers drift (a rotted example) fails.
+legs in two worker processes) runs once per session. Its report must reference only
+files that exist and give every leg at least one figure with a caption; each demo's
+printed numbers must match ``examples/expected/NAME.txt`` within the tolerances stated
+on that file's first line, so an example whose numbers drift (a rotted example) fails.
 
 Regenerate the expected files after an intended change with
 ``python tests/test_examples.py --update`` (and say why in the commit).
@@ -33,9 +33,15 @@ TOLERANCES = {
     "quadrature": "rtol=1e-6 atol=1e-12",        # deterministic rules
     "monte_carlo": "rtol=1e-3 atol=1e-8",        # seeded streams; summation order may vary
     "dirac_gan": "rtol=1e-4 atol=1e-6",          # deterministic; autodiff round-off
-    "gan_ring": "rtol=0.15 atol=1",
+    "gan_ring": "rtol=0.15 atol=1",              # float32 training: BLAS/CPU may differ
     "posterior_normalization": "rtol=0.5 atol=0.05",  # seeded; counts may vary
-    "meanfield_vs_fullrank": "rtol=0.02 atol=0.01",  # seeded VI fits              # float32 training: BLAS/CPU may differ
+    "meanfield_vs_fullrank": "rtol=0.02 atol=0.01",  # seeded VI fits
+    # seeded Monte Carlo: a log Z moves by up to ~3 of SMC's error bars (0.03 nats) when
+    # the random stream changes, an error bar or an adaptive count by up to half
+    "bayes_factor_diabetes": "rtol=0.5 atol=0.1",
+    # seeded VI fits and an SMC reference with 2048 particles: errors in sd units move by
+    # the reference's own standard error (~0.04 sd), ELBOs by ~0.1 nat, k-hat by ~0.2
+    "vi_logistic_regression": "rtol=0.3 atol=0.25",
 }
 
 
