@@ -35,7 +35,8 @@ class DataModel(Model):
         self._row = row_log_lik
         d = X.shape[1]
         const = -d * (math.log(prior_sd) + 0.5 * _LOG_2PI)
-        super().__init__(lambda t: -0.5 * (t**2).sum(-1) / prior_sd**2 + const,
+        coef = -0.5 / prior_sd**2
+        super().__init__(lambda t: torch.linalg.vecdot(t, t).mul(coef).add(const),
                          lambda t: row_log_lik(t, X, y).sum(-1), d, **kwargs)
         self.n_data = X.shape[0]
         self.gaussian_prior = torch.distributions.Independent(
@@ -54,8 +55,11 @@ def _gauss_rows(sigma):
 
 
 def _logistic_rows(t, X, y):
+    """Bernoulli log likelihood per row, by the fused ``binary_cross_entropy_with_logits``
+    kernel (the one Pyro's ``Bernoulli(logits=).log_prob`` calls)."""
     eta = t @ X.T
-    return y * eta - torch.nn.functional.softplus(eta)
+    return -torch.nn.functional.binary_cross_entropy_with_logits(
+        eta, y.expand_as(eta), reduction="none")
 
 
 def linear_from_design(X, beta, sigma, tau, seed):

@@ -85,8 +85,9 @@ def _bare_step_fn(model, family):
             z = loc + eps @ L.T
             ent = torch.diagonal(raw).sum()
         eta = z @ X.T
-        if logistic:
-            lik = (y * eta - torch.nn.functional.softplus(eta)).sum()
+        if logistic:                 # the same kernel as Pyro's Bernoulli(logits=)
+            lik = -torch.nn.functional.binary_cross_entropy_with_logits(
+                eta, y.expand_as(eta), reduction="sum")
         else:
             lik = (-0.5 * (y - eta) ** 2).sum()
         loss = -(lik - 0.5 * (z**2).sum() / sd**2 + ent)

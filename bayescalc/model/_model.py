@@ -18,8 +18,11 @@ from .._core.random import torch_generator
 from .._core.warnings import BayescalcWarning
 
 
+_IDENTITY = torch.distributions.transforms.identity_transform
+
+
 def _identity_transform():
-    return torch.distributions.transforms.identity_transform
+    return _IDENTITY
 
 
 def _as_batch(x, width, name, kind) -> torch.Tensor:
@@ -198,6 +201,8 @@ class Model:
             values = self._values(values, z, "log_prior", theta)
         else:
             values = self._evaluate("log_prior", theta, z)
+        if self.transform is _IDENTITY:  # no Jacobian: no op on the hot path
+            return values
         return values + self._log_det_jacobian(z, theta)
 
     def log_likelihood(self, z) -> torch.Tensor:
@@ -220,6 +225,8 @@ class Model:
         else:
             lp = self._evaluate("log_prior", theta, z)
             ll = self._evaluate("log_likelihood", theta, z)
+        if self.transform is _IDENTITY:
+            return lp + ll
         return lp + self._log_det_jacobian(z, theta) + ll
 
     def log_joint_and_grad(self, z):
@@ -300,14 +307,18 @@ class Model:
                 f"{what} must return shape (n,) = ({n},) for a batch theta of shape "
                 f"{tuple(z.shape)}, got {tuple(values.shape)}: write it vectorized over "
                 "the first axis of theta")
-        bad = torch.isnan(values.detach()) | (values.detach() == math.inf)
-        if bool(bad.any()):
-            i = int(torch.nonzero(bad)[0, 0])
-            point = (theta if theta is not None else z)[i].detach().tolist()
-            raise NonFiniteDensityError(
-                f"{what} returned {values[i].item()} at theta = {point} (row {i} of the "
-                f"batch; unconstrained z = {z[i].detach().tolist()}): a log density must be "
-                "finite or -inf (zero density), never NaN or +inf")
+        # one reduction on the hot path: the sum is NaN or +inf whenever a value is NaN
+        # or +inf (-inf values, a zero density, are allowed); only then find the row
+        total = float(values.detach().sum())
+        if total != total or total == math.inf:
+            bad = torch.isnan(values.detach()) | (values.detach() == math.inf)
+            if bool(bad.any()):
+                i = int(torch.nonzero(bad)[0, 0])
+                point = (theta if theta is not None else z)[i].detach().tolist()
+                raise NonFiniteDensityError(
+                    f"{what} returned {values[i].item()} at theta = {point} (row {i} of "
+                    f"the batch; unconstrained z = {z[i].detach().tolist()}): a log "
+                    "density must be finite or -inf (zero density), never NaN or +inf")
         return values
 
     # -- constructors -------------------------------------------------------------------
