@@ -33,7 +33,11 @@ def many_draw_elbo(model, q, n=ELBO_DRAWS, seed=123):
 
 
 # -- contenders: steps per second ----------------------------------------------------
-def _pyro_step_fn(model, guide_name, lr=0.01):
+def _pyro_step_fn(model, guide_name, lr=0.01, likelihood="distribution", clear=True):
+    """Pyro SVI on the same model. ``likelihood="distribution"``: the idiomatic
+    ``Bernoulli(logits=)`` / ``Normal`` observe statements in a plate;
+    ``"factor"``: ``pyro.factor`` of the very likelihood expression bayescalc's model
+    and the bare loop use (so only the framework differs)."""
     import pyro
     import pyro.distributions as dist
     from pyro.infer import SVI, Trace_ELBO
@@ -47,6 +51,9 @@ def _pyro_step_fn(model, guide_name, lr=0.01):
         beta = pyro.sample("beta", dist.Normal(torch.zeros(d, dtype=torch.float64),
                                                sd * torch.ones(d, dtype=torch.float64))
                            .to_event(1))
+        if likelihood == "factor":
+            pyro.factor("lik", model._row(beta[None], X, model._row_y).sum())
+            return
         eta = X @ beta
         with pyro.plate("data", X.shape[0]):
             if logistic:
@@ -54,7 +61,8 @@ def _pyro_step_fn(model, guide_name, lr=0.01):
             else:
                 pyro.sample("y", dist.Normal(eta, 1.0), obs=y)
 
-    pyro.clear_param_store()
+    if clear:    # (the timing runs keep several SVIs alive in Pyro's global store)
+        pyro.clear_param_store()
     pyro.set_rng_seed(0)
     guide = (AutoNormal if guide_name == "AutoNormal" else AutoMultivariateNormal)(pyro_model)
     svi = SVI(pyro_model, guide, pyro.optim.Adam({"lr": lr}), Trace_ELBO())
@@ -74,6 +82,7 @@ def _bare_step_fn(model, family):
         params = [loc, raw]
     opt = torch.optim.Adam(params, lr=0.01)
     logistic = model._row is P._logistic_rows
+    sign = 2.0 * y - 1.0
 
     def step():
         eps = torch.randn(1, d, dtype=torch.float64)
@@ -85,9 +94,8 @@ def _bare_step_fn(model, family):
             z = loc + eps @ L.T
             ent = torch.diagonal(raw).sum()
         eta = z @ X.T
-        if logistic:                 # the same kernel as Pyro's Bernoulli(logits=)
-            lik = -torch.nn.functional.binary_cross_entropy_with_logits(
-                eta, y.expand_as(eta), reduction="sum")
+        if logistic:                 # the likelihood of bayescalc's model, by hand
+            lik = torch.nn.functional.logsigmoid(eta * sign).sum()
         else:
             lik = (-0.5 * (y - eta) ** 2).sum()
         loss = -(lik - 0.5 * (z**2).sum() / sd**2 + ent)
@@ -98,65 +106,91 @@ def _bare_step_fn(model, family):
     return step
 
 
-def _rate(run, n1, n2, repeats):
-    """Steps/s from the time difference of runs of n1 and n2 steps (fixed costs cancel)."""
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(n1)
-        t1 = time.perf_counter()
-        run(n2)
-        t2 = time.perf_counter()
-        rates.append((n2 - n1) / max((t2 - t1) - (t1 - t0), 1e-9))
-    return statistics.median(rates)
+def _interleaved_step_times(model, family, n_steps, estimator):
+    """Per-step wall and CPU times of bayescalc, the bare loop and both Pyro guides,
+    interleaved step by step: bayescalc's fit calls back after each of its steps, and
+    the callback runs one step of each competitor, so any load on the machine falls on
+    all of them alike (A B C D A B C D ...). bayescalc's time is the time between
+    callbacks, net of the competitors' steps, so it includes the callback overhead (a
+    conservative count)."""
+    bare = _bare_step_fn(model, family)
+    svi_n, _ = _pyro_step_fn(model, "AutoNormal")
+    svi_m, _ = _pyro_step_fn(model, "AutoMultivariateNormal", clear=False)
+    svi_nf, _ = _pyro_step_fn(model, "AutoNormal", likelihood="factor", clear=False)
+    svi_mf, _ = _pyro_step_fn(model, "AutoMultivariateNormal", likelihood="factor",
+                              clear=False)
+    others = {"bare torch loop": bare, "Pyro SVI AutoNormal": svi_n.step,
+              "Pyro SVI AutoMultivariateNormal": svi_m.step,
+              "Pyro SVI AutoNormal, same likelihood (factor)": svi_nf.step,
+              "Pyro SVI AutoMultivariateNormal, same likelihood (factor)": svi_mf.step}
+    wall = {k: [] for k in ["bayescalc", *others]}
+    cpu = {k: [] for k in ["bayescalc", *others]}
+    last = {}
+
+    def callback(info):
+        w0, c0 = time.perf_counter(), time.thread_time()
+        if last:
+            wall["bayescalc"].append(w0 - last["w"])
+            cpu["bayescalc"].append(c0 - last["c"])
+        for name, step in others.items():
+            w, c = time.perf_counter(), time.thread_time()
+            step()
+            wall[name].append(time.perf_counter() - w)
+            cpu[name].append(time.thread_time() - c)
+        last["w"], last["c"] = time.perf_counter(), time.thread_time()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bc.vi.fit(model, family, steps=n_steps, check_every=10**9, seed=0, progress=False,
+                  n_final=10, estimator=estimator, callback=callback)
+    return ({k: statistics.median(v) for k, v in wall.items()},
+            {k: statistics.median(v) for k, v in cpu.items()})
 
 
 def speed_table(quick):
     model = P.logistic_regression()
-    n1, n2 = (100, 400) if quick else (200, 1200)
-    repeats = 3 if quick else 5
+    n_steps = 300 if quick else 2000
     table = Table("VI: steps per second, logistic regression (N = 10,000, D = 20, 1 sample "
-                  "per step, 1 thread)",
-                  ["contender", "family", "steps/s", "ratio to bayescalc", "final ELBO"])
+                  "per step, 1 thread, contenders interleaved step by step)",
+                  ["contender", "family", "estimator", "steps/s (CPU)", "steps/s (wall)",
+                   "bayescalc speed-up (CPU)", "bayescalc speed-up (wall)", "final ELBO"])
     rows = {}
+    finals = {}
     for family in ("meanfield", "fullrank"):
-        def ours(n, family=family):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return bc.vi.fit(model, family, steps=n, check_every=10**9, seed=0,
-                                 progress=False, n_final=10, estimator="reparam")
-        step = _bare_step_fn(model, family)
-        guide_name = "AutoNormal" if family == "meanfield" else "AutoMultivariateNormal"
-        svi, guide = _pyro_step_fn(model, guide_name)
-        runners = {"bayescalc": ours,
-                   "bare torch loop": lambda n, step=step: [step() for _ in range(n)],
-                   f"Pyro SVI {guide_name}": lambda n, svi=svi: [svi.step() for _ in range(n)]}
-        rates = {k: [] for k in runners}
-        for _ in range(repeats):                 # interleaved: the load hits all alike
-            for k, run in runners.items():
-                rates[k].append(_rate(run, n1, n2, 1))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = bc.vi.fit(model, family, seed=0, progress=False)
-        rows[("bayescalc", family)] = (statistics.median(rates["bayescalc"]),
-                                       many_draw_elbo(model, r.approx)[0])
-        rows[("bare torch loop", family)] = (statistics.median(rates["bare torch loop"]),
-                                             float("nan"))
+        finals[("bayescalc", family)] = many_draw_elbo(model, r.approx)[0]
+    for guide_name in ("AutoNormal", "AutoMultivariateNormal"):
         svi, guide = _pyro_step_fn(model, guide_name)
         for _ in range(1000 if quick else 5000):
             svi.step()
-        rows[(f"Pyro SVI {guide_name}", family)] = (
-            statistics.median(rates[f"Pyro SVI {guide_name}"]), _pyro_elbo(model, guide))
-    for (name, family), (rate, final) in rows.items():
-        ours_rate = rows[("bayescalc", family)][0]
-        table.add(name, family, round(rate), rate / ours_rate,
-                  "" if final != final else f"{final:.2f}")
-    table.notes.append("steps/s: median over repeats of (n2 - n1) / (t(n2) - t(n1)), so the "
-                       "Laplace start and the final 2,000-draw estimate of fit cancel; "
-                       "bayescalc runs its estimator='reparam' step (the default 'stl' adds "
-                       "one triangular solve)")
+        finals[f"Pyro SVI {guide_name}"] = _pyro_elbo(model, guide)
+    for family in ("meanfield", "fullrank"):
+        for estimator in ("stl", "reparam"):
+            wall, cpu = _interleaved_step_times(model, family, n_steps, estimator)
+            rows[(family, estimator)] = (wall, cpu)
+            for name in wall:
+                final = (finals[("bayescalc", family)] if name == "bayescalc" and
+                         estimator == "stl" else finals.get(name, float("nan"))
+                         if name.startswith("Pyro") else float("nan"))
+                table.add(name, family,
+                          estimator if name == "bayescalc" else "",
+                          round(1 / cpu[name]), round(1 / wall[name]),
+                          cpu[name] / cpu["bayescalc"], wall[name] / wall["bayescalc"],
+                          "" if final != final else f"{final:.2f}")
+    table.notes.append(
+        f"{n_steps} steps per contender per row; times are medians of single-step times, "
+        "measured interleaved (after each bayescalc step, one step of each of the three "
+        "others), torch.set_num_threads(1); 'CPU' is the thread's CPU time (what the "
+        "load of other processes changes least), 'wall' the perf_counter time. Speed-up "
+        "= contender's step time / bayescalc's (above 1: bayescalc is faster)")
+    table.notes.append("bayescalc's time includes its per-step callback (the timing "
+                       "hook); estimator 'stl' is fit's default, 'reparam' the pathwise "
+                       "gradient the bare loop and Pyro use")
     table.notes.append("final ELBO: 20,000-draw estimate after each contender's own run "
-                       "(bayescalc: defaults, converged; Pyro: 5,000 steps at lr 0.01)")
+                       "(bayescalc: fit's defaults, converged; Pyro: 5,000 steps at lr "
+                       "0.01); the Pyro rows repeat under both families")
     return table, rows
 
 

@@ -27,6 +27,8 @@ from .laplace_start import check_start, laplace_start
 from .result import VIResult
 
 METHODS = ("advi", "bam")
+#: the window means and spreads of the ADVI iterates use every _THIN-th step
+_THIN = 4
 INITS = ("laplace", "standard", "approx")
 
 
@@ -573,10 +575,12 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                 p.grad = None
             history.append(v)
             step += 1
-            with torch.no_grad():
-                torch._foreach_add_(acc, params)
-                torch._foreach_addcmul_(acc2, params, params)
-            acc_n += 1
+            if step % _THIN == 0 or step % check_every == 0:
+                # the window statistics of the iterates, from every _THIN-th one
+                with torch.no_grad():
+                    torch._foreach_add_(acc, params)
+                    torch._foreach_addcmul_(acc2, params, params)
+                acc_n += 1
             bar.update(1)
             if callback is not None:
                 info = _Info()
