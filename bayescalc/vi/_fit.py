@@ -187,7 +187,8 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
     steps : int
         Budget of optimizer steps (ADVI, default 5000) or iterations (BaM, default 200).
     lr : float
-        Adam's initial learning rate in the whitened coordinates (ADVI, default 0.05);
+        Adam's initial learning rate in the whitened coordinates (ADVI, default 0.05;
+        0.001 for ``"flow"``, whose parameters are network weights);
         for BaM the initial step size ``lambda_0`` of ``lambda_t = lambda_0 / (t + 1)``
         (default ``B d``, B the batch).
     n_samples : int
@@ -334,7 +335,7 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
                 scale = torch.ones(dim, dtype=torch.float64, device=device)
         log_joint, logdet = _whitened_log_joint(cm, shift, scale, batch_spec)
         steps = 5000 if steps is None else int(steps)
-        lr = 0.05 if lr is None else float(lr)
+        lr = (0.001 if family == "flow" else 0.05) if lr is None else float(lr)
         if n_samples is None:
             n_samples = 8 if estimator == "score" else 1
         run = _advi(cm, qw, log_joint, estimator=estimator, steps=steps, lr=lr,
