@@ -261,7 +261,7 @@ def _is_log_z(model, q, n=200_000, chunk=2000):
     return float(torch.logsumexp(lw, 0) - math.log(len(lw)))
 
 
-def fast_method_table(quick):
+def fast_method_table(quick, only=None):
     table = Table("VI: gradient evaluations to come within 0.05 nats of the family's "
                   "optimum",
                   ["problem", "family", "method", "start", "grad evals to target",
@@ -275,6 +275,8 @@ def fast_method_table(quick):
                 ("uncentred correlated", P.correlated_uncentred()),
                 ("24 collinear", P.collinear())]
     for name, model in problems:
+        if only is not None and not name.startswith(only):
+            continue
         exact = hasattr(model, "posterior_cov")
         for family in ("fullrank", "meanfield"):
             if exact:
@@ -290,6 +292,14 @@ def fast_method_table(quick):
                                         seed=1, progress=False)
                         if model.n_data <= 1000:
                             log_z = _is_log_z(model, ref.approx)
+                            # BaM's fixed point is not the KL optimum off a Gaussian
+                            # target: the reference is the better of it and long ADVI
+                            long = bc.vi.fit(model, "fullrank", n_samples=16, lr=0.02,
+                                             steps=3000, tol=0, check_every=10**9,
+                                             seed=1, progress=False)
+                            if many_draw_elbo(model, long.approx, 50_000)[0] > \
+                                    many_draw_elbo(model, ref.approx, 50_000)[0]:
+                                ref = long
                     else:
                         ref = bc.vi.fit(model, "meanfield", n_samples=16, lr=0.02,
                                         steps=1000 if quick else 3000, tol=0,
@@ -300,7 +310,7 @@ def fast_method_table(quick):
                 else:
                     base, optimum = ref_elbo, 0.0
 
-                def kl_of(q, base=base):
+                def kl_of(q, base=base, model=model):
                     return base - many_draw_elbo(model, q, 2000)[0]
                 every = 50
             q_lap, n_lap = _laplace(model, family)
@@ -342,8 +352,10 @@ def fast_method_table(quick):
                        "ADVI steps of 16 draws; 50,000 draws each), so its optimum KL reads "
                        "0; small logistic: KL = log Z - ELBO with log Z by importance "
                        "sampling (200,000 draws from the full-rank BaM fit) and the optimum "
-                       "from the same reference fits; the running check uses 2,000 draws "
-                       "(se ~0.004) every 50 ADVI steps")
+                       "from the better of that BaM fit and 3,000 full-rank ADVI steps of "
+                       "16 draws (BaM's fixed point is not the KL optimum off a Gaussian "
+                       "target); the running check uses 2,000 draws (se ~0.004) every 50 "
+                       "ADVI steps")
     return table
 
 

@@ -17,7 +17,6 @@ import torch
 from .._core.random import torch_generator
 from .._core.warnings import BayescalcWarning
 
-
 _IDENTITY = torch.distributions.transforms.identity_transform
 
 
