@@ -110,7 +110,7 @@ def _bare_step_fn(model, family):
 
 
 def _interleaved_step_times(model, family, n_steps, estimator):
-    """Per-step wall and CPU times of bayescalc, the bare loop and both Pyro guides,
+    """Per-step wall and CPU times of bayescalc, the bare loop and the Pyro guides,
     interleaved step by step: bayescalc's fit calls back after each of its steps, and
     the callback runs one step of each competitor, so any load on the machine falls on
     all of them alike (A B C D A B C D ...). bayescalc's time is the time between
