@@ -222,8 +222,17 @@ class Model:
             lp = self._values(lp, z, "log_prior", theta)
             ll = self._values(ll, z, "log_likelihood", theta)
         else:
-            lp = self._evaluate("log_prior", theta, z)
-            ll = self._evaluate("log_likelihood", theta, z)
+            # one finiteness check on the sum, not one per term: the sum is NaN or +inf
+            # whenever a term is; only then is each term checked (to name it)
+            lp = self._evaluate("log_prior", theta, z, check=False)
+            ll = self._evaluate("log_likelihood", theta, z, check=False)
+            both = lp + ll
+            total = float(both.detach().sum())
+            if total != total or total == math.inf:
+                self._values(lp, z, "log_prior", theta)
+                self._values(ll, z, "log_likelihood", theta)
+            if self.transform is _IDENTITY:
+                return both
         if self.transform is _IDENTITY:
             return lp + ll
         return lp + self._log_det_jacobian(z, theta) + ll
@@ -236,13 +245,13 @@ class Model:
             (grad,) = torch.autograd.grad(values.sum(), z)
         return values.detach(), grad
 
-    def _evaluate(self, what, theta, z):
+    def _evaluate(self, what, theta, z, check=True):
         fn = self._resolved.get(what)
         if fn is None:
             fn, out = self._resolve(what, theta, z)
             if out is not None:
-                return self._values(out, z, what, theta)
-        return self._values(fn(theta), z, what, theta)
+                return self._values(out, z, what, theta, check)
+        return self._values(fn(theta), z, what, theta, check)
 
     def _resolve(self, what, theta, z):
         """Find out, on the first call, whether the user's callable is batched.
@@ -296,7 +305,7 @@ class Model:
         self._resolved[what] = wrapped
         return wrapped, None
 
-    def _values(self, values, z, what, theta=None):
+    def _values(self, values, z, what, theta=None, check=True):
         values = torch.as_tensor(values, dtype=torch.float64)
         n = z.shape[0]
         if values.ndim == 0 and n == 1:
@@ -306,6 +315,8 @@ class Model:
                 f"{what} must return shape (n,) = ({n},) for a batch theta of shape "
                 f"{tuple(z.shape)}, got {tuple(values.shape)}: write it vectorized over "
                 "the first axis of theta")
+        if not check:
+            return values
         # one reduction on the hot path: the sum is NaN or +inf whenever a value is NaN
         # or +inf (-inf values, a zero density, are allowed); only then find the row
         total = float(values.detach().sum())
