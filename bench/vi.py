@@ -184,7 +184,7 @@ def speed_table(quick):
                           "" if final != final else f"{final:.2f}")
     table.notes.append(
         f"{n_steps} steps per contender per row; times are medians of single-step times, "
-        "measured interleaved (after each bayescalc step, one step of each of the three "
+        "measured interleaved (after each bayescalc step, one step of each of the five "
         "others), torch.set_num_threads(1); 'CPU' is the thread's CPU time (what the "
         "load of other processes changes least), 'wall' the perf_counter time. Speed-up "
         "= contender's step time / bayescalc's (above 1: bayescalc is faster)")
