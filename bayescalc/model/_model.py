@@ -225,7 +225,11 @@ class Model:
             # one finiteness check on the sum, not one per term: the sum is NaN or +inf
             # whenever a term is; only then is each term checked (to name it)
             lp = self._evaluate("log_prior", theta, z, check=False)
-            ll = self._evaluate("log_likelihood", theta, z, check=False)
+            try:
+                ll = self._evaluate("log_likelihood", theta, z, check=False)
+            except Exception:
+                self._values(lp, z, "log_prior", theta)  # a bad prior comes first
+                raise
             both = lp + ll
             total = float(both.detach().sum())
             if total != total or total == math.inf:
