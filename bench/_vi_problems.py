@@ -30,20 +30,24 @@ _LOG_2PI = math.log(2 * math.pi)
 class DataModel(Model):
     """A Model with per-datum likelihood terms (the subsampling protocol)."""
 
-    def __init__(self, X, y, row_log_lik, prior_sd, **kwargs):
+    def __init__(self, X, y, row_log_lik, prior_sd, row_y=None, **kwargs):
         self.X, self.y, self.prior_sd = X, y, prior_sd
         self._row = row_log_lik
+        # what the row function sees as y (the logistic rows take the signs 2 y - 1)
+        self._row_y = y if row_y is None else row_y
+        row_y = self._row_y
         d = X.shape[1]
         const = -d * (math.log(prior_sd) + 0.5 * _LOG_2PI)
-        super().__init__(lambda t: -0.5 * (t**2).sum(-1) / prior_sd**2 + const,
-                         lambda t: row_log_lik(t, X, y).sum(-1), d, **kwargs)
+        coef = -0.5 / prior_sd**2
+        super().__init__(lambda t: torch.linalg.vecdot(t, t).mul(coef).add(const),
+                         lambda t: row_log_lik(t, X, row_y).sum(-1), d, **kwargs)
         self.n_data = X.shape[0]
         self.gaussian_prior = torch.distributions.Independent(
             Normal(torch.zeros(d, dtype=torch.float64),
                    torch.full((d,), prior_sd, dtype=torch.float64)), 1)
 
     def log_likelihood_subset(self, z, idx):
-        return self._row(self.as_batch(z), self.X[idx], self.y[idx]).sum(-1)
+        return self._row(self.as_batch(z), self.X[idx], self._row_y[idx]).sum(-1)
 
 
 def _gauss_rows(sigma):
@@ -53,9 +57,10 @@ def _gauss_rows(sigma):
     return rows
 
 
-def _logistic_rows(t, X, y):
-    eta = t @ X.T
-    return y * eta - torch.nn.functional.softplus(eta)
+def _logistic_rows(t, X, sign):
+    """Bernoulli log likelihood per row, ``y eta - softplus(eta) = log sigmoid(s eta)``
+    with the signs ``s = 2 y - 1`` (one fused kernel each way)."""
+    return torch.nn.functional.logsigmoid((t @ X.T) * sign)
 
 
 def linear_from_design(X, beta, sigma, tau, seed):
@@ -94,7 +99,8 @@ def logistic_regression(n=10_000, d=20, *, prior_sd=1.0, seed=0):
     beta = 0.5 * g.standard_normal(d)
     p = 1 / (1 + np.exp(-X @ beta))
     y = (g.random(n) < p).astype(float)
-    return DataModel(torch.as_tensor(X), torch.as_tensor(y), _logistic_rows, prior_sd)
+    y = torch.as_tensor(y)
+    return DataModel(torch.as_tensor(X), y, _logistic_rows, prior_sd, row_y=2.0 * y - 1.0)
 
 
 def scale_mismatch(seed=0):

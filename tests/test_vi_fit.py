@@ -132,6 +132,47 @@ def test_elbo_history_and_counts(small):
     assert not r.converged
 
 
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("estimator", ["stl", "reparam"])
+@pytest.mark.parametrize("family", [MeanFieldNormal, FullRankNormal])
+@pytest.mark.parametrize("whiten", ["diagonal", "triangular"])
+def test_closed_form_step_equals_autograd_on_the_same_draws(family, estimator, n, whiten):
+    """fit's hot path writes the chain rule through the draw by hand: its gradient must
+    be autograd's gradient of the estimator's surrogate on the same draws."""
+    from bayescalc.model import CountedModel
+    from bayescalc.vi._elbo import elbo_terms
+    from bayescalc.vi._fit import _Step, _whitened_log_joint
+
+    g = torch.Generator().manual_seed(0)
+    m = P.logistic_regression(n=60, d=4, seed=2)
+    shift = torch.randn(4, dtype=torch.float64, generator=g)
+    scale = (torch.rand(4, dtype=torch.float64, generator=g) + 0.5 if whiten == "diagonal"
+             else torch.tril(torch.randn(4, 4, dtype=torch.float64, generator=g)) * 0.3 +
+             torch.eye(4, dtype=torch.float64))
+    log_joint, logdet = _whitened_log_joint(CountedModel(m), shift, scale, None)
+    q = (MeanFieldNormal(4, loc=torch.randn(4, dtype=torch.float64, generator=g),
+                         scale=torch.rand(4, dtype=torch.float64, generator=g) + 0.5)
+         if family is MeanFieldNormal else
+         FullRankNormal(4, loc=torch.randn(4, dtype=torch.float64, generator=g),
+                        scale_tril=torch.tril(torch.randn(4, 4, dtype=torch.float64,
+                                                          generator=g)) * 0.3 +
+                        torch.eye(4, dtype=torch.float64)))
+    step = _Step(q, log_joint, logdet, estimator, n, None, None)
+    assert step.kind != "generic"
+    value = step(torch.Generator().manual_seed(1))
+    fast = [p.grad.clone() for p in q.parameters()]
+    for p in q.parameters():
+        p.grad = None
+    z = q.rsample((n,), generator=torch.Generator().manual_seed(1))
+    surrogate, _ = elbo_terms(log_joint, q, z, estimator, weights=False)
+    (n * surrogate).backward()
+    for a, p in zip(fast, q.parameters(), strict=True):
+        torch.testing.assert_close(a, p.grad, rtol=1e-10, atol=1e-10)
+    # the value: mean log p + H[q] in the model's coordinates
+    lp = float(log_joint(z.detach()).mean()) + logdet
+    assert value == pytest.approx(lp + float(q.entropy()), rel=1e-12, abs=1e-9)
+
+
 def test_nan_at_the_initial_point_is_a_clear_error():
     m = Model(lambda t: torch.log(t[:, 0] - 1.0), lambda t: -(t**2).sum(-1), 2)
     with pytest.raises(ValueError, match="initial point|nan at theta"):
@@ -273,3 +314,40 @@ def test_fit_on_cuda_matches_cpu():
 
 def test_vi_is_exported():
     assert bc.vi.fit is fit and bc.vi.FullRankNormal is FullRankNormal
+
+
+@pytest.mark.slow
+def test_meanfield_closes_the_laplace_gap_on_a_non_gaussian_logistic_posterior():
+    """Small-N logistic regression (N = 100, D = 10, prior sd 3): the mean-field Laplace
+    approximation (precision diagonal at the mode) is ~0.2 nats worse than the
+    mean-field optimum; fit's defaults close the gap to within 0.05 nats with < 950
+    gradient evaluations (10x fewer than ADVI's 9,500 from a standard start, issue
+    11), and their converged ELBO matches a long many-sample run (the reference)."""
+    m = P.logistic_regression(n=100, d=10, prior_sd=3.0, seed=3)
+
+    def elbo_of(q, n=20_000):
+        with torch.no_grad():
+            z = q.sample((n,), generator=7)
+            return float((m.log_joint(z) - q.log_prob(z)).mean())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = fit(m, "meanfield", n_samples=32, lr=0.02, steps=3000, tol=0,
+                  check_every=10**9, seed=1, progress=False)
+        best = elbo_of(ref.approx)
+        laplace = fit(m, "meanfield", steps=0, seed=0, progress=False)
+    assert best - elbo_of(laplace.approx) > 0.1           # Laplace is off here
+    hit = {}
+
+    def cb(info):
+        if info.step % 25 == 0 and best - elbo_of(info.approx(), 4000) < 0.05:
+            hit["n"] = info.n_grad_evals
+            return True
+        return False
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(m, "meanfield", seed=0, progress=False, callback=cb)
+        r = fit(m, "meanfield", seed=0, progress=False)
+    assert hit["n"] < 950
+    assert r.converged and abs(best - elbo_of(r.approx)) < 0.05

@@ -17,9 +17,11 @@ import torch
 from .._core.random import torch_generator
 from .._core.warnings import BayescalcWarning
 
+_IDENTITY = torch.distributions.transforms.identity_transform
+
 
 def _identity_transform():
-    return torch.distributions.transforms.identity_transform
+    return _IDENTITY
 
 
 def _as_batch(x, width, name, kind) -> torch.Tensor:
@@ -198,6 +200,8 @@ class Model:
             values = self._values(values, z, "log_prior", theta)
         else:
             values = self._evaluate("log_prior", theta, z)
+        if self.transform is _IDENTITY:  # no Jacobian: no op on the hot path
+            return values
         return values + self._log_det_jacobian(z, theta)
 
     def log_likelihood(self, z) -> torch.Tensor:
@@ -218,8 +222,23 @@ class Model:
             lp = self._values(lp, z, "log_prior", theta)
             ll = self._values(ll, z, "log_likelihood", theta)
         else:
-            lp = self._evaluate("log_prior", theta, z)
-            ll = self._evaluate("log_likelihood", theta, z)
+            # one finiteness check on the sum, not one per term: the sum is NaN or +inf
+            # whenever a term is; only then is each term checked (to name it)
+            lp = self._evaluate("log_prior", theta, z, check=False)
+            try:
+                ll = self._evaluate("log_likelihood", theta, z, check=False)
+            except Exception:
+                self._values(lp, z, "log_prior", theta)  # a bad prior comes first
+                raise
+            both = lp + ll
+            total = float(both.detach().sum())
+            if total != total or total == math.inf:
+                self._values(lp, z, "log_prior", theta)
+                self._values(ll, z, "log_likelihood", theta)
+            if self.transform is _IDENTITY:
+                return both
+        if self.transform is _IDENTITY:
+            return lp + ll
         return lp + self._log_det_jacobian(z, theta) + ll
 
     def log_joint_and_grad(self, z):
@@ -230,13 +249,13 @@ class Model:
             (grad,) = torch.autograd.grad(values.sum(), z)
         return values.detach(), grad
 
-    def _evaluate(self, what, theta, z):
+    def _evaluate(self, what, theta, z, check=True):
         fn = self._resolved.get(what)
         if fn is None:
             fn, out = self._resolve(what, theta, z)
             if out is not None:
-                return self._values(out, z, what, theta)
-        return self._values(fn(theta), z, what, theta)
+                return self._values(out, z, what, theta, check)
+        return self._values(fn(theta), z, what, theta, check)
 
     def _resolve(self, what, theta, z):
         """Find out, on the first call, whether the user's callable is batched.
@@ -290,7 +309,7 @@ class Model:
         self._resolved[what] = wrapped
         return wrapped, None
 
-    def _values(self, values, z, what, theta=None):
+    def _values(self, values, z, what, theta=None, check=True):
         values = torch.as_tensor(values, dtype=torch.float64)
         n = z.shape[0]
         if values.ndim == 0 and n == 1:
@@ -300,14 +319,20 @@ class Model:
                 f"{what} must return shape (n,) = ({n},) for a batch theta of shape "
                 f"{tuple(z.shape)}, got {tuple(values.shape)}: write it vectorized over "
                 "the first axis of theta")
-        bad = torch.isnan(values.detach()) | (values.detach() == math.inf)
-        if bool(bad.any()):
-            i = int(torch.nonzero(bad)[0, 0])
-            point = (theta if theta is not None else z)[i].detach().tolist()
-            raise NonFiniteDensityError(
-                f"{what} returned {values[i].item()} at theta = {point} (row {i} of the "
-                f"batch; unconstrained z = {z[i].detach().tolist()}): a log density must be "
-                "finite or -inf (zero density), never NaN or +inf")
+        if not check:
+            return values
+        # one reduction on the hot path: the sum is NaN or +inf whenever a value is NaN
+        # or +inf (-inf values, a zero density, are allowed); only then find the row
+        total = float(values.detach().sum())
+        if total != total or total == math.inf:
+            bad = torch.isnan(values.detach()) | (values.detach() == math.inf)
+            if bool(bad.any()):
+                i = int(torch.nonzero(bad)[0, 0])
+                point = (theta if theta is not None else z)[i].detach().tolist()
+                raise NonFiniteDensityError(
+                    f"{what} returned {values[i].item()} at theta = {point} (row {i} of "
+                    f"the batch; unconstrained z = {z[i].detach().tolist()}): a log "
+                    "density must be finite or -inf (zero density), never NaN or +inf")
         return values
 
     # -- constructors -------------------------------------------------------------------

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import torch
+from torch.optim.adam import adam as _torch_adam
 
 from .._core.progress import progress_bar
 from .._core.random import torch_generator
@@ -26,29 +27,9 @@ from .laplace_start import check_start, laplace_start
 from .result import VIResult
 
 METHODS = ("advi", "bam")
+#: the window means and spreads of the ADVI iterates use every _THIN-th step
+_THIN = 4
 INITS = ("laplace", "standard", "approx")
-
-
-class _Adam:
-    """Adam (Kingma & Ba) in a few in-place ops per tensor: the per-step overhead of
-    torch.optim.Adam (hooks, profiler records) is a large share of a small model's step."""
-
-    def __init__(self, params, betas=(0.9, 0.999), eps=1e-8):
-        self.params, self.betas, self.eps, self.t = params, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-
-    @torch.no_grad()
-    def step(self, lr):
-        self.t += 1
-        b1, b2 = self.betas
-        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
-        for p, m, v in zip(self.params, self.m, self.v, strict=True):
-            g = p.grad
-            m.lerp_(g, 1.0 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
-            p.addcdiv_(m, v.div(c2).sqrt_().add_(self.eps), value=-lr / c1)
-            p.grad = None
 
 
 class _Info:
@@ -114,17 +95,32 @@ def _precondition(start, approx, family, dim, rank, flow_options, device):
 
 
 def _whitened_log_joint(cm, shift, scale, batch):
-    """``u -> log p(shift + scale u) + log|det scale|`` (log Z is unchanged)."""
+    """``u -> log p(shift + scale u)``, and the constant ``log|det scale|`` to add to it
+    (``log p`` in whitened coordinates, whose log Z equals the model's). The constant is
+    kept out of the graph: it changes no gradient."""
     diagonal = scale.ndim == 1
-    logdet = (scale.abs().log().sum() if diagonal else
-              torch.diagonal(scale).abs().log().sum())
+    logdet = float(scale.abs().log().sum() if diagonal else
+                   torch.diagonal(scale).abs().log().sum())
+    identity = diagonal and bool((scale == 1).all()) and bool((shift == 0).all())
+    scale_t = None if diagonal else scale.T.contiguous()
 
     def to_z(u):
-        return shift + (u * scale if diagonal else u @ scale.T)
+        if identity:
+            return u
+        if diagonal:
+            return torch.addcmul(shift, u, scale)
+        return torch.addmm(shift, u, scale_t)
 
     if batch is None:
         def log_joint(u):
-            return cm.log_joint(to_z(u)) + logdet
+            return cm.log_joint(to_z(u))
+
+        def log_joint_and_grad(u):
+            """(log p, grad_u log p) at u (n, d), detached, one autograd call."""
+            lp, g = cm.log_joint_and_grad(to_z(u))
+            if identity:
+                return lp, g
+            return lp, (g * scale if diagonal else g @ scale)
     else:
         n_data, size, gen = batch
         model = cm.model
@@ -135,8 +131,16 @@ def _whitened_log_joint(cm, shift, scale, batch):
             lik = model.log_likelihood_subset(z, idx)
             cm.n_evals += z.shape[0]
             cm.n_grad_evals += z.shape[0]
-            return model.log_prior(z) + (n_data / size) * lik + logdet
-    return log_joint
+            return model.log_prior(z) + (n_data / size) * lik
+
+        def log_joint_and_grad(u):
+            u = u.detach().requires_grad_(True)
+            with torch.enable_grad():
+                lp = log_joint(u)
+                (g,) = torch.autograd.grad(lp.sum(), u)
+            return lp.detach(), g
+    log_joint.and_grad = log_joint_and_grad
+    return log_joint, logdet
 
 
 def _check_batch(model, batch_size):
@@ -183,7 +187,8 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
     steps : int
         Budget of optimizer steps (ADVI, default 5000) or iterations (BaM, default 200).
     lr : float
-        Adam's initial learning rate in the whitened coordinates (ADVI, default 0.05);
+        Adam's initial learning rate in the whitened coordinates (ADVI, default 0.05;
+        0.001 for ``"flow"``, whose parameters are network weights);
         for BaM the initial step size ``lambda_0`` of ``lambda_t = lambda_0 / (t + 1)``
         (default ``B d``, B the batch).
     n_samples : int
@@ -328,9 +333,9 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
                 qw = qw.affine(shift, scale) if not isinstance(qw, Flow) else qw
                 shift = torch.zeros(dim, dtype=torch.float64, device=device)
                 scale = torch.ones(dim, dtype=torch.float64, device=device)
-        log_joint = _whitened_log_joint(cm, shift, scale, batch_spec)
+        log_joint, logdet = _whitened_log_joint(cm, shift, scale, batch_spec)
         steps = 5000 if steps is None else int(steps)
-        lr = 0.05 if lr is None else float(lr)
+        lr = (0.001 if family == "flow" else 0.05) if lr is None else float(lr)
         if n_samples is None:
             n_samples = 8 if estimator == "score" else 1
         run = _advi(cm, qw, log_joint, estimator=estimator, steps=steps, lr=lr,
@@ -338,7 +343,7 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
                     callback=callback, tol=tol, check_every=int(check_every),
                     patience=int(patience), monitor_snr=monitor_snr,
                     max_retries=max_retries, prior=prior, shift=shift, scale=scale,
-                    param_tol=param_tol)
+                    param_tol=param_tol, logdet=logdet)
         qw, history, n_steps, converged, message, snr, diag = run
         q = qw.affine(shift, scale) if not (scale.ndim == 1 and bool((scale == 1).all()) and
                                             bool((shift == 0).all())) else qw
@@ -399,41 +404,149 @@ def _safe_khat(lw):
         return float("nan")
 
 
+class _Adam:
+    """Adam by torch.optim's own implementation (``torch.optim.adam.adam``, the public
+    functional form of ``torch.optim.Adam``), fused kernel where the device has one,
+    ascending (``maximize=True``). Calling the functional form skips
+    ``Optimizer.step``'s per-call wrapper (hooks, grad-mode switch, regrouping), which
+    on a small model cost more than the update itself (~50 us of a ~500 us step)."""
+
+    def __init__(self, params, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.betas, self.eps = params, betas, eps
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.t = [torch.zeros((), dtype=torch.float32, device=p.device) for p in params]
+        self.fused = True
+
+    @torch.no_grad()
+    def step(self, lr):
+        grads = [p.grad for p in self.params]
+        options = dict(amsgrad=False, beta1=self.betas[0], beta2=self.betas[1], lr=lr,
+                       weight_decay=0.0, eps=self.eps, maximize=True)
+        if self.fused:
+            try:
+                _torch_adam(self.params, grads, self.m, self.v, [], self.t,
+                                      fused=True, **options)
+                return
+            except (RuntimeError, NotImplementedError):  # pragma: no cover - no kernel
+                self.fused = False
+        _torch_adam(self.params, grads, self.m, self.v, [], self.t,
+                              foreach=True, **options)
+
+
+class _Step:
+    """One ELBO gradient per call, with as few tensor ops as the estimator allows.
+
+    ``__call__(generator) -> value``: sets ``p.grad`` of the family's parameters to the
+    estimator's gradient of the ELBO (to be ascended; a positive multiple of it, which
+    Adam does not see) and returns the step's ELBO estimate (a float). For the Gaussian
+    families with ``"stl"`` or ``"reparam"`` (the hot path of a fit) the model is
+    differentiated once, in ``z``, and the chain rule through the draw
+    ``u = loc + scale eps`` is written out in closed form, under ``no_grad``: no graph
+    of the family is built. Every other case goes through :func:`elbo_terms` and
+    autograd.
+    """
+
+    def __init__(self, qw, log_joint, logdet, estimator, n, prior, lik):
+        self.qw, self.log_joint, self.estimator, self.n = qw, log_joint, estimator, n
+        self.prior, self.lik = prior, lik
+        self.joint_and_grad = getattr(log_joint, "and_grad", None)
+        self.const = logdet + 0.5 * qw.dim * (1.0 + math.log(2.0 * math.pi))
+        self.logdet = logdet
+        fast = estimator in ("stl", "reparam")
+        self.kind = ("meanfield" if fast and type(qw) is MeanFieldNormal else
+                     "fullrank" if fast and type(qw) is FullRankNormal else "generic")
+        self.stl = estimator == "stl"
+        self.shape = (n, qw.dim)
+        self.dtype, self.device = torch.float64, qw.device
+
+    def __call__(self, generator):
+        qw, n = self.qw, self.n
+        if self.kind == "generic":
+            z = qw.rsample((n,), generator=generator)
+            value, _ = elbo_terms(self.log_joint, qw, z, self.estimator, prior=self.prior,
+                                  log_likelihood=self.lik, weights=False)
+            v = value.item() + self.logdet
+            if math.isfinite(v):
+                value.backward()
+            return v
+        with torch.no_grad():
+            eps = torch.randn(self.shape, dtype=self.dtype, device=self.device,
+                              generator=generator)
+            if self.kind == "meanfield":
+                log_s = qw.log_scale
+                s = log_s.exp()
+                u = torch.addcmul(qw.loc, eps, s)
+            else:
+                log_s = torch.diagonal(qw.tril)
+                s = log_s.exp()
+                L = torch.tril(qw.tril, -1)
+                L.diagonal().copy_(s)
+                u = torch.addmm(qw.loc, eps, L.T)
+            entropy = float(log_s.sum())
+            lp, g = self.joint_and_grad(u)
+            v = float(lp.sum()) / n + entropy + self.const
+            if v != v or v in (math.inf, -math.inf):
+                return v
+            # d ELBO / d u for each draw: the model's score, plus (stl) the score of
+            # -log q(u) with q's parameters stopped, which is L^-T eps
+            if self.kind == "meanfield":
+                if self.stl:
+                    g = torch.addcdiv(g, eps, s)
+                if n == 1:
+                    qw.loc.grad = g[0]
+                    gs = g[0].mul(eps[0]).mul_(s)
+                else:
+                    qw.loc.grad = g.sum(0)
+                    gs = (g * eps).sum(0).mul_(s)
+                # d u / d log_s = eps * s; reparam adds the entropy's d/d log_s = 1
+                qw.log_scale.grad = gs if self.stl else gs.add_(n)
+            else:
+                if self.stl:
+                    g = g + torch.linalg.solve_triangular(L, eps, upper=False, left=False)
+                qw.loc.grad = g[0] if n == 1 else g.sum(0)
+                gL = torch.tril(g.T @ eps)       # d/dL of sum_n g_n . (L eps_n)
+                d = gL.diagonal()
+                d.mul_(s)                        # the diagonal is stored in log space
+                if not self.stl:
+                    d.add_(n)
+                qw.tril.grad = gL
+        return v
+
+
 def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, progress,
           callback, tol, check_every, patience, monitor_snr, max_retries, prior, shift,
-          scale, param_tol):
+          scale, param_tol, logdet=0.0):
     params = qw.parameters()
     opt = _Adam(params)
+    lik = cm.log_likelihood if estimator == "analytic-kl" else None
+    draw = _Step(qw, log_joint, logdet, estimator, n_samples, prior, lik)
     history = []
     window_means, window_vars = [], []
     snapshot = [p.detach().clone() for p in params]
     acc = [torch.zeros_like(p) for p in params]
+    acc2 = [torch.zeros_like(p) for p in params]
     acc_n = 0
     window_params, window_sds = [], []
-    acc2 = [torch.zeros_like(p) for p in params]
     snr_sum = snr_sq = None
+    snr_n = 0
     retries, lr_scale = 0, 1.0
     converged, message = False, f"the budget of {steps} steps ran out before convergence"
-    lik = None
-    if estimator == "analytic-kl":
-        lik = cm.log_likelihood
     bar = progress_bar(steps, enabled=progress, desc="vi.fit (advi)")
+    isfinite = math.isfinite
     step = 0
     try:
         while step < steps:
-            lr_t = lr * lr_scale
-            z = qw.rsample((n_samples,), generator=generator)
             try:
-                value, _ = elbo_terms(log_joint, qw, z, estimator, prior=prior,
-                                      log_likelihood=lik, weights=False)
-                v = value.item()
+                v = draw(generator)
             except NonFiniteDensityError:  # the model diverged at a draw: a non-finite ELBO
                 v = math.nan
-            if not math.isfinite(v):
+            if not isfinite(v):
                 retries += 1
                 with torch.no_grad():
                     for p, s in zip(params, snapshot, strict=True):
                         p.copy_(s)
+                        p.grad = None
                 if retries > max_retries:
                     message = (f"stopped after {retries - 1} restarts: the ELBO kept turning "
                                f"non-finite (last at step {step}); returning the last good "
@@ -444,35 +557,37 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                               f"parameters and halved the learning rate (restart {retries} "
                               f"of {max_retries})", ConvergenceWarning, stacklevel=3)
                 opt = _Adam(params)
-                acc = [torch.zeros_like(p) for p in params]
-                acc2 = [torch.zeros_like(p) for p in params]
+                torch._foreach_zero_(acc)
+                torch._foreach_zero_(acc2)
                 acc_n = 0
                 continue
             if step % 10 == 0:
-                for s, p in zip(snapshot, params, strict=True):
-                    s.copy_(p.detach())
-            (-value).backward()
+                with torch.no_grad():
+                    torch._foreach_copy_(snapshot, params)
             if monitor_snr:
-                flat = torch.cat([p.grad.reshape(-1) for p in params]).detach()
+                flat = torch.cat([p.grad.reshape(-1) for p in params]).detach() / n_samples
                 if snr_sum is None:
-                    snr_sum, snr_sq, snr_n = torch.zeros_like(flat), torch.zeros_like(flat), 0
+                    snr_sum, snr_sq = torch.zeros_like(flat), torch.zeros_like(flat)
                 snr_sum += flat
                 snr_sq += flat**2
                 snr_n += 1
-            opt.step(lr_t)
+            opt.step(lr * lr_scale)
+            for p in params:
+                p.grad = None
             history.append(v)
             step += 1
-            with torch.no_grad():
-                torch._foreach_add_(acc, params)
-                torch._foreach_addcmul_(acc2, params, params)
-            acc_n += 1
+            if step % _THIN == 0 or step % check_every == 0:
+                # the window statistics of the iterates, from every _THIN-th one
+                with torch.no_grad():
+                    torch._foreach_add_(acc, params)
+                    torch._foreach_addcmul_(acc2, params, params)
+                acc_n += 1
             bar.update(1)
             if callback is not None:
                 info = _Info()
-                info.step, info.elbo, info.lr, info.n_grad_evals = step, v, lr_t, \
+                info.step, info.elbo, info.lr, info.n_grad_evals = step, v, lr * lr_scale, \
                     cm.n_grad_evals
-                info.approx = (lambda: qw.affine(shift, scale)) if not isinstance(qw, Flow) \
-                    else (lambda: qw.affine(shift, scale))
+                info.approx = lambda: qw.affine(shift, scale)
                 if callback(info):
                     message = f"stopped by the callback at step {step}"
                     break
@@ -486,8 +601,8 @@ def _advi(cm, qw, log_joint, *, estimator, steps, lr, n_samples, generator, prog
                 window_params.append(mean_p)
                 window_sds.append(within)
                 bar.set_postfix(elbo=f"{window_means[-1]:.4g}", lr=f"{lr * lr_scale:.2g}")
-                acc = [torch.zeros_like(p) for p in params]
-                acc2 = [torch.zeros_like(p) for p in params]
+                torch._foreach_zero_(acc)
+                torch._foreach_zero_(acc2)
                 acc_n = 0
                 if len(window_means) > patience:
                     gain = window_means[-1] - window_means[-1 - patience]

@@ -470,6 +470,18 @@ class Flow(_Family):
             torch.manual_seed(int(seed))
             self.net = cls(features=dim, transforms=transforms,
                            hidden_features=tuple(hidden_features), **options).double()
+        # zero the output layer of every conditioner: an affine (MAF) layer then starts
+        # as the identity, so the flow starts as its base N(0, I) behind the affine map
+        # (a fit starts exactly at the Laplace approximation, not at a random warp of it)
+        with torch.no_grad():
+            for layer in getattr(self.net.transform, "transforms", []):
+                hyper = getattr(layer, "hyper", None)
+                linears = [m for m in hyper.modules() if isinstance(m, torch.nn.Linear)] \
+                    if hyper is not None else []
+                if linears:
+                    linears[-1].weight.zero_()
+                    if linears[-1].bias is not None:
+                        linears[-1].bias.zero_()
         self.shift = torch.zeros(dim, dtype=torch.float64) if shift is None else \
             torch.as_tensor(shift, dtype=torch.float64)
         A = torch.eye(dim, dtype=torch.float64) if scale is None else \
