@@ -198,6 +198,16 @@ def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 5
                          "give x0= inside the support")
     problem = ""
     bad = [m for m in found if not np.isfinite(m.log_z) or not m.min_eigenvalue > 0]
+    good = [m for m in found if all(m is not b for b in bad)]
+    if bad and good:
+        # a saddle or a minimum well below a proper maximum (a start on a symmetry point
+        # where the gradient vanishes: the centre between two shells) is not a mode, and
+        # says nothing about propriety; a flat direction stays level with the best mode
+        top = max(m.log_joint for m in good)
+        saddles = [m for m in bad if np.isfinite(m.min_eigenvalue) and m.min_eigenvalue < 0
+                   and m.log_joint < top - 1.0]
+        bad = [m for m in bad if all(m is not s for s in saddles)]
+        found = bad + good
     if bad:
         m = bad[0]
         problem = (f"the Hessian of the log joint at the stationary point "
