@@ -14,7 +14,7 @@ import warnings
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor
-from ._common import counted, fit_laplace
+from ._common import counted, fit_laplace, moment_matched_proposal
 from .bridge import bridge_evidence
 from .harmonic_mean import harmonic_mean_evidence
 from .importance import importance_evidence
@@ -64,8 +64,12 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     3. Importance sampling from the Laplace mixture (``n_check`` draws) beside the
        Laplace value with its measured non-Gaussian correction: when k-hat < 0.5, the
        correction is below 1e-3 and the two agree within their errors, the posterior is
-       Gaussian to that precision and Laplace is returned; when only k-hat is good,
-       importance sampling is rerun with enough draws for ``target`` nats.
+       Gaussian to that precision and Laplace is returned; when only k-hat is good, the
+       proposal is refitted to the check's weighted draws (their mean and covariance:
+       80% Gaussian, 20% Student-t with 4 degrees of freedom), a pilot of ``n_check``
+       fresh draws measures its error, and fresh draws enough for ``target`` nats are
+       taken from it (k-hat checked again); where the refit does not help, the Laplace
+       mixture is rerun with enough draws instead.
     4. Otherwise (heavy-tailed weights, disagreement): tempering (``smc``) where it is
        available, else bridge sampling; the result's own diagnostics decide ``success``.
 
@@ -104,7 +108,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     check_executor(executor)
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 4)
+    seeds = spawn_seeds(seed, 5)
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0])
     stages = []
 
@@ -153,6 +157,19 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                               "log_weights": check.diagnostics["log_weights"]})
         return done(lap, "laplace")
     if good_weights:
+        refined = moment_matched_proposal(check.diagnostics["samples"],
+                                          check.diagnostics["log_weights"])
+        if refined is not None:  # a pilot from the refined proposal, then enough draws
+            fit.cost = (cm.n_evals, cm.n_grad_evals)
+            pilot = spend(_quiet(importance_evidence, model, fit=fit, proposal=refined,
+                                 n=n_check, seed=seeds[2], executor=executor), fit.cost)
+            if pilot.success and pilot.diagnostics["khat"] < 0.5 and pilot.error < check.error:
+                n = int(min(max_evals, max(n_check, n_check * (pilot.error / target) ** 2)))
+                fit.cost = (cm.n_evals, cm.n_grad_evals)
+                more = spend(_quiet(importance_evidence, model, fit=fit, proposal=refined,
+                                    n=n, seed=seeds[4], executor=executor), fit.cost)
+                if more.success:
+                    return done(more, "importance")
         n = int(min(max_evals, max(n_check, n_check * (check.error / target) ** 2)))
         fit.cost = (cm.n_evals, cm.n_grad_evals)
         more = spend(_quiet(importance_evidence, model, fit=fit, n=n, seed=seeds[2],
