@@ -70,8 +70,12 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        fresh draws measures its error, and fresh draws enough for ``target`` nats are
        taken from it (k-hat checked again); where the refit does not help, the Laplace
        mixture is rerun with enough draws instead.
-    4. Otherwise (heavy-tailed weights, disagreement): tempering (``smc``) where it is
-       available, else bridge sampling; the result's own diagnostics decide ``success``.
+    4. Otherwise (heavy-tailed weights, disagreement), where tempering is available:
+       bridge sampling, checked by SMC from a Student-t reference at the Laplace mode;
+       when the two succeed and agree within 2 combined errors, the bridge value.
+    5. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
+       when the prior cannot be sampled), or bridge sampling without tempering; the
+       result's own diagnostics decide ``success``.
 
     Parameters
     ----------
@@ -108,7 +112,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     check_executor(executor)
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 5)
+    seeds = spawn_seeds(seed, 7)
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0])
     stages = []
 
@@ -178,6 +182,24 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
             return done(more, "importance")
     fit.cost = (cm.n_evals, cm.n_grad_evals)
     if smc_evidence is not None:  # pragma: no cover - depends on the merge
+        # Two cheaper estimators with different failure modes first: bridge sampling
+        # (MALA draws and a fitted proposal) and SMC from a Student-t reference at the
+        # Laplace mode. When both succeed and agree within 2 combined errors, the bridge
+        # value is returned; otherwise SMC from the prior (or the Student-t reference
+        # with more particles) decides. Measured on the unknown-noise regression at
+        # d = 25: bridge 0.015-0.019 nats off (bar 0.015-0.017) in 19,000 evaluations,
+        # where SMC from the prior was 0.27-0.36 off in 470,000.
+        fit.cost = (cm.n_evals, cm.n_grad_evals)
+        bridge = spend(_quiet(bridge_evidence, model, fit=fit, seed=seeds[5],
+                              executor=executor, progress=progress), fit.cost)
+        if bridge.success:
+            second = spend(_quiet(smc_evidence, model, seed=seeds[6], executor=executor,
+                                  progress=progress, reference="student-t"), (0, 0))
+            gap = abs(bridge.log_z - second.log_z)
+            if second.success and gap <= 2 * math.hypot(bridge.error, second.error):
+                return done(bridge, "bridge",
+                            f" (checked by SMC from a Student-t reference: "
+                            f"{second.log_z:.4f} +- {second.error:.2g}, gap {gap:.2g})")
         base = (cm.n_evals, cm.n_grad_evals)
         # Without a prior sampler SMC starts from a Laplace-centred reference; the heavier
         # tailed Student-t one with more particles is the less biased there (measured on
