@@ -380,8 +380,14 @@ def moment_matched_proposal(z, log_weights, gaussian_share=0.8, df=4.0):
         chol = np.linalg.cholesky(0.5 * (cov + cov.T))
     except np.linalg.LinAlgError:
         return None
-    return MixtureProposal([GaussianProposal(mean, chol), StudentTProposal(mean, chol, df)],
-                           [gaussian_share, 1.0 - gaussian_share])
+    q = MixtureProposal([GaussianProposal(mean, chol), StudentTProposal(mean, chol, df)],
+                        [gaussian_share, 1.0 - gaussian_share])
+    # what regression control variates need: the shared centre and scale, and the
+    # second moment per whitened axis (the t's is df / (df - 2))
+    q.centre, q.scale = mean, chol
+    q.second_moment = (gaussian_share + (1.0 - gaussian_share) * df / (df - 2.0)
+                       if df > 2 else math.inf)
+    return q
 
 
 def require_proper(fit: LaplaceFit, what: str):
