@@ -13,7 +13,8 @@ that the two halves can run side by side.
 Run: ``OMP_NUM_THREADS=1 python -m bench evidence [--quick]`` or
 ``python -m bench.evidence [--quick] [--slow-peers] [--methods=auto,smc]
 [--problems=funnel]`` (the filters keep rows whose names contain one of the strings and
-write ``bench/results/evidence_partial.md``, or ``--out=NAME``: ``NAME.md``).
+write ``bench/results/evidence_partial.md``, or ``--out=NAME``: ``NAME.md``;
+``--dynesty-repeats=1`` runs dynesty's default once instead of twice).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def repeats_for(name: str, quick: bool) -> int:
     if name in ("dynesty (2000 live)", "nautilus", "pocoMC"):
         return 1
     if name == "dynesty (500 live)":
-        return 2
+        return int((_flag("--dynesty-repeats") or [2])[0])
     return 3 if name in ("bayescalc smc", "bayescalc smc, Laplace ref.", "bayescalc auto") else 2
 
 
