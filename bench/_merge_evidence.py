@@ -53,7 +53,7 @@ def main(paths):
     out = ["## evidence", "", machine, "",
            "### log Z against the exact value: medians over seeded repeats", "", *body, "",
            *notes]
-    for p, t in zip(paths[1:], texts[1:]):
+    for p, t in zip(paths[1:], texts[1:], strict=True):
         run = re.search(r"whole run (\d+) s", t)
         out.append(f"- rows from {Path(p).name}" + (f" (run {run.group(1)} s)" if run else "")
                    + "; '–' in 'time vs smc': SMC was not in that run")

@@ -19,12 +19,11 @@ from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor
 from ..integrate.psis import psis_khat
 from ._common import counted, fit_laplace, log_mean_exp, moment_matched_proposal
+from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
-from .importance import draw_weighted
-from .bridge import bridge_evidence
 from .harmonic_mean import harmonic_mean_evidence
-from .importance import importance_evidence
+from .importance import draw_weighted, importance_evidence
 from .laplace import laplace_evidence, laplace_from_fit
 from .nested import nested_evidence
 from .quadrature import TENSOR_MAX_DIM, quadrature_evidence

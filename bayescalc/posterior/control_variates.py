@@ -6,9 +6,10 @@ For draws ``z_i`` from a proposal ``q`` that is symmetric about ``m`` with scale
 proposal's second moment per axis. The weights ``w = p / q`` are regressed on these
 controls (linear, and quadratic: all products for ``d <= 12``, the squares above), and
 ``Z`` is the fitted intercept; its standard error is the residual standard deviation
-over ``sqrt(n)``, widened by ``INFLATE`` (see there). Where the weights are a smooth function of ``z`` (a posterior that is
-Gaussian up to skew), the regression removes most of their variance: measured on the
-unknown-noise regression, the standard error falls by 1.3x (d = 5) to 1.5x (d = 10).
+over ``sqrt(n)``, widened by ``INFLATE`` (see there). Where the weights are a smooth
+function of ``z`` (a posterior that is Gaussian up to skew), the regression removes much
+of their variance: measured on the unknown-noise regression, the standard error falls by
+1.3x (d = 5) to 1.5x (d = 10).
 The proposal needs finite fourth moments for the quadratic controls (Student-t with
 more than 4 degrees of freedom).
 """
