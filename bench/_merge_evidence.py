@@ -53,10 +53,13 @@ def main(paths):
     out = ["## evidence", "", machine, "",
            "### log Z against the exact value: medians over seeded repeats", "", *body, "",
            *notes]
+    parts = []
     for p, t in zip(paths[1:], texts[1:], strict=True):
         run = re.search(r"whole run (\d+) s", t)
-        out.append(f"- rows from {Path(p).name}" + (f" (run {run.group(1)} s)" if run else "")
-                   + "; '–' in 'time vs smc': SMC was not in that run")
+        parts.append(Path(p).stem + (f" ({run.group(1)} s)" if run else ""))
+    out.append("- merged by bench/_merge_evidence.py: rows of the first run replaced or joined "
+               "by those of " + ", ".join(parts) + "; '–' in 'time vs smc' where SMC was not "
+               "in the same run")
     (RESULTS / "evidence.md").write_text("\n".join(out) + "\n")
     print("\n".join(out))
 
