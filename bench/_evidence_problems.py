@@ -87,6 +87,31 @@ def linear_regression(d, n=100, seed=0, noise=1.0, prior_scale=1.0) -> Problem:
                    log_z, transform, _np_loglike(loglike), d, [stats.norm(0, prior_scale)] * d)
 
 
+def linear_regression_unknown_noise(d, n=100, seed=0) -> Problem:
+    """bayescalc.models.linear_regression(noise="unknown"): normal-inverse-gamma, exact
+    log Z; the peers get the prior transform sigma2 = InvGamma(2, 2).ppf(u_d), beta =
+    sqrt(sigma2) Phi^-1(u_1..d)."""
+    from bayescalc.models import linear_regression as nig
+
+    model = nig(d, n=n, noise="unknown", seed=seed)
+    x, y = np.asarray(model.X), np.asarray(model.y)
+    a0 = b0 = 2.0
+
+    def loglike(theta):
+        theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+        beta, s2 = theta[:, :d], theta[:, d]
+        resid = y[None, :] - beta @ x.T
+        return -0.5 * (resid ** 2).sum(-1) / s2 - 0.5 * n * (np.log(s2) + LOG2PI)
+
+    def transform(u):
+        u = np.asarray(u, dtype=np.float64)
+        s2 = stats.invgamma(a0, scale=b0).ppf(u[..., d])
+        beta = np.sqrt(s2)[..., None] * special.ndtri(u[..., :d])
+        return np.concatenate([beta, s2[..., None]], axis=-1)
+    return Problem(f"linreg unknown noise d={d}", model, float(model.log_z_exact), transform,
+                   loglike, d + 1, None)
+
+
 def beta_binomial(a=2.0, b=3.0, n=50, k=17) -> Problem:
     log_z = float(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
                   + special.betaln(k + a, n - k + b) - special.betaln(a, b))
@@ -212,5 +237,7 @@ def all_problems(quick: bool = False) -> list:
     if quick:
         return [linear_regression(2), banana(), mixture(), shells(2)]
     return [linear_regression(2), linear_regression(5), linear_regression(10),
-            linear_regression(25), beta_binomial(), banana(), mixture(), funnel(10),
-            shells(2), shells(10), correlated_gaussian(32)]
+            linear_regression(25), linear_regression_unknown_noise(5),
+            linear_regression_unknown_noise(10), linear_regression_unknown_noise(25),
+            beta_binomial(), banana(), mixture(), funnel(10), shells(2), shells(10),
+            correlated_gaussian(32)]

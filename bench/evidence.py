@@ -11,7 +11,10 @@ only; ``--only-slow-peers`` runs just them (to bench/results/evidence_slow_peers
 that the two halves can run side by side.
 
 Run: ``OMP_NUM_THREADS=1 python -m bench evidence [--quick]`` or
-``python -m bench.evidence [--quick] [--slow-peers]``.
+``python -m bench.evidence [--quick] [--slow-peers] [--methods=auto,smc]
+[--problems=funnel]`` (the filters keep rows whose names contain one of the strings and
+write ``bench/results/evidence_partial.md``, or ``--out=NAME``: ``NAME.md``;
+``--dynesty-repeats=1`` runs dynesty's default once instead of twice).
 """
 
 from __future__ import annotations
@@ -122,11 +125,16 @@ def repeats_for(name: str, quick: bool) -> int:
     if name in ("dynesty (2000 live)", "nautilus", "pocoMC"):
         return 1
     if name == "dynesty (500 live)":
-        return 2
-    return 3 if name in ("bayescalc smc", "bayescalc smc, Laplace ref.") else 2
+        return int((_flag("--dynesty-repeats") or [2])[0])
+    return 3 if name in ("bayescalc smc", "bayescalc smc, Laplace ref.", "bayescalc auto") else 2
 
 
-def run_all(quick: bool, slow_peers: bool, only_slow: bool = False):
+def _selected(name: str, wanted) -> bool:
+    return not wanted or any(w.strip() and w.strip() in name for w in wanted)
+
+
+def run_all(quick: bool, slow_peers: bool, only_slow: bool = False, methods_filter=None,
+            problems_filter=None):
     from bench._evidence_problems import all_problems
 
     table = Table("log Z against the exact value: medians over seeded repeats",
@@ -138,7 +146,11 @@ def run_all(quick: bool, slow_peers: bool, only_slow: bool = False):
         base_time = None
         if only_slow and problem.name not in SLOW_PROBLEMS:
             continue
+        if not _selected(problem.name, problems_filter):
+            continue
         for name, fn in methods(slow_peers, only_slow).items():
+            if not _selected(name, methods_filter):
+                continue
             if name in ("nautilus", "pocoMC") and problem.name not in SLOW_PROBLEMS:
                 continue
             rows = []
@@ -174,12 +186,13 @@ def run_all(quick: bool, slow_peers: bool, only_slow: bool = False):
     return table, summary
 
 
-def main(quick: bool = False, slow_peers: bool | None = None, only_slow: bool = False) -> None:
+def main(quick: bool = False, slow_peers: bool | None = None, only_slow: bool = False,
+         methods_filter=None, problems_filter=None, name: str = "evidence") -> None:
     if slow_peers is None:
         slow_peers = os.environ.get("BAYESCALC_BENCH_SLOW_PEERS", "") not in ("", "0")
     threads = set_threads(1)
     start = time.perf_counter()
-    table, summary = run_all(quick, slow_peers, only_slow)
+    table, summary = run_all(quick, slow_peers, only_slow, methods_filter, problems_filter)
     if only_slow:
         table.title = "nautilus and pocoMC (--only-slow-peers: defaults, one seed each)"
         write_results("evidence_slow_peers", [table], threads=threads)
@@ -197,9 +210,22 @@ def main(quick: bool = False, slow_peers: bool | None = None, only_slow: bool = 
         f"time vs smc: median wall time over the repeats / bayescalc smc's; "
         f"{threads} thread; whole run {time.perf_counter() - start:.0f} s",
     ]
-    write_results("evidence", [table], threads=threads)
+    write_results(name, [table], threads=threads)
+
+
+def _flag(prefix):
+    for arg in sys.argv[1:]:
+        if arg.startswith(prefix + "="):
+            return arg.split("=", 1)[1].split(",")
+    return None
 
 
 if __name__ == "__main__":
+    # --methods=auto,smc and --problems=funnel,shells keep the rows whose names contain
+    # one of the given strings (a partial run writes bench/results/evidence_partial.md)
+    wanted_methods, wanted_problems = _flag("--methods"), _flag("--problems")
     main(quick="--quick" in sys.argv, slow_peers="--slow-peers" in sys.argv or None,
-         only_slow="--only-slow-peers" in sys.argv)
+         only_slow="--only-slow-peers" in sys.argv, methods_filter=wanted_methods,
+         problems_filter=wanted_problems,
+         name=(_flag("--out") or ["evidence_partial" if wanted_methods or wanted_problems
+                                  else "evidence"])[0])

@@ -266,3 +266,16 @@ def test_rung_budget_exhausted_is_a_failure():
     with pytest.warns(AccuracyWarning, match="max_rungs"):
         r = smc_evidence(model, seed=0, n_particles=256, max_rungs=3)
     assert not r.success
+
+
+def test_slice_kernel_keeps_the_target_and_is_an_option():
+    # one slice sweep per rung on a 2-D regression: log Z within its error (the kernel is
+    # exactly invariant, no gradients); a kernel that does not exist is refused
+    from bayescalc.posterior.tempering import smc_evidence
+
+    m, _ = linear_regression(2)
+    r = smc_evidence(m, seed=0, n_particles=512, n_replicates=4, kernel="slice",
+                     n_steps=1, max_steps=3)
+    assert abs(r.log_z - m.log_z_exact) <= 3 * r.error + 0.02
+    with pytest.raises(ValueError, match="kernel"):
+        smc_evidence(m, seed=0, n_particles=64, n_replicates=2, kernel="gibbs")

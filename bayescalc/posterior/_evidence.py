@@ -11,13 +11,19 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+import torch
+
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor
-from ._common import counted, fit_laplace
+from ..integrate.psis import psis_khat
+from ._common import counted, fit_laplace, log_mean_exp, moment_matched_proposal
 from .bridge import bridge_evidence
+from .control_variates import controls as cv_controls
+from .control_variates import cv_log_mean
 from .harmonic_mean import harmonic_mean_evidence
-from .importance import importance_evidence
+from .importance import draw_weighted, importance_evidence
 from .laplace import laplace_evidence, laplace_from_fit
 from .nested import nested_evidence
 from .quadrature import TENSOR_MAX_DIM, quadrature_evidence
@@ -64,10 +70,19 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     3. Importance sampling from the Laplace mixture (``n_check`` draws) beside the
        Laplace value with its measured non-Gaussian correction: when k-hat < 0.5, the
        correction is below 1e-3 and the two agree within their errors, the posterior is
-       Gaussian to that precision and Laplace is returned; when only k-hat is good,
-       importance sampling is rerun with enough draws for ``target`` nats.
-    4. Otherwise (heavy-tailed weights, disagreement): tempering (``smc``) where it is
-       available, else bridge sampling; the result's own diagnostics decide ``success``.
+       Gaussian to that precision and Laplace is returned; when only k-hat is good, the
+       proposal is refitted to the check's weighted draws (their mean and covariance:
+       80% Gaussian, 20% Student-t with 8 degrees of freedom), a pilot of ``n_check``
+       fresh draws measures its error, and draws are added until ``target`` nats (k-hat
+       checked again); the estimate uses regression control variates (the whitened
+       coordinates and their products, whose means under the proposal are known). Where
+       the refit does not help, the Laplace mixture is rerun with enough draws instead.
+    4. Otherwise (heavy-tailed weights, disagreement), where tempering is available:
+       bridge sampling, checked by SMC from a Student-t reference at the Laplace mode;
+       when the two succeed and agree within 2 combined errors, the bridge value.
+    5. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
+       when the prior cannot be sampled), or bridge sampling without tempering; the
+       result's own diagnostics decide ``success``.
 
     Parameters
     ----------
@@ -104,7 +119,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     check_executor(executor)
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 4)
+    seeds = spawn_seeds(seed, 7)
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0])
     stages = []
 
@@ -153,6 +168,14 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                               "log_weights": check.diagnostics["log_weights"]})
         return done(lap, "laplace")
     if good_weights:
+        refined = moment_matched_proposal(check.diagnostics["samples"],
+                                          check.diagnostics["log_weights"], df=8.0)
+        if refined is not None:
+            more = _refit_importance(cm, model, refined, check, n_check, target, max_evals,
+                                     (seeds[2], seeds[4]), executor)
+            if more is not None:
+                stages.append((more.method, more.log_z, more.error, more.success))
+                return done(more, "importance")
         n = int(min(max_evals, max(n_check, n_check * (check.error / target) ** 2)))
         fit.cost = (cm.n_evals, cm.n_grad_evals)
         more = spend(_quiet(importance_evidence, model, fit=fit, n=n, seed=seeds[2],
@@ -161,6 +184,24 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
             return done(more, "importance")
     fit.cost = (cm.n_evals, cm.n_grad_evals)
     if smc_evidence is not None:  # pragma: no cover - depends on the merge
+        # Two cheaper estimators with different failure modes first: bridge sampling
+        # (MALA draws and a fitted proposal) and SMC from a Student-t reference at the
+        # Laplace mode. When both succeed and agree within 2 combined errors, the bridge
+        # value is returned; otherwise SMC from the prior (or the Student-t reference
+        # with more particles) decides. Measured on the unknown-noise regression at
+        # d = 25: bridge 0.015-0.019 nats off (bar 0.015-0.017) in 19,000 evaluations,
+        # where SMC from the prior was 0.27-0.36 off in 470,000.
+        fit.cost = (cm.n_evals, cm.n_grad_evals)
+        bridge = spend(_quiet(bridge_evidence, model, fit=fit, seed=seeds[5],
+                              executor=executor, progress=progress), fit.cost)
+        if bridge.success:
+            second = spend(_quiet(smc_evidence, model, seed=seeds[6], executor=executor,
+                                  progress=progress, reference="student-t"), (0, 0))
+            gap = abs(bridge.log_z - second.log_z)
+            if second.success and gap <= 2 * math.hypot(bridge.error, second.error):
+                return done(bridge, "bridge",
+                            f" (checked by SMC from a Student-t reference: "
+                            f"{second.log_z:.4f} +- {second.error:.2g}, gap {gap:.2g})")
         base = (cm.n_evals, cm.n_grad_evals)
         # Without a prior sampler SMC starts from a Laplace-centred reference; the heavier
         # tailed Student-t one with more particles is the less biased there (measured on
@@ -175,6 +216,44 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     return done(result, "bridge",
                 f" (importance check: k-hat {khat:.2f}, |IS - Laplace| = "
                 f"{abs(check.log_z - lap_log_z):.3g})")
+
+
+def _refit_importance(cm, model, refined, check, n_check, target, max_evals, seeds,
+                      executor):
+    """Importance sampling from ``refined`` with regression control variates: a pilot of
+    ``n_check`` draws measures the standard error, then draws are added until it is about
+    ``target``; None where the refit does not beat the check or k-hat is not < 0.5."""
+    g_args = (refined.centre, refined.scale, refined.second_moment)
+
+    def estimate(z, log_w):
+        khat = float(psis_khat(log_w))
+        cv = cv_log_mean(log_w, cv_controls(z.numpy(), *g_args))
+        if cv is None:
+            cv = log_mean_exp(log_w)
+        return cv[0], cv[1], khat
+
+    z, log_w = draw_weighted(model, refined, n_check, seeds[0], executor)
+    cm.n_evals += len(log_w)
+    log_z, error, khat = estimate(z, log_w)
+    if not (khat < 0.5 and np.isfinite(log_z) and error < check.error):
+        return None
+    n = int(min(max_evals, max(n_check, n_check * (error / target) ** 2)))
+    if n > n_check:  # the pilot's draws are kept: the same proposal
+        z2, log_w2 = draw_weighted(model, refined, n - n_check, seeds[1], executor)
+        cm.n_evals += len(log_w2)
+        z, log_w = torch.cat([z, z2]), np.concatenate([log_w, log_w2])
+        log_z, error, khat = estimate(z, log_w)
+    if not (khat < 0.5 and np.isfinite(log_z) and np.isfinite(error)):
+        return None
+    norm = log_w - np.logaddexp.reduce(log_w)
+    w = np.exp(norm)
+    message = (f"importance sampling from the Laplace mixture refitted to the weighted "
+               f"draws ({len(log_w)} draws, k-hat {khat:.2f}), with regression control "
+               f"variates; error = their standard error of log Z")
+    return EvidenceResult(float(log_z), float(error), cm.n_evals, cm.n_grad_evals,
+                          "importance", True, message,
+                          {"khat": khat, "ess": float(1.0 / np.sum(w * w)), "samples": z,
+                           "log_weights": norm, "control_variates": True})
 
 
 METHODS["auto"] = auto_evidence

@@ -25,6 +25,8 @@ from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor, map_batches
 from ..integrate.psis import KHAT_THRESHOLD, psis_khat, psis_smooth
 from ._common import (
+    GaussianProposal,
+    MixtureProposal,
     UserProposal,
     counted,
     fit_laplace,
@@ -131,9 +133,14 @@ def importance_evidence(model, *, seed=None, executor=None, progress=False, n=40
     if int(n) < 10:
         raise ValueError(f"n must be at least 10 draws, got {n}")
     cm = counted(model)
+    internal = isinstance(proposal, (GaussianProposal, MixtureProposal))
     user = not isinstance(proposal, str)
     problem = ""
-    if user:
+    if internal:  # a proposal built here (auto's refit): seeded by the batch generator
+        if fit is not None:
+            cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
+        q = proposal
+    elif user:
         q = UserProposal(proposal, model.dim)
     else:
         if fit is None:

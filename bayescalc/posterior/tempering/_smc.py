@@ -42,7 +42,11 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
         "student-t"), ``rho`` (0.7: the conditional-ESS fraction kept per rung),
         ``n_steps`` (4 HMC moves per rung), ``n_leapfrog`` (3; 1 is MALA),
         ``target_accept`` (0.65), ``max_rungs`` (500), ``widen`` (1.5: the Laplace
-        standard deviations are multiplied by it), ``df`` (5: the Student-t's).
+        standard deviations are multiplied by it), ``df`` (5: the Student-t's),
+        ``kernel`` ("hmc"; "slice": coordinate-wise slice sampling along the
+        preconditioner's axes, gradient-free, with a step size found per particle and
+        per move: on the 10-d funnel it cut the error from 1.25 to 0.2-0.5 nats at 9x
+        the evaluations, still flagged), ``slice_width`` (2.0, in axis units).
 
     Returns
     -------

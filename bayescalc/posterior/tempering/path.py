@@ -63,6 +63,23 @@ class TemperedPath:
         z = self.reference.sample(self.counted.model, n, generator)
         return self.evaluate(torch.as_tensor(z, dtype=torch.float64).reshape(n, self.dim))
 
+    def values(self, z: torch.Tensor):
+        """``(log r, u)`` at ``z`` (n, d) without gradients: n model evaluations."""
+        z = z.detach()
+        with torch.no_grad():
+            if isinstance(self.reference, PriorReference):
+                log_ref = self.counted.model.log_prior(z)
+                u = self.counted.log_likelihood(z)
+            else:
+                log_ref = self.reference.log_prob(z)
+                u = self.counted.log_joint(z) - log_ref
+        bad = ~(torch.isfinite(log_ref) & torch.isfinite(u))
+        if bool(bad.any()):
+            u = torch.where(bad, torch.full_like(u, -torch.inf), u)
+            log_ref = torch.where(torch.isnan(log_ref), torch.full_like(log_ref, -torch.inf),
+                                  log_ref)
+        return log_ref.detach(), u.detach()
+
     def evaluate(self, z: torch.Tensor) -> Particles:
         """Log reference, ``u`` and both gradients at ``z`` (n, d): n evaluations and
         n gradient evaluations of the model."""

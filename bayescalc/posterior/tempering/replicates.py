@@ -70,7 +70,7 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
                    n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20, mixing=0.3, spread=0.0,
                    n_leapfrog=None,
                    trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
-                   widen=1.5, df=5.0) -> Replicates:
+                   widen=1.5, df=5.0, kernel="hmc", slice_width=2.0) -> Replicates:
     """Build the reference, run ``n_replicates`` runs of ``n_particles // n_replicates``
     particles each (``resample``: SMC-style, else AIS-style), and collect them."""
     model = _check_model(model)
@@ -88,7 +88,7 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
                          mixing=float(mixing), spread=float(spread), n_leapfrog=n_leapfrog,
                          trajectory=float(trajectory), max_leapfrog=max_leapfrog,
                          target_accept=float(target_accept), resample=resample,
-                         max_rungs=max_rungs)
+                         max_rungs=max_rungs, kernel=kernel, slice_width=float(slice_width))
     start = time.perf_counter()
     setup_seed, *run_seeds = spawn_seeds(seed, int(n_replicates) + 1)
     counted = CountedModel(model)

@@ -24,6 +24,7 @@ from ...model.counting import CountedModel
 from .kernel import StepSize, hmc_move, leapfrog_plan, split_preconditioners
 from .ladder import next_beta
 from .path import TemperedPath
+from .slice_kernel import slice_sweep
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class RunOptions:
     resample: bool = True
     max_rungs: int = 500
     keep_samples: bool = True
+    kernel: str = "hmc"
+    slice_width: float = 2.0
 
     def __post_init__(self):
         if not (isinstance(self.n, int) and self.n >= 8):
@@ -65,6 +68,10 @@ class RunOptions:
             raise ValueError(f"mixing must lie in (0, 1), got {self.mixing!r}")
         if not 0.0 < self.target_accept < 1.0:
             raise ValueError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
+        if self.kernel not in ("hmc", "slice"):
+            raise ValueError(f"kernel must be 'hmc' or 'slice', got {self.kernel!r}")
+        if not self.slice_width > 0:
+            raise ValueError(f"slice_width must be > 0, got {self.slice_width!r}")
         if not (isinstance(self.max_rungs, int) and self.max_rungs >= 1):
             raise ValueError(f"max_rungs must be a positive int, got {self.max_rungs!r}")
 
@@ -156,7 +163,11 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
         rates = []
         u_start = particles.u
         for k in range(options.max_steps):
-            if options.n_leapfrog is None:
+            if options.kernel == "slice":
+                particles = slice_sweep(path, particles, beta, chol, generator,
+                                        options.slice_width)
+                a = torch.ones(n, dtype=torch.float64)
+            elif options.n_leapfrog is None:
                 n_leap = leapfrog_plan(step.value, options.trajectory, options.max_leapfrog)
                 particles, a = hmc_move(path, particles, beta, chol, step.value, n_leap,
                                         generator, options.trajectory, options.spread)
