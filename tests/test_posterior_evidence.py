@@ -322,3 +322,17 @@ def test_auto_bridge_path_error_bar_over_seeds():
           f"errors {np.mean(ratios <= 2):.2f}, median |err|/bar {np.median(ratios):.2f}, "
           f"max |err| {max(abs(r.log_z - m.log_z_exact) for r in runs):.3f}")
     assert np.mean(ratios <= 2) >= 0.9 and np.median(ratios) >= 0.3
+
+
+@pytest.mark.parametrize("d, seed", [(3, 0), (3, 1), (5, 0), (5, 1)])
+def test_auto_laplace_bar_covers_a_skewed_posterior(d, seed):
+    """When auto returns Laplace on a posterior that is only nearly Gaussian (unknown noise:
+    skewed in log sigma), its bar comes from the check's draws with the Laplace density as
+    control variate, and covers the exact log Z at 2 bars (the non-Gaussian correction
+    alone claimed ~4e-4 where the error was ~9e-3 on the diabetes regression)."""
+    model = bc.models.linear_regression(d=d, n=400, noise="unknown", seed=seed)
+    result = bc.posterior.evidence(model, method="auto", seed=seed)
+    error = abs(result.log_z - model.log_z_exact)
+    assert result.success
+    assert error <= 2 * result.error
+    assert result.error < 0.02   # still a useful bar (1e-3 to 7e-3 measured)

@@ -18,7 +18,8 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.parallel import check_executor
 from ..integrate.psis import psis_khat
-from ._common import counted, fit_laplace, log_mean_exp, moment_matched_proposal
+from ._common import (counted, fit_laplace, laplace_proposal, log_mean_exp,
+                      moment_matched_proposal)
 from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
@@ -159,9 +160,10 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     good_weights = check.success and khat < 0.5
     agree = abs(check.log_z - lap_log_z) <= 3 * check.error + lap_error
     if good_weights and agree and lap_error < 1e-3:
+        lap_log_z, lap_error = _laplace_corrected(fit, check, lap_log_z, lap_error)
         lap = EvidenceResult(lap_log_z, lap_error, 0, 0, "laplace", True,
-                             f"Laplace (non-Gaussian correction {lap_error:.1e}; importance "
-                             f"check k-hat {khat:.2f} agrees within "
+                             f"Laplace corrected by the check's draws (error {lap_error:.1e}; "
+                             f"importance check k-hat {khat:.2f} agrees within "
                              f"{abs(check.log_z - lap_log_z):.1e})",
                              {"mode": fit.best.point, "cov": fit.best.cov,
                               "samples": check.diagnostics["samples"],
@@ -216,6 +218,32 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     return done(result, "bridge",
                 f" (importance check: k-hat {khat:.2f}, |IS - Laplace| = "
                 f"{abs(check.log_z - lap_log_z):.3g})")
+
+
+def _laplace_corrected(fit, check, lap_log_z, lap_error):
+    """Laplace's log Z corrected by the importance check's draws, with its honest error.
+
+    The Laplace density ``Z_lap G(z)`` (G the Laplace-weighted Gaussian mixture) is a
+    control variate with known integral: ``Z = Z_lap + E_q[(p - Z_lap G) / q]`` for the
+    check's proposal ``q``. On a Gaussian posterior ``p = Z_lap G`` and the correction is
+    exactly zero with zero variance; elsewhere it measures what Laplace's non-Gaussian
+    correction misses (0.009 nats on the diabetes regression with unknown noise, where
+    that correction claimed 4e-4).
+    """
+    z = torch.as_tensor(np.asarray(check.diagnostics["samples"], dtype=float))
+    raw = np.asarray(check.diagnostics["raw_log_weights"], dtype=float)
+    with torch.no_grad():
+        log_q = laplace_proposal(fit, "mixture").log_prob(z).numpy()
+        log_g = laplace_proposal(fit, "gaussian").log_prob(z).numpy()
+    residual = np.exp(raw - lap_log_z) - np.exp(log_g - log_q)
+    if not np.all(np.isfinite(residual)) or residual.size < 2:
+        return lap_log_z, max(lap_error, abs(check.log_z - lap_log_z) + check.error)
+    shift = float(residual.mean())
+    if shift <= -1.0:
+        return lap_log_z, max(lap_error, abs(check.log_z - lap_log_z) + check.error)
+    se = float(residual.std(ddof=1) / math.sqrt(residual.size)) / (1.0 + shift)
+    value = lap_log_z + math.log1p(shift)
+    return value, max(se, 1e-13 * (1.0 + abs(value)))
 
 
 def _refit_importance(cm, model, refined, check, n_check, target, max_evals, seeds,

@@ -171,7 +171,8 @@ def _finish(cm, z, log_w, smooth, method, extra=None):
     w = np.exp(smoothed - np.max(smoothed)) if np.isfinite(np.max(smoothed)) else smoothed
     ess = float(w.sum() ** 2 / (w**2).sum()) if finite else 0.0
     norm_log_w = smoothed - np.logaddexp.reduce(smoothed) if finite else smoothed
-    diagnostics = {"khat": khat, "ess": ess, "samples": z, "log_weights": norm_log_w}
+    diagnostics = {"khat": khat, "ess": ess, "samples": z, "log_weights": norm_log_w,
+                   "raw_log_weights": np.asarray(log_w, dtype=float)}
     if extra:
         diagnostics.update(extra)
     reliable = finite and (not np.isfinite(khat) or khat <= KHAT_THRESHOLD) and khat != math.inf
