@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 import bayescalc as bc
-from bayescalc.integrate.psis import psis_khat
+from bayescalc.integrate import psis_khat
 from bayescalc.plot import new_figure, save_figure
 
 

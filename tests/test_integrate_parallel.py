@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bayescalc.integrate import monte_carlo, vegas
-from bayescalc.integrate.parallel import map_batches
+from bayescalc.integrate.sampling import map_batches
 
 
 def smooth(x):

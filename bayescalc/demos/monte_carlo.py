@@ -21,8 +21,7 @@ import numpy as np
 import torch
 
 from bayescalc import IntegrationWarning, ReliabilityWarning
-from bayescalc.integrate import importance, monte_carlo, vegas
-from bayescalc.integrate.psis import psis_khat
+from bayescalc.integrate import importance, monte_carlo, psis_khat, vegas
 from bayescalc.plot import (
     plot_error_vs_n,
     plot_importance_weights,

@@ -15,17 +15,17 @@ from .._core.validation import (
     check_tolerances,
 )
 from .._core.warnings import IntegrationWarning, warn_unless_success
-from . import samplers
 from ._laplace import laplace_map
-from ._result import IntegrationResult
-from ._scaled import finish, linear_values
-from .gauss_hermite import gauss_hermite_expectation
-from .genz_malik import adaptive_genz_malik, genz_malik_template
 from ._quad import quad
-from .sparse_grid import dimension_adaptive_sparse_grid
-from .tails import box_divergence
-from .tensor_rule import adaptive_tensor
-from .transforms import BoxIntegrand
+from ._result import IntegrationResult
+from .gauss_hermite import gauss_hermite_expectation
+from .rules.genz_malik import adaptive_genz_malik, genz_malik_template
+from .rules.range_maps import BoxIntegrand
+from .rules.scaled import finish, linear_values
+from .rules.sparse_grid import dimension_adaptive_sparse_grid
+from .rules.tails import box_divergence
+from .rules.tensor_rule import adaptive_tensor
+from .sampling import point_sets as samplers
 
 METHODS = ("auto", "genz-malik", "sparse-grid", "tensor", "gauss-hermite")
 _ENGINES = {
@@ -58,7 +58,7 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
         is detected and wrapped, slowly). With ``log=True`` it returns :math:`\log f`.
     lower, upper : array_like, shape (d,)
         Bounds; any may be infinite (each infinite axis is mapped to a finite one,
-        :class:`bayescalc.integrate.transforms.BoxIntegrand`).
+        :class:`bayescalc.integrate.rules.range_maps.BoxIntegrand`).
     rtol, atol : float, keyword-only
         Stop when ``error <= max(atol, rtol * |I|)`` (with ``log=True``: when the error of
         :math:`\log I` is below ``max(rtol, atol)``).

@@ -5,7 +5,7 @@
 self-normalized expectation ``E_p[f]`` of a density known up to a constant. The
 standard error alone cannot reveal a proposal whose tails are too light (the variance
 of the ratios may be infinite while the sample variance looks fine), so every result
-also carries the Pareto k-hat of the weights (:mod:`.psis`): above 0.7 the estimate is
+also carries the Pareto k-hat of the weights (:mod:`.sampling.psis`): above 0.7 the estimate is
 unreliable and a :class:`~bayescalc.ReliabilityWarning` is emitted.
 """
 
@@ -20,8 +20,8 @@ from .._core.batch import BatchFunction
 from .._core.validation import check_callable, check_int
 from .._core.warnings import ReliabilityWarning, warn_unless_success
 from ._result import IntegrationResult
-from ._sampling import check_proposal, sample_and_log_prob
-from .psis import KHAT_THRESHOLD, psis_khat
+from .sampling.draws import check_proposal, sample_and_log_prob
+from .sampling.psis import KHAT_THRESHOLD, psis_khat
 
 
 @dataclass(frozen=True, repr=False)

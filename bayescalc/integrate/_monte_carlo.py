@@ -1,10 +1,10 @@
 """Monte Carlo integration over a box: plain, antithetic, stratified and randomized QMC.
 
 ``monte_carlo(f, lower, upper)`` estimates ``I = integral of f over the box`` as the
-volume times the mean of ``f`` at points of one of the designs of :mod:`.samplers`, with
-a standard error that each design estimates honestly (replicates for QMC). Optional
-control variates (:mod:`.control_variates`) and any ``concurrent.futures.Executor`` or
-Dask client (:mod:`.parallel`).
+volume times the mean of ``f`` at points of one of the designs of
+:mod:`.sampling.point_sets`, with a standard error that each design estimates honestly
+(replicates for QMC). Optional control variates (:mod:`.sampling.control_variates`) and
+any ``concurrent.futures.Executor`` or Dask client (:mod:`.sampling.parallel`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import numpy as np
 
 from .._core.validation import check_bool, check_callable, check_choice, check_int
 from .._core.warnings import IntegrationWarning, warn_unless_success
-from . import control_variates as cv
-from . import samplers
 from ._bounds import oriented_bounds
 from ._result import MonteCarloResult
-from .parallel import Integrand, check_executor, map_batches
-from .psis import KHAT_THRESHOLD, _gpd_fit_zhang_stephens, _tail_size
+from .sampling import control_variates as cv
+from .sampling import point_sets as samplers
+from .sampling.parallel import Integrand, check_executor, map_batches
+from .sampling.psis import KHAT_THRESHOLD, _gpd_fit_zhang_stephens, _tail_size
 
 
 def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=None,

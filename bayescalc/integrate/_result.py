@@ -56,7 +56,7 @@ class MonteCarloResult(IntegrationResult):
         Pareto k-hat of the upper tail of ``|f|`` at the sample points
         (:func:`~bayescalc.integrate.psis_khat`): about ``1/p`` for a singularity whose
         tail ``P(|f| > t)`` falls like ``t^-p``. Below 0.5 the variance of ``f`` is finite;
-        above 0.7 (:data:`~bayescalc.integrate.psis.KHAT_THRESHOLD`) ``success`` is False:
+        above 0.7 (:data:`~bayescalc.integrate.sampling.KHAT_THRESHOLD`) ``success`` is False:
         the variance is infinite (or the sample has not resolved a peak) and the standard
         error is not a promise. ``nan`` when too few points to fit.
     """

@@ -13,7 +13,7 @@ import warnings
 
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
-from ..integrate.parallel import check_executor
+from ..integrate.sampling import check_executor
 from ._common import counted, fit_laplace
 from .bridge import bridge_evidence
 from .harmonic_mean import harmonic_mean_evidence

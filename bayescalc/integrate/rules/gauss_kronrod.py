@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift
+from .scaled import ScaledEstimate, linear_values, new_shift
 
 # QUADPACK qk21 abscissae and weights (Fullerton, Bell Labs, 1981), positive half.
 _KRONROD_NODES = np.array([
@@ -128,7 +128,7 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
 
     ``edges`` is an increasing array of breakpoints; all its intervals are evaluated in
     the first call. ``points`` picks the rule: 21 (G10/K21) or 15 (G7/K15). With ``log=True`` the
-    integrand returns log values and the sums are kept scaled (see :mod:`._scaled`).
+    integrand returns log values and the sums are kept scaled (see :mod:`.scaled`).
     With ``endpoint_depth = k`` the loop gives up early (message starting
     ``"endpoint"``) when most of the error sits on subintervals touching one of
     ``edges`` that have been bisected ``k`` times: endpoint singularities, which

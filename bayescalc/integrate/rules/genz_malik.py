@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .scaled import ScaledEstimate, linear_values, new_shift, tolerance
 
 _L2, _L3, _L4, _L5 = np.sqrt(9 / 70), np.sqrt(9 / 10), np.sqrt(9 / 10), np.sqrt(9 / 19)
 # |I7 - I5| is the error of the degree-5 rule; on smooth integrands it overstates the

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .scaled import ScaledEstimate, linear_values, new_shift, tolerance
 
 _MAX_LEVEL = 10  # 2^9 + 1 = 513 points per axis at most
 # The sum of the active terms is the error estimate of a resolved, smooth integrand. On an

@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .scaled import ScaledEstimate, linear_values, new_shift, tolerance
 
 _EPS = np.finfo(float).eps
 _TINY_DISTANCE = 1e-300
@@ -56,7 +56,7 @@ def _side_limits(left, right, scales=None):
 
     ``scales`` (left ends, right ends): the magnitude that limits the resolution at each
     end, ``|left|`` and ``|right|`` by default; a mapped integrand passes that of ``x``
-    there (:meth:`.transforms.WrappedIntegrand.end_scales`).
+    there (:meth:`.range_maps.WrappedIntegrand.end_scales`).
     """
     width = right - left
     scale_left, scale_right = (np.abs(left), np.abs(right)) if scales is None else scales

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import roots_legendre
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .scaled import ScaledEstimate, linear_values, new_shift, tolerance
 from .smolyak import tensor_grid
 
 
