@@ -12,7 +12,7 @@ unreliable and a :class:`~bayescalc.ReliabilityWarning` is emitted.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,10 +38,17 @@ class ImportanceResult(IntegrationResult):
         the estimate is unreliable (``success`` is False and a ReliabilityWarning is
         emitted), ``inf`` when the proposal has zero density at a draw where f does not
         vanish.
+    log_weights : numpy.ndarray
+        The log importance weights of the ``n`` draws, in draw order: ``log |f(x_i)| -
+        log q(x_i)`` without ``target`` (``log f(x_i) - log q(x_i)`` with ``log=True``),
+        ``log p~(x_i) - log q(x_i)`` with it; ``-inf`` for a zero weight. Plot them
+        (:func:`~bayescalc.plot.plot_importance_weights`) or smooth them
+        (:func:`~bayescalc.integrate.psis_smooth`).
     """
 
     ess: float = float("nan")
     khat: float = float("nan")
+    log_weights: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def importance(f, proposal, *, n: int = 4096, seed=None, log: bool = False,
@@ -184,7 +191,7 @@ def _result(value, error, n, ess, log_weights, x, method):
         message = f"k-hat = {khat:.2f}, ess = {ess:.0f} of {n}"
     success = not khat > KHAT_THRESHOLD and (math.isfinite(value) or value == -math.inf)
     return ImportanceResult(float(value), float(error), n, bool(success), message, method,
-                            ess=float(ess), khat=float(khat))
+                            ess=float(ess), khat=float(khat), log_weights=log_weights)
 
 
 def _ess(weights):

@@ -26,9 +26,9 @@ from .._core.random import spawn_seeds
 from .._core.validation import check_callable, check_choice, check_int, check_positive
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from ._bounds import oriented_bounds
-from ._monte_carlo import _estimate, evaluate_plan, stratified_estimate
 from ._result import IntegrationResult
 from .sampling import point_sets as samplers
+from .sampling.estimate import design_estimate, evaluate_plan, stratified_estimate
 from .sampling.parallel import check_executor
 from .sampling.vegas_map import AdaptiveMap, map_points
 
@@ -255,7 +255,7 @@ class _Runner:
         inputs = [samplers.points(layout, b) for b in layout.batches]
         values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
         self.n_evals += layout.n_used
-        estimate = _estimate(values, layout, np.empty(0), False)
+        estimate = design_estimate(values, layout, np.empty(0), False)
         if design == "qmc":
             self.last_replicates = values[:, 0].reshape(layout.n_groups, -1).mean(axis=1)
         if design == "stratified" and self.beta > 0:
