@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import roots_legendre
 
-from .scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .adaptive import adaptive_loop
+from .scaled import ScaledEstimate
 from .smolyak import tensor_grid
 
 
@@ -20,41 +21,52 @@ def adaptive_tensor(integrand, lower, upper, *, rtol, atol, log, max_evals,
                     first_order=2, history=None) -> ScaledEstimate:
     """Tensor Gauss–Legendre of order 2, 4, 8, ... per axis on [lower, upper].
 
-    ``history``, a list, receives ``(n_evals, total, shift)`` after every order.
+    ``history``, a list, receives ``(n_evals, total, shift)`` after every order. The loop
+    is :func:`.adaptive.adaptive_loop`.
     """
-    d = lower.size
-    center, half = 0.5 * (lower + upper), 0.5 * (upper - lower)
-    volume = float(np.prod(half))
-    shift = -np.inf if log else 0.0
-    previous, order, n_evals, last_order = None, first_order, 0, 0
-    total, error, message, converged = 0.0, np.inf, "", False
-    while True:
-        if n_evals + order**d > max_evals:  # the largest order the budget still allows
-            order = int(np.floor((max_evals - n_evals) ** (1.0 / d) + 1e-9))
-            if previous is None or order <= last_order:
-                break
-        last_order = order
+    refinement = TensorRefinement(lower, upper, first_order=first_order, max_evals=max_evals)
+    return adaptive_loop(refinement, integrand, rtol=rtol, atol=atol, log=log,
+                         max_evals=max_evals, history=history)
+
+
+class TensorRefinement:
+    """The order per axis doubles; the last order is the largest the budget allows
+    (:class:`.adaptive.Refinement`)."""
+
+    def __init__(self, lower, upper, *, max_evals, first_order=2):
+        self.d = lower.size
+        self.center, self.half = 0.5 * (lower + upper), 0.5 * (upper - lower)
+        self.volume = float(np.prod(self.half))
+        self.max_evals = max_evals
+        self.previous, self.order, self.last_order = None, first_order, 0
+        self.point_weights = None
+
+    def nodes(self, evals_left):
+        d, order = self.d, self.order
+        if order**d > evals_left:  # the largest order the budget still allows
+            order = int(np.floor(evals_left ** (1.0 / d) + 1e-9))
+            if self.previous is None or order <= self.last_order:
+                return (f"max_evals = {self.max_evals} reached before the tolerance (last "
+                        f"order {self.last_order} per axis)")
+        self.order = self.last_order = order
         nodes, weights = roots_legendre(order)
-        points, point_weights = tensor_grid(nodes, weights, d)
-        values = integrand(center + half * points)
-        n_evals += values.size
-        if log:
-            grown = new_shift(shift, values)
-            if previous is not None and grown != shift:
-                previous *= np.exp(shift - grown) if np.isfinite(shift) else 0.0
-            shift = grown
-            values = linear_values(values, shift)
-        total = volume * float(values @ point_weights)
-        if history is not None:
-            history.append((n_evals, total, shift))
-        if previous is not None:
-            error = abs(total - previous)
-            if error <= tolerance(total, shift, rtol=rtol, atol=atol, log=log):
-                converged = True
-                message = f"converged at order {order} per axis: error estimate {error:.2e}"
-                break
-        previous, order = total, 2 * order
-    if not converged:
-        message = (f"max_evals = {max_evals} reached before the tolerance (last order "
-                   f"{last_order} per axis)")
-    return ScaledEstimate(total, error, shift, n_evals, converged, message)
+        points, self.point_weights = tensor_grid(nodes, weights, d)
+        return self.center + self.half * points
+
+    def rescale(self, factor):
+        if self.previous is not None:
+            self.previous *= factor
+
+    def estimate(self, values, n_evals, shift):
+        total = self.volume * float(values @ self.point_weights)
+        error = np.inf if self.previous is None else abs(total - self.previous)
+        return total, error
+
+    def converged(self, total, error, allowed):
+        if self.previous is None:
+            return ""
+        return f"converged at order {self.order} per axis: error estimate {error:.2e}"
+
+    def refine(self, total, error, allowed, evals_left):
+        self.previous, self.order = total, 2 * self.order
+        return ""
