@@ -58,10 +58,9 @@ class GaussLegendreDoubling:
         total = float(np.sum(half * (values.reshape(half.size, self.order) @ self.weights)))
         return total, np.inf if self.previous is None else abs(total - self.previous)
 
-    def converged(self, total, error, allowed):
-        if self.previous is None:
-            return ""
-        return f"converged at order {self.order}: error estimate {error:.2e}"
+    def converged(self, total, error, allowed):  # (the first order has no error yet)
+        return "" if self.previous is None else (
+            f"converged at order {self.order}: error estimate {error:.2e}")
 
     def refine(self, total, error, allowed, evals_left):
         self.previous, self.order = total, 2 * self.order

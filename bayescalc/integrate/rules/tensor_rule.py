@@ -62,10 +62,9 @@ class TensorRefinement:
         error = np.inf if self.previous is None else abs(total - self.previous)
         return total, error
 
-    def converged(self, total, error, allowed):
-        if self.previous is None:
-            return ""
-        return f"converged at order {self.order} per axis: error estimate {error:.2e}"
+    def converged(self, total, error, allowed):  # (the first order has no error yet)
+        return "" if self.previous is None else (
+            f"converged at order {self.order} per axis: error estimate {error:.2e}")
 
     def refine(self, total, error, allowed, evals_left):
         self.previous, self.order = total, 2 * self.order
