@@ -17,9 +17,8 @@ and wire them:
 - ``tensor_rule``: tensor Gauss–Legendre with order doubling
 - ``scaled``: sums kept as ``exp(shift) * total`` for ``log=True``
 
-Sibling packages import the names listed in ``__all__`` from here.
+Sibling packages import from the module that holds a name
+(``from bayescalc.integrate.rules.smolyak import sparse_grid``): this package re-exports
+nothing, so no function shadows a module of it (``sparse_grid`` the function and
+``sparse_grid`` the module).
 """
-
-from .smolyak import sparse_grid, tensor_grid
-
-__all__ = ["sparse_grid", "tensor_grid"]
