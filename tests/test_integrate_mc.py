@@ -159,9 +159,13 @@ def test_torch_integrand_on_device_equals_numpy():
         assert cuda.value == pytest.approx(numpy_result.value, rel=1e-12)
 
 
-def test_tensor_bounds_accepted():
+def test_tensor_bounds_give_the_answer_of_list_bounds():
     r = monte_carlo(exp_sum, torch.zeros(2), torch.ones(2), n=1024, seed=0)
-    assert isinstance(r.value, float)
+    from_lists = monte_carlo(exp_sum, [0, 0], [1, 1], n=1024, seed=0)
+    assert isinstance(r.value, float) and isinstance(r.error, float)
+    assert (r.value, r.error, r.n_evals) == (from_lists.value, from_lists.error,
+                                             from_lists.n_evals)
+    assert abs(r.value - exact_exp_sum(np.zeros(2), np.ones(2))) < 5 * r.error
 
 
 def test_repr_is_readable():

@@ -3,15 +3,15 @@ thread pool and a Dask LocalCluster; a worker that raises surfaces its error (wi
 worker's traceback) and nothing hangs. The speed-up is measured in bench/montecarlo.py,
 never here (no wall-clock thresholds in tests)."""
 
+import math
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from bayescalc.integrate import monte_carlo, vegas
-from bayescalc.integrate.parallel import map_batches
+from bayescalc.integrate.sampling import map_batches
 
 
 def smooth(x):
@@ -121,5 +121,29 @@ def test_process_pool_needs_picklable_integrand(pool):
         monte_carlo(lambda x: x, [0], [1], n=100, executor=pool)
 
 
-def test_cpu_count_is_what_the_bench_assumes():
-    assert os.cpu_count() >= 1
+# ∫_0^1 exp(-(x - 0.3)^2) dx = sqrt(pi)/2 (erf(0.7) + erf(0.3)), per axis of `smooth`
+SMOOTH_AXIS = math.sqrt(math.pi) / 2 * (math.erf(0.7) + math.erf(0.3))
+
+
+@pytest.mark.parametrize("method", [c[0] for c in CASES])
+def test_one_two_three_workers_give_the_identical_number_within_its_error(method):
+    serial = monte_carlo(smooth, [0, 0, 0], [1, 1, 1], n=3000, method=method, seed=11,
+                         batch_size=256)
+    assert abs(serial.value - SMOOTH_AXIS**3) < 5 * serial.error
+    for workers in (1, 2, 3):
+        with ThreadPoolExecutor(workers) as executor:
+            r = monte_carlo(smooth, [0, 0, 0], [1, 1, 1], n=3000, method=method, seed=11,
+                            batch_size=256, executor=executor)
+        assert (r.value, r.error, r.n_evals) == (serial.value, serial.error, serial.n_evals)
+
+
+@pytest.mark.parametrize("sampling", ["stratified", "mc", "qmc"])
+def test_vegas_on_one_two_three_workers_gives_the_identical_number_within_its_error(sampling):
+    serial = vegas(smooth, [0, 0], [1, 1], n_eval=1000, n_iter=3, n_adapt=2, seed=5,
+                   sampling=sampling, batch_size=300)
+    assert abs(serial.value - SMOOTH_AXIS**2) < 5 * serial.error
+    for workers in (1, 2, 3):
+        with ThreadPoolExecutor(workers) as executor:
+            r = vegas(smooth, [0, 0], [1, 1], n_eval=1000, n_iter=3, n_adapt=2, seed=5,
+                      sampling=sampling, batch_size=300, executor=executor)
+        assert (r.value, r.error, r.n_evals) == (serial.value, serial.error, serial.n_evals)

@@ -14,7 +14,7 @@ from scipy.special import beta, erfi
 
 from bayescalc._core.warnings import IntegrationWarning
 from bayescalc.integrate import quad
-from bayescalc.integrate.wynn import EpsilonTable
+from bayescalc.integrate.rules.wynn import EpsilonTable
 from bench._quadrature_problems import scipy_quadpack_suite, tanhsinh_battery
 
 
@@ -253,7 +253,7 @@ def test_oscillatory_weight_with_an_endpoint_singularity_falls_back_to_arches():
 
 
 def test_moment_recurrence_agrees_with_the_bessel_series():
-    from bayescalc.integrate.weights import _moments_by_bessel, _moments_by_recurrence
+    from bayescalc.integrate.rules.weights import _moments_by_bessel, _moments_by_recurrence
     for lam in (50.0, 200.0, 5e4):
         assert np.max(np.abs(_moments_by_bessel(lam) - _moments_by_recurrence(lam))) <= 1e-14
 

@@ -21,8 +21,7 @@ import numpy as np
 import torch
 
 from bayescalc import IntegrationWarning, ReliabilityWarning
-from bayescalc.integrate import importance, monte_carlo, vegas
-from bayescalc.integrate.psis import psis_khat
+from bayescalc.integrate import importance, monte_carlo, psis_khat, vegas
 from bayescalc.plot import (
     plot_error_vs_n,
     plot_importance_weights,
@@ -124,20 +123,12 @@ def bad_proposal(out_dir, quick: bool, seed: int = 0) -> dict:
         print(f"   {name:<24} value {r.value:.4f} +- {r.error:.4f}  ess {r.ess:7.0f}  "
               f"k-hat {r.khat:.2f}  {'UNRELIABLE (warned)' if flagged else 'ok'}")
         out[name] = r
-    narrow = proposals["Normal(0, 0.3^2)"]
-    log_w = _log_weights(kernel, narrow, n, seed + 1)
+    log_w = out["Normal(0, 0.3^2)"].log_weights
     save_figure(plot_importance_weights(log_w, khat=psis_khat(log_w),
                                         title="narrow proposal"), out_dir, "importance_weights")
     good, bad = out["Student t(3), scale 1.5"], out["Normal(0, 0.3^2)"]
     return {"khat_good": round(good.khat, 2), "khat_bad": round(bad.khat, 2),
             "bad_flagged": not bad.success}
-
-
-def _log_weights(kernel, proposal, n, seed):
-    from bayescalc.integrate._sampling import sample_and_log_prob
-
-    x, log_q = sample_and_log_prob(proposal, n, seed)
-    return np.log(kernel(x)) - log_q
 
 
 def main(out_dir, quick: bool = False, seed: int = 0) -> dict:

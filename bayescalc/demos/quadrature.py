@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayescalc._core.warnings import IntegrationWarning
+from bayescalc import IntegrationWarning
 from bayescalc.integrate import fixed_quad, quad
 from bayescalc.plot import new_figure, save_figure
 from bayescalc.plot.quadrature import plot_log_integrand, plot_quadrature_convergence

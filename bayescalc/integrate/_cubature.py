@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.arraykind import to_numpy
 from .._core.batch import BatchFunction
 from .._core.validation import (
-    as_bounds,
     check_bool,
     check_callable,
     check_choice,
@@ -15,17 +13,18 @@ from .._core.validation import (
     check_tolerances,
 )
 from .._core.warnings import IntegrationWarning, warn_unless_success
-from . import samplers
+from ._bounds import oriented_bounds
 from ._laplace import laplace_map
-from ._result import IntegrationResult
-from ._scaled import finish, linear_values
-from .gauss_hermite import gauss_hermite_expectation
-from .genz_malik import adaptive_genz_malik, genz_malik_template
 from ._quad import quad
-from .sparse_grid import dimension_adaptive_sparse_grid
-from .tails import box_divergence
-from .tensor_rule import adaptive_tensor
-from .transforms import BoxIntegrand
+from ._result import IntegrationResult
+from .gauss_hermite import gauss_hermite_expectation
+from .rules.genz_malik import adaptive_genz_malik, genz_malik_template
+from .rules.range_maps import BoxIntegrand
+from .rules.scaled import finish, linear_values
+from .rules.sparse_grid import dimension_adaptive_sparse_grid
+from .rules.tails import box_divergence
+from .rules.tensor_rule import adaptive_tensor
+from .sampling import point_sets as samplers
 
 METHODS = ("auto", "genz-malik", "sparse-grid", "tensor", "gauss-hermite")
 _ENGINES = {
@@ -58,7 +57,7 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
         is detected and wrapped, slowly). With ``log=True`` it returns :math:`\log f`.
     lower, upper : array_like, shape (d,)
         Bounds; any may be infinite (each infinite axis is mapped to a finite one,
-        :class:`bayescalc.integrate.transforms.BoxIntegrand`).
+        :class:`bayescalc.integrate.rules.range_maps.BoxIntegrand`).
     rtol, atol : float, keyword-only
         Stop when ``error <= max(atol, rtol * |I|)`` (with ``log=True``: when the error of
         :math:`\log I` is below ``max(rtol, atol)``).
@@ -161,13 +160,7 @@ def location_scale(f, lower, upper, *, log):
     """
     function = BatchFunction(f)
     finite = np.isfinite(lower) & np.isfinite(upper)
-
-    def log_f(x):
-        values = np.asarray(function(x), dtype=float)
-        if log:
-            return values
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(values)
+    log_f = _log_values(function, log)
 
     start = np.where(finite, 0.5 * (lower + upper), np.clip(0.0, lower, upper))
     try:
@@ -198,13 +191,7 @@ def _adaptive_gauss_hermite(f, d, rtol, atol, log, max_evals):
     """AGHQ over R^d: Gauss-Hermite nodes at the mode of log f, scaled by its Laplace
     covariance (:func:`~bayescalc.integrate.laplace_map`)."""
     function = BatchFunction(f)
-
-    def log_f(x):
-        values = np.asarray(function(x), dtype=float)
-        if log:
-            return values
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(values)
+    log_f = _log_values(function, log)
 
     try:
         mode, cov = laplace_map(log_f, np.zeros(d))
@@ -345,19 +332,22 @@ def randomized_check(integrand, lower, upper, estimate, budget, *, seed=0):
 
 def _cubature_iv(f, lower, upper, rtol, atol, method, log, max_evals):
     check_callable(f)
-    low, high = np.atleast_1d(to_numpy(lower)), np.atleast_1d(to_numpy(upper))
-    if low.shape == high.shape and low.ndim == 1:  # shapes and NaN are checked below
-        flipped = low > high
-        low, high = np.where(flipped, high, low), np.where(flipped, low, high)
-    else:
-        flipped = np.zeros(1, dtype=bool)
-    low, high = as_bounds(low, high, strict=False)
-    sign = (-1.0) ** int(flipped.sum())
-    if flipped.any() and log:
-        raise ValueError("with log=True every lower bound must be <= its upper bound "
-                         "(a reversed box makes the integral negative)")
+    low, high, sign, _ = oriented_bounds(lower, upper, log=log)
     rtol, atol = check_tolerances(rtol, atol)
     check_choice(method, "method", METHODS)
     check_bool(log, "log")
     max_evals = check_int(max_evals, "max_evals", minimum=1)
     return low, high, sign, rtol, atol, max_evals
+
+
+def _log_values(function, log):
+    """``x -> log f(x)`` for the Laplace map (f's own values when they are already logs)."""
+
+    def log_f(x):
+        values = np.asarray(function(x), dtype=float)
+        if log:
+            return values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(values)
+
+    return log_f

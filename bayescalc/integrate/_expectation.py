@@ -20,9 +20,9 @@ import math
 import numpy as np
 
 from .._core.validation import check_callable, check_choice, check_int
-from . import samplers
 from ._result import IntegrationResult
-from ._sampling import gaussian_parts, standard_normal_to, torch_sample
+from .sampling import point_sets as samplers
+from .sampling.draws import gaussian_parts, standard_normal_to, torch_sample
 
 METHODS = ("auto", "mc", "qmc", "gauss-hermite")
 

@@ -5,14 +5,14 @@
 self-normalized expectation ``E_p[f]`` of a density known up to a constant. The
 standard error alone cannot reveal a proposal whose tails are too light (the variance
 of the ratios may be infinite while the sample variance looks fine), so every result
-also carries the Pareto k-hat of the weights (:mod:`.psis`): above 0.7 the estimate is
+also carries the Pareto k-hat of the weights (:mod:`.sampling.psis`): above 0.7 the estimate is
 unreliable and a :class:`~bayescalc.ReliabilityWarning` is emitted.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,8 +20,8 @@ from .._core.batch import BatchFunction
 from .._core.validation import check_callable, check_int
 from .._core.warnings import ReliabilityWarning, warn_unless_success
 from ._result import IntegrationResult
-from ._sampling import check_proposal, sample_and_log_prob
-from .psis import KHAT_THRESHOLD, psis_khat
+from .sampling.draws import check_proposal, sample_and_log_prob
+from .sampling.psis import KHAT_THRESHOLD, psis_khat
 
 
 @dataclass(frozen=True, repr=False)
@@ -38,10 +38,17 @@ class ImportanceResult(IntegrationResult):
         the estimate is unreliable (``success`` is False and a ReliabilityWarning is
         emitted), ``inf`` when the proposal has zero density at a draw where f does not
         vanish.
+    log_weights : numpy.ndarray
+        The log importance weights of the ``n`` draws, in draw order: ``log |f(x_i)| -
+        log q(x_i)`` without ``target`` (``log f(x_i) - log q(x_i)`` with ``log=True``),
+        ``log p~(x_i) - log q(x_i)`` with it; ``-inf`` for a zero weight. Plot them
+        (:func:`~bayescalc.plot.plot_importance_weights`) or smooth them
+        (:func:`~bayescalc.integrate.psis_smooth`).
     """
 
     ess: float = float("nan")
     khat: float = float("nan")
+    log_weights: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def importance(f, proposal, *, n: int = 4096, seed=None, log: bool = False,
@@ -184,7 +191,7 @@ def _result(value, error, n, ess, log_weights, x, method):
         message = f"k-hat = {khat:.2f}, ess = {ess:.0f} of {n}"
     success = not khat > KHAT_THRESHOLD and (math.isfinite(value) or value == -math.inf)
     return ImportanceResult(float(value), float(error), n, bool(success), message, method,
-                            ess=float(ess), khat=float(khat))
+                            ess=float(ess), khat=float(khat), log_weights=log_weights)
 
 
 def _ess(weights):

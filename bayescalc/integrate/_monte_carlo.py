@@ -1,55 +1,24 @@
 """Monte Carlo integration over a box: plain, antithetic, stratified and randomized QMC.
 
 ``monte_carlo(f, lower, upper)`` estimates ``I = integral of f over the box`` as the
-volume times the mean of ``f`` at points of one of the designs of :mod:`.samplers`, with
-a standard error that each design estimates honestly (replicates for QMC). Optional
-control variates (:mod:`.control_variates`) and any ``concurrent.futures.Executor`` or
-Dask client (:mod:`.parallel`).
+volume times the mean of ``f`` at points of one of the designs of
+:mod:`.sampling.point_sets`, with a standard error that each design estimates honestly
+(replicates for QMC). Optional control variates (:mod:`.sampling.control_variates`) and
+any ``concurrent.futures.Executor`` or Dask client (:mod:`.sampling.parallel`).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .._core.validation import check_bool, check_callable, check_choice, check_int
 from .._core.warnings import IntegrationWarning, warn_unless_success
-from . import control_variates as cv
-from . import samplers
 from ._bounds import oriented_bounds
-from ._result import IntegrationResult
-from .parallel import Integrand, check_executor, map_batches
-from .psis import KHAT_THRESHOLD, _gpd_fit_zhang_stephens, _tail_size
-
-
-@dataclass(frozen=True, repr=False)
-class MonteCarloResult(IntegrationResult):
-    """A Monte Carlo integral; ``error`` is its standard error.
-
-    Attributes
-    ----------
-    n_groups : int
-        Independent replicates behind the error (randomized QMC), strata (stratified),
-        or 1 (plain and antithetic: the error comes from the points themselves).
-    variance_reduction : float
-        With control variates, ``Var f / Var residual`` (> 1 when they help); else 1.
-    control_coefficients : numpy.ndarray or None
-        The fitted regression coefficients of the control variates.
-    khat : float
-        Pareto k-hat of the upper tail of ``|f|`` at the sample points
-        (:func:`~bayescalc.integrate.psis_khat`): about ``1/p`` for a singularity whose
-        tail ``P(|f| > t)`` falls like ``t^-p``. Below 0.5 the variance of ``f`` is finite;
-        above 0.7 (:data:`~bayescalc.integrate.psis.KHAT_THRESHOLD`) ``success`` is False:
-        the variance is infinite (or the sample has not resolved a peak) and the standard
-        error is not a promise. ``nan`` when too few points to fit.
-    """
-
-    n_groups: int = 1
-    variance_reduction: float = 1.0
-    control_coefficients: np.ndarray | None = None
-    khat: float = float("nan")
+from ._result import MonteCarloResult
+from .sampling import control_variates as cv
+from .sampling import point_sets as samplers
+from .sampling.estimate import design_estimate, evaluate_plan
+from .sampling.parallel import Integrand, check_executor
 
 
 def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=None,
@@ -156,157 +125,10 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
     integrand = Integrand(f, low, high - low, controls=controls, device=device, log=log,
                           squeeze=np.ndim(lower) == 0 and np.ndim(upper) == 0)
     values = evaluate_plan(integrand, layout, executor=executor, log=log)
-    result = _estimate(values, layout, integrals, log, check_tail=True)
+    result = design_estimate(values, layout, integrals, log, check_tail=True)
     if sign < 0:
         result = result._replace(value=-result.value)
     return warn_unless_success(result, IntegrationWarning)
-
-
-def tail_khat(f_values, *, log: bool = False) -> float:
-    """Pareto k-hat of the upper tail of ``|f|`` (``f_values`` are log f with ``log``).
-
-    The same fit as :func:`~bayescalc.integrate.psis_khat`, on the largest values found by
-    a partition instead of a full sort (a third of the run time at 1e5 points).
-    """
-    if log:
-        log_abs = np.asarray(f_values, dtype=float)
-    else:
-        with np.errstate(divide="ignore"):
-            log_abs = np.log(np.abs(np.asarray(f_values, dtype=float)))
-    size = log_abs.size
-    tail = _tail_size(size)
-    if np.isposinf(log_abs).any():
-        return float("inf")
-    if np.count_nonzero(np.isfinite(log_abs)) <= tail or tail < 5:
-        return float("nan")
-    top = np.sort(np.partition(log_abs, size - tail - 1)[size - tail - 1:])
-    top = top - top[-1]
-    exceedances = np.exp(top[1:]) - np.exp(top[0])
-    if exceedances[-1] <= 0:
-        return float("-inf")
-    return float(_gpd_fit_zhang_stephens(exceedances)[0])
-
-
-def evaluate_plan(function, layout, *, executor=None, log=False, inputs=None) -> np.ndarray:
-    """Values ``(n_used, c)`` of ``function`` on every batch of ``layout``, in order.
-
-    ``inputs``: the batches' points when the caller already made them (else made here).
-    Raises ValueError naming the first point where the integrand (column 0) is NaN or
-    infinite (``log=True``: NaN or +inf).
-    """
-    if inputs is None:
-        inputs = (samplers.points(layout, batch) for batch in layout.batches)
-    values = np.concatenate(map_batches(function, inputs, executor=executor), axis=0)
-    bad = np.isnan(values) | (np.isposinf(values) if log else np.isinf(values))
-    if bad.any():
-        row = int(np.flatnonzero(bad.any(axis=1))[0])
-        batch_index, offset = _locate(layout, row)
-        unit = samplers.points(layout, layout.batches[batch_index])[offset]
-        x = function.to_x(unit) if hasattr(function, "to_x") else unit
-        which = "f" if bad[row, 0] else "a control variate"
-        raise ValueError(f"{which} returned a non-finite value {values[row, bad[row]][0]} "
-                         f"at x = {x}")
-    return values
-
-
-def _locate(layout, row):
-    start = 0
-    for i, batch in enumerate(layout.batches):
-        if row < start + batch.count:
-            return i, row - start
-        start += batch.count
-    raise IndexError(row)
-
-
-def _estimate(values, layout, integrals, log, check_tail=False):
-    """Mean and standard error of the design's estimator (with control variates).
-
-    With ``check_tail``, the Pareto k-hat of ``|f|`` (:func:`tail_khat`) above 0.7 makes
-    ``success`` False: the variance is infinite and the standard error means nothing.
-    """
-    design, k = layout.design, integrals.size
-    shift = 0.0
-    f_values = values[:, 0]
-    khat = tail_khat(f_values, log=log) if check_tail else float("nan")
-    if log:
-        finite = f_values[np.isfinite(f_values)]
-        shift = float(finite.max()) if finite.size else 0.0
-        f_values = np.exp(f_values - shift)
-    g_values = values[:, 1:]
-    if design == "antithetic":
-        f_values = f_values.reshape(-1, 2).mean(axis=1)
-        g_values = g_values.reshape(-1, 2, k).mean(axis=1) if k else g_values[::2]
-    replicated = design in ("qmc", "halton")
-    if replicated:  # the replicate means are the independent observations
-        f_values = f_values.reshape(layout.n_groups, layout.per_group).mean(axis=1)
-        g_values = g_values.reshape(layout.n_groups, layout.per_group, k).mean(axis=1)
-    beta, reduction = None, 1.0
-    if k:
-        # For RQMC the coefficient is fitted on the replicate means, not on the points:
-        # the point-level optimum ignores what QMC already cancels (Hickernell, Lemieux
-        # and Owen, "Control variates for quasi-Monte Carlo", Stat. Sci. 20, 2005).
-        beta = cv.fit_coefficients(f_values, g_values)
-        residual = cv.residuals(f_values, g_values, integrals, beta)
-        reduction = cv.variance_reduction(f_values, residual)
-        f_values = residual
-    if design == "stratified":
-        mean, variance, cell_variances = stratified_estimate(f_values, layout.counts)
-        detail = (f"{layout.n_groups} strata of {layout.per_group} points"
-                  if np.all(layout.counts == layout.counts[0]) else
-                  f"{layout.n_groups} strata of {layout.counts.min()}-{layout.counts.max()} "
-                  "points")
-    elif replicated:
-        mean = f_values.mean()
-        variance = f_values.var(ddof=min(1 + k, layout.n_groups - 1)) / layout.n_groups
-        variance *= _t_factor(int(layout.n_groups - 1 - k)) ** 2
-        detail = f"{layout.n_groups} scrambled replicates of {layout.per_group} points"
-    else:
-        mean = f_values.mean()
-        variance = f_values.var(ddof=min(1 + k, f_values.size - 1)) / f_values.size
-        detail = f"{f_values.size} {'antithetic pairs' if design == 'antithetic' else 'points'}"
-    error = float(np.sqrt(variance))
-    value = float(mean)
-    if log:
-        value, error = (np.log(mean) + shift, error / mean) if mean > 0 else (-np.inf, np.inf)
-        value, error = float(value), float(error)
-    message = f"{design}: {detail}" + (f"; control variates cut the variance {reduction:.3g}x"
-                                       if k else "")
-    success = not khat > KHAT_THRESHOLD
-    if not success:
-        message = (f"the tail of |f| is heavy (Pareto k-hat = {khat:.2f} > {KHAT_THRESHOLD}): "
-                   "f has infinite variance (a singularity?) or a peak the sample has not "
-                   f"resolved, so the standard error is unreliable ({message})")
-    elif khat > 0.5:
-        message += f"; Pareto k-hat of |f| = {khat:.2f} > 0.5: the variance may be infinite"
-    return MonteCarloResult(value, error, layout.n_used, success, message, design,
-                            n_groups=layout.n_groups, variance_reduction=reduction,
-                            control_coefficients=beta, khat=khat)
-
-
-@lru_cache(maxsize=64)
-def _t_factor(dof):
-    """``t_dof / z`` at the 2-sigma level: with few replicates the standard error is scaled
-    so that ``value +- 2 error`` keeps its normal-theory coverage (0.954)."""
-    from scipy import stats
-
-    dof = max(1, dof)
-    return float(stats.t.ppf(stats.norm.cdf(2.0), dof) / 2.0)
-
-
-def stratified_estimate(values, counts):
-    """Mean, its variance and the per-cell variances, for equal-volume cells.
-
-    ``values`` are ordered cell by cell, ``counts[h] >= 2`` of them in cell ``h``:
-    ``I = (1/K) sum_h mean_h`` and ``Var = (1/K^2) sum_h s_h^2 / n_h``.
-    """
-    n_cells = counts.size
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    means = np.add.reduceat(values, starts) / counts
-    deviations = values - np.repeat(means, counts)
-    cell_variances = np.add.reduceat(deviations**2, starts) / (counts - 1)
-    mean = means.mean()
-    variance = np.sum(cell_variances / counts) / n_cells**2
-    return mean, variance, cell_variances
 
 
 def _monte_carlo_iv(f, lower, upper, n, method, log, control_variate, executor, batch_size,

@@ -16,14 +16,14 @@ from .._core.validation import (
 )
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from ._result import IntegrationResult
-from ._scaled import finish
-from .doubling_rules import doubling_gauss_legendre, doubling_simpson
-from .gauss_kronrod import adaptive_gauss_kronrod
-from .qags import adaptive_qags
-from .tails import measure_tail
-from .tanh_sinh import adaptive_tanh_sinh
-from .transforms import NonFiniteValue, WrappedIntegrand, t_of_x, t_range
-from .weights import check_weight, weighted_quad
+from .rules.doubling_rules import doubling_gauss_legendre, doubling_simpson
+from .rules.gauss_kronrod import adaptive_gauss_kronrod
+from .rules.qags import adaptive_qags
+from .rules.range_maps import NonFiniteValue, WrappedIntegrand, t_of_x, t_range
+from .rules.scaled import finish
+from .rules.tails import measure_tail
+from .rules.tanh_sinh import adaptive_tanh_sinh
+from .rules.weights import check_weight, weighted_quad
 
 METHODS = ("auto", "gauss-kronrod", "qags", "tanh-sinh", "gauss-legendre", "simpson")
 _ENGINES = {
@@ -80,7 +80,7 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         f is never evaluated at a breakpoint (nor at ``a`` or ``b``).
     weight, wvar : optional
         Integrate ``f(x) w(x)`` for a known weight ``w``, as ``scipy.integrate.quad``
-        (:mod:`bayescalc.integrate.weights`): ``'alg'`` ``(x-a)^α (b-x)^β`` with
+        (:mod:`bayescalc.integrate.rules.weights`): ``'alg'`` ``(x-a)^α (b-x)^β`` with
         ``wvar=(α, β)``, ``'alg-loga'``, ``'alg-logb'``, ``'alg-log'`` (times ``log(x-a)``,
         ``log(b-x)``, both); ``'cauchy'``: the principal value of ``f(x) / (x - c)``,
         ``wvar=c``; ``'cos'``, ``'sin'``: ``cos(ωx)``, ``sin(ωx)`` with ``wvar=ω``, on a
@@ -96,9 +96,9 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
 
     Notes
     -----
-    Infinite ranges are mapped to finite ones (:mod:`bayescalc.integrate.transforms`);
+    Infinite ranges are mapped to finite ones (:mod:`bayescalc.integrate.rules.range_maps`);
     with ``method="tanh-sinh"`` that gives the exp-sinh and sinh-sinh rules. The tail
-    beyond ``|x| = 1e100`` is measured first (:mod:`bayescalc.integrate.tails`): one that
+    beyond ``|x| = 1e100`` is measured first (:mod:`bayescalc.integrate.rules.tails`): one that
     decays no faster than ``|x|^-1.02`` gives ``success=False`` with "divergent?";
     a slower convergent one is added to the value and to the error. f overflowing to
     ``±inf`` (``x**-1.5`` at 0) is reported as divergence too.

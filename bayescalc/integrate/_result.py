@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .._core.result import Result
 
 
@@ -35,3 +37,31 @@ class IntegrationResult(Result):
     success: bool
     message: str
     method: str
+
+
+@dataclass(frozen=True, repr=False)
+class MonteCarloResult(IntegrationResult):
+    """A Monte Carlo integral; ``error`` is its standard error.
+
+    Attributes
+    ----------
+    n_groups : int
+        Independent replicates behind the error (randomized QMC), strata (stratified),
+        or 1 (plain and antithetic: the error comes from the points themselves).
+    variance_reduction : float
+        With control variates, ``Var f / Var residual`` (> 1 when they help); else 1.
+    control_coefficients : numpy.ndarray or None
+        The fitted regression coefficients of the control variates.
+    khat : float
+        Pareto k-hat of the upper tail of ``|f|`` at the sample points
+        (:func:`~bayescalc.integrate.psis_khat`): about ``1/p`` for a singularity whose
+        tail ``P(|f| > t)`` falls like ``t^-p``. Below 0.5 the variance of ``f`` is finite;
+        above 0.7 (:data:`~bayescalc.integrate.sampling.KHAT_THRESHOLD`) ``success`` is False:
+        the variance is infinite (or the sample has not resolved a peak) and the standard
+        error is not a promise. ``nan`` when too few points to fit.
+    """
+
+    n_groups: int = 1
+    variance_reduction: float = 1.0
+    control_coefficients: np.ndarray | None = None
+    khat: float = float("nan")

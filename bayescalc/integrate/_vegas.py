@@ -1,9 +1,9 @@
 """VEGAS: adaptive importance sampling with a separable map (Lepage 1978).
 
-The integrand is sampled through an :class:`~.vegas_map.AdaptiveMap`, iteration after
+The integrand is sampled through an :class:`~.sampling.vegas_map.AdaptiveMap`, iteration after
 iteration; after each iteration the map is trained on ``(f J)^2`` so that the next one
 samples where ``|f|`` is large. Three ways to draw the points in the map's ``y`` space
-(:mod:`.samplers`): ``"stratified"`` (the cube cut into about
+(:mod:`.sampling.point_sets`): ``"stratified"`` (the cube cut into about
 ``n_eval / 8`` equal cells, each with 2 points plus a share of the rest that follows the
 cell's standard deviation in the previous iteration: VEGAS+, Lepage 2021), ``"mc"``
 (uniform, as Lepage 1978) and ``"qmc"`` (scrambled
@@ -25,12 +25,12 @@ from .._core.batch import BatchFunction
 from .._core.random import spawn_seeds
 from .._core.validation import check_callable, check_choice, check_int, check_positive
 from .._core.warnings import IntegrationWarning, warn_unless_success
-from . import samplers
 from ._bounds import oriented_bounds
 from ._result import IntegrationResult
-from ._monte_carlo import _estimate, evaluate_plan, stratified_estimate
-from .parallel import check_executor
-from .vegas_map import AdaptiveMap, map_points
+from .sampling import point_sets as samplers
+from .sampling.estimate import design_estimate, evaluate_plan, stratified_estimate
+from .sampling.parallel import check_executor
+from .sampling.vegas_map import AdaptiveMap, map_points
 
 SAMPLINGS = ("auto", "stratified", "mc", "qmc")
 _AUTO_QMC_MAX_DIM = 6  # bench/montecarlo.py: Sobol'-driven VEGAS wins up to d = 6 on Genz
@@ -255,7 +255,7 @@ class _Runner:
         inputs = [samplers.points(layout, b) for b in layout.batches]
         values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
         self.n_evals += layout.n_used
-        estimate = _estimate(values, layout, np.empty(0), False)
+        estimate = design_estimate(values, layout, np.empty(0), False)
         if design == "qmc":
             self.last_replicates = values[:, 0].reshape(layout.n_groups, -1).mean(axis=1)
         if design == "stratified" and self.beta > 0:

@@ -10,7 +10,7 @@ from .._core.batch import BatchFunction
 from .._core.validation import check_callable, check_choice, check_int, check_positive
 from .._core.warnings import IntegrationWarning, warn_unless_success
 from ._result import IntegrationResult
-from .smolyak import sparse_grid, tensor_grid
+from .rules.smolyak import sparse_grid, tensor_grid
 
 METHODS = ("tensor", "sparse")
 

@@ -16,8 +16,7 @@ import torch
 
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
-from ..integrate.parallel import check_executor
-from ..integrate.psis import psis_khat
+from ..integrate.sampling import check_executor, psis_khat
 from ._common import (counted, fit_laplace, laplace_proposal, log_mean_exp,
                       moment_matched_proposal)
 from .bridge import bridge_evidence

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._core.random import spawn_seeds, torch_generator
 from .._core.warnings import ReliabilityWarning
-from ..integrate.parallel import check_executor
+from ..integrate.sampling import check_executor
 from ._common import GaussianProposal, StudentTProposal, counted, fit_laplace, laplace_proposal
 from ._mala import integrated_time, mala
 from .importance import draw_weighted

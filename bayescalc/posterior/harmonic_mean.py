@@ -17,8 +17,8 @@ import torch
 
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
-from ..integrate.parallel import check_executor
-from ..integrate.psis import psis_khat
+from ..integrate import psis_khat
+from ..integrate.sampling import check_executor
 from ._common import counted, fit_laplace, log_mean_exp
 from .bridge import posterior_draws
 from .result import EvidenceResult

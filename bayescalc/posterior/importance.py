@@ -22,8 +22,8 @@ import torch
 from .._core.progress import progress_bar
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
-from ..integrate.parallel import check_executor, map_batches
-from ..integrate.psis import KHAT_THRESHOLD, psis_khat, psis_smooth
+from ..integrate import psis_khat, psis_smooth
+from ..integrate.sampling import KHAT_THRESHOLD, check_executor, map_batches
 from ._common import (
     GaussianProposal,
     MixtureProposal,

@@ -21,7 +21,7 @@ import torch
 
 from .._core.random import as_generator, spawn_seeds
 from .._core.warnings import ReliabilityWarning
-from ..integrate.parallel import check_executor
+from ..integrate.sampling import check_executor
 from ._common import LOG_2PI, check_finite, counted, fit_laplace
 from .result import EvidenceResult
 

@@ -30,7 +30,7 @@ from numpy.polynomial.hermite_e import hermegauss
 
 from .._core.progress import progress_bar
 from .._core.warnings import IntegrationWarning, ReliabilityWarning
-from ..integrate.smolyak import sparse_grid, tensor_grid
+from ..integrate.rules.smolyak import sparse_grid, tensor_grid
 from ._common import LOG_2PI, counted, fit_laplace, log_joint
 from .result import EvidenceResult
 

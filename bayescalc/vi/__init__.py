@@ -7,7 +7,7 @@ gradient estimators; :func:`fit` runs ADVI (from the Laplace start, whitened) or
 Batch-and-Match and returns a :class:`VIResult` with the PSIS k-hat. See docs/vi.md.
 """
 
-from ..integrate.psis import psis_khat
+from ..integrate import psis_khat
 from ._elbo import ESTIMATORS, elbo, iwae
 from ._fit import METHODS, fit
 from .bam import bam_update

@@ -12,7 +12,7 @@ from torch.optim.adam import adam as _torch_adam
 from .._core.progress import progress_bar
 from .._core.random import torch_generator
 from .._core.warnings import ConvergenceWarning, ReliabilityWarning
-from ..integrate.psis import psis_khat
+from ..integrate import psis_khat
 from ..model import CountedModel, NonFiniteDensityError
 from ._elbo import _check_estimator, _gaussian_prior, elbo_terms
 from .families import (

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..._core.warnings import warn_unless_success
-from ...integrate.psis import psis_khat
+from ...integrate import psis_khat
 from ..result import EvidenceResult
 from .replicates import common_diagnostics, run_replicates, status, t_factor
 

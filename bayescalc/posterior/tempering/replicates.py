@@ -2,7 +2,7 @@
 
 Every estimator of this package runs ``n_replicates`` independent tempering runs, each
 from its own child seed (``SeedSequence.spawn``), possibly on a process pool or a Dask
-client through :func:`bayescalc.integrate.parallel.map_batches`. The runs are combined in
+client through :func:`bayescalc.integrate.sampling.map_batches`. The runs are combined in
 the calling process in seed order, so the answer depends on the seed alone, never on the
 number of workers. The spread of the replicates is what the SMC and thermodynamic error
 bars are made of: a standard error over R runs, scaled by ``t_{R-1, 0.975} / 1.96`` so
@@ -19,7 +19,7 @@ import numpy as np
 
 from ..._core.progress import progress_bar
 from ..._core.random import spawn_seeds
-from ...integrate.parallel import check_executor, map_batches
+from ...integrate.sampling import check_executor, map_batches
 from ...model.counting import CountedModel
 from .reference import make_reference
 from .run import RunOptions, tempering_run

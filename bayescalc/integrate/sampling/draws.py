@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.random import as_generator, torch_generator
+from ..._core.random import as_generator, torch_generator
 
 
 def gaussian_parts(dist):
@@ -73,7 +73,7 @@ def torch_sample(dist, n: int, seed):
 def sample_and_log_prob(proposal, n: int, seed):
     """numpy ``(x, log q(x))`` from a torch distribution, a scipy frozen distribution, or
     any object with ``sample(n, rng)`` and ``log_prob(x)``."""
-    from .._core.arraykind import is_tensor, to_numpy
+    from ..._core.arraykind import is_tensor, to_numpy
 
     if _is_torch_distribution(proposal):
         import torch

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .._core.arraykind import to_numpy
+from ..._core.arraykind import to_numpy
 
 #: k-hat above this makes an importance-sampling estimate unreliable (Vehtari et al. 2024).
 KHAT_THRESHOLD = 0.7

@@ -13,46 +13,58 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import roots_legendre
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .adaptive import adaptive_loop
+from .scaled import ScaledEstimate, rescale, tolerance
 
 
 def _combine(log, values, shift):
     """Scale fresh values (log mode) and return (linear values, new shift, factor)."""
-    if not log:
-        return values, 0.0, 1.0
-    grown = new_shift(shift, values)
-    factor = np.exp(shift - grown) if np.isfinite(shift) and np.isfinite(grown) else 0.0
-    return linear_values(values, grown), grown, factor
+    return rescale(values, shift) if log else (values, 0.0, 1.0)
 
 
 def doubling_gauss_legendre(integrand, edges, *, rtol, atol, log, max_evals,
                             first_order=4, history=None) -> ScaledEstimate:
-    """Gauss–Legendre of order 4, 8, 16, ... on every interval of ``edges``."""
-    left, right = np.asarray(edges[:-1], float), np.asarray(edges[1:], float)
-    center, half = 0.5 * (left + right), 0.5 * (right - left)
-    shift = -np.inf if log else 0.0
-    previous, n_evals, order = None, 0, first_order
-    total, error, message, converged = 0.0, np.inf, "", False
-    while n_evals + order * left.size <= max_evals:
-        nodes, weights = roots_legendre(order)
-        values = integrand((center[:, None] + half[:, None] * nodes).ravel())
-        n_evals += values.size
-        values, shift, factor = _combine(log, values, shift)
-        previous = None if previous is None else previous * factor
-        total = float(np.sum(half * (values.reshape(left.size, order) @ weights)))
-        if history is not None:
-            history.append((n_evals, total, shift))
-        if previous is not None:
-            error = abs(total - previous)
-            allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
-            if error <= allowed:
-                converged = True
-                message = f"converged at order {order}: error estimate {error:.2e}"
-                break
-        previous, order = total, 2 * order
-    if not converged:
-        message = f"max_evals = {max_evals} reached before the tolerance (order {order // 2})"
-    return ScaledEstimate(total, error, shift, n_evals, converged, message)
+    """Gauss–Legendre of order 4, 8, 16, ... on every interval of ``edges``.
+
+    The loop is :func:`.adaptive.adaptive_loop`.
+    """
+    refinement = GaussLegendreDoubling(edges, max_evals=max_evals, first_order=first_order)
+    return adaptive_loop(refinement, integrand, rtol=rtol, atol=atol, log=log,
+                         max_evals=max_evals, history=history)
+
+
+class GaussLegendreDoubling:
+    """The order doubles on every interval at once (:class:`.adaptive.Refinement`)."""
+
+    def __init__(self, edges, *, max_evals, first_order=4):
+        left, right = np.asarray(edges[:-1], float), np.asarray(edges[1:], float)
+        self.center, self.half = 0.5 * (left + right), 0.5 * (right - left)
+        self.max_evals = max_evals
+        self.previous, self.order, self.weights = None, first_order, None
+
+    def nodes(self, evals_left):
+        if self.order * self.half.size > evals_left:
+            return (f"max_evals = {self.max_evals} reached before the tolerance "
+                    f"(order {self.order // 2})")
+        nodes, self.weights = roots_legendre(self.order)
+        return (self.center[:, None] + self.half[:, None] * nodes).ravel()
+
+    def rescale(self, factor):
+        if self.previous is not None:
+            self.previous *= factor
+
+    def estimate(self, values, n_evals, shift):
+        half = self.half
+        total = float(np.sum(half * (values.reshape(half.size, self.order) @ self.weights)))
+        return total, np.inf if self.previous is None else abs(total - self.previous)
+
+    def converged(self, total, error, allowed):  # (the first order has no error yet)
+        return "" if self.previous is None else (
+            f"converged at order {self.order}: error estimate {error:.2e}")
+
+    def refine(self, total, error, allowed, evals_left):
+        self.previous, self.order = total, 2 * self.order
+        return ""
 
 
 def doubling_simpson(integrand, edges, *, rtol, atol, log, max_evals,

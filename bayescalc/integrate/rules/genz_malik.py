@@ -27,7 +27,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .adaptive import adaptive_loop, converged_message
+from .scaled import ScaledEstimate
 
 _L2, _L3, _L4, _L5 = np.sqrt(9 / 70), np.sqrt(9 / 10), np.sqrt(9 / 10), np.sqrt(9 / 19)
 # |I7 - I5| is the error of the degree-5 rule; on smooth integrands it overstates the
@@ -140,82 +141,91 @@ def adaptive_genz_malik(integrand, lower, upper, *, rtol, atol, log, max_evals,
                         history=None) -> ScaledEstimate:
     """Integrate ``integrand`` (points ``(n, d)`` -> ``(n,)``) over the box [lower, upper].
 
-    ``history``, a list, receives ``(n_evals, total, shift)`` after every round.
+    ``history``, a list, receives ``(n_evals, total, shift)`` after every round. The loop
+    is :func:`.adaptive.adaptive_loop`.
     """
-    d = lower.size
-    template, w7, w5, _ = genz_malik_template(d)
-    per_region = template.shape[0]
-    centers, halves = (0.5 * (lower + upper))[None, :], (0.5 * (upper - lower))[None, :]
-    root_half = np.where(halves[0] > 0, halves[0], 1.0)
-    shift = -np.inf if log else 0.0
-    n_evals, message, converged = 0, "", False
-    state_center = np.empty((0, d))
-    state_half = np.empty((0, d))
-    estimate = error = np.empty(0)
-    axis = np.empty(0, dtype=np.intp)
-    weight = np.empty(0)
-    parent_estimate = parent_error = np.empty(0)
-    total = total_error = 0.0
-    if per_region > max_evals:
-        return ScaledEstimate(0.0, np.inf, shift, 0, False,
-                              f"max_evals = {max_evals} is below one Genz-Malik region "
-                              f"({per_region} points in d = {d})")
-    while True:
-        points = centers[:, None, :] + halves[:, None, :] * template[None, :, :]
-        values = integrand(points.reshape(-1, d)).reshape(centers.shape[0], per_region)
-        n_evals += values.size
-        if log:
-            grown = new_shift(shift, values)
-            if grown != shift and estimate.size:
-                factor = np.exp(shift - grown) if np.isfinite(shift) else 0.0
-                estimate, error = estimate * factor, error * factor
-            shift = grown
-            values = linear_values(values, shift)
+    return adaptive_loop(GenzMalikRefinement(lower, upper, max_evals=max_evals), integrand,
+                         rtol=rtol, atol=atol, log=log, max_evals=max_evals, history=history)
+
+
+class GenzMalikRefinement:
+    """Halving of the regions with the largest errors (:class:`.adaptive.Refinement`)."""
+
+    def __init__(self, lower, upper, *, max_evals):
+        self.d = d = lower.size
+        self.template, self.w7, self.w5, _ = genz_malik_template(d)
+        self.per_region = self.template.shape[0]
+        self.max_evals = max_evals
+        self.centers = (0.5 * (lower + upper))[None, :]
+        self.halves = (0.5 * (upper - lower))[None, :]
+        self.root_half = np.where(self.halves[0] > 0, self.halves[0], 1.0)
+        self.state_center = np.empty((0, d))
+        self.state_half = np.empty((0, d))
+        self.estimates = self.errors = np.empty(0)
+        self.axis = np.empty(0, dtype=np.intp)
+        self.weight = np.empty(0)
+        self.parent_estimate = self.parent_error = np.empty(0)
+
+    def nodes(self, evals_left):
+        if self.per_region > evals_left:
+            return (f"max_evals = {self.max_evals} is below one Genz-Malik region "
+                    f"({self.per_region} points in d = {self.d})")
+        points = self.centers[:, None, :] + self.halves[:, None, :] * self.template[None, :, :]
+        return points.reshape(-1, self.d)
+
+    def rescale(self, factor):
+        self.estimates, self.errors = self.estimates * factor, self.errors * factor
+
+    def estimate(self, values, n_evals, shift):
+        d, halves, w7 = self.d, self.halves, self.w7
+        values = values.reshape(self.centers.shape[0], self.per_region)
         volume = np.prod(2 * halves, axis=1)
         new_estimate = volume * (values @ w7)
-        rule_error = new_error = _SAFETY * volume * np.abs(values @ (w7 - w5))
+        rule_error = new_error = _SAFETY * volume * np.abs(values @ (w7 - self.w5))
         new_axis = np.argmax(_fourth_differences(values, d) + 1e-300 * halves, axis=1)
         floor, jump_axis = _jump_floor(values, d)
         jumped = volume * floor > new_error
         new_error = np.maximum(new_error, volume * floor)
         new_axis = np.where(jumped, jump_axis, new_axis)
-        if parent_estimate.size:
-            new_error = _distrust(new_estimate, new_error, parent_estimate, parent_error)
-        size = np.max(halves / root_half, axis=1) ** _ORDER_GAIN
-        weight = np.concatenate([weight, np.where(new_error > rule_error, 1.0, size)])
-        state_center = np.concatenate([state_center, centers])
-        state_half = np.concatenate([state_half, halves])
-        estimate = np.concatenate([estimate, new_estimate])
-        error = np.concatenate([error, new_error])
-        axis = np.concatenate([axis, new_axis])
-        total, total_error = float(estimate.sum()), float(error.sum())
-        if history is not None:
-            history.append((n_evals, total, shift))
-        allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
-        if total_error <= allowed:
-            converged = True
-            message = f"converged: error estimate {total_error:.2e} <= tolerance {allowed:.2e}"
-            break
-        splits_left = (max_evals - n_evals) // (2 * per_region)
+        if self.parent_estimate.size:
+            new_error = _distrust(new_estimate, new_error, self.parent_estimate,
+                                  self.parent_error)
+        size = np.max(halves / self.root_half, axis=1) ** _ORDER_GAIN
+        self.weight = np.concatenate([self.weight, np.where(new_error > rule_error, 1.0, size)])
+        self.state_center = np.concatenate([self.state_center, self.centers])
+        self.state_half = np.concatenate([self.state_half, halves])
+        self.estimates = np.concatenate([self.estimates, new_estimate])
+        self.errors = np.concatenate([self.errors, new_error])
+        self.axis = np.concatenate([self.axis, new_axis])
+        return float(self.estimates.sum()), float(self.errors.sum())
+
+    def converged(self, total, error, allowed):
+        return converged_message(error, allowed)
+
+    def refine(self, total, error, allowed, evals_left):
+        errors = self.errors
+        splits_left = evals_left // (2 * self.per_region)
         if splits_left < 1:
-            worst = int(np.argmax(error))
-            message = (f"max_evals = {max_evals} reached before the tolerance; the largest "
-                       f"error is in the region centered at {state_center[worst]}")
-            break
-        chosen = _choose(error, weight, allowed)[:splits_left]
-        keep = np.ones(error.size, dtype=bool)
+            worst = int(np.argmax(errors))
+            return (f"max_evals = {self.max_evals} reached before the tolerance; the largest "
+                    f"error is in the region centered at {self.state_center[worst]}")
+        chosen = _choose(errors, self.weight, allowed)[:splits_left]
+        keep = np.ones(errors.size, dtype=bool)
         keep[chosen] = False
         rows = np.arange(chosen.size)
-        parent_estimate, parent_error = estimate[chosen], error[chosen]
-        halves = state_half[chosen].copy()
+        axis = self.axis
+        self.parent_estimate, self.parent_error = self.estimates[chosen], errors[chosen]
+        halves = self.state_half[chosen].copy()
         halves[rows, axis[chosen]] *= 0.5
         offset = np.zeros_like(halves)
         offset[rows, axis[chosen]] = halves[rows, axis[chosen]]
-        centers = np.concatenate([state_center[chosen] - offset, state_center[chosen] + offset])
-        halves = np.concatenate([halves, halves])
-        state_center, state_half = state_center[keep], state_half[keep]
-        estimate, error, axis, weight = estimate[keep], error[keep], axis[keep], weight[keep]
-    return ScaledEstimate(total, total_error, shift, n_evals, converged, message)
+        centers = self.state_center[chosen]
+        self.centers = np.concatenate([centers - offset, centers + offset])
+        self.halves = np.concatenate([halves, halves])
+        self.state_center, self.state_half = self.state_center[keep], self.state_half[keep]
+        self.estimates, self.errors = self.estimates[keep], errors[keep]
+        self.axis, self.weight = axis[keep], self.weight[keep]
+        return ""
 
 
 def _choose(error, weight, allowed):

@@ -4,7 +4,7 @@
 ``result()`` and ``cancel()``: a ``concurrent.futures.ProcessPoolExecutor`` or
 ``ThreadPoolExecutor``, a Dask ``distributed.Client`` (or its ``get_executor()``), an
 MPI pool. The points of every batch come from the batch's own spawned seed (see
-:mod:`.samplers`), the results are put back in batch order, and the estimate is reduced
+:mod:`.point_sets`), the results are put back in batch order, and the estimate is reduced
 in the calling process, so the answer is bit-for-bit the same for any number of
 workers, and the same as the serial run.
 
@@ -20,8 +20,8 @@ from collections import deque
 
 import numpy as np
 
-from .._core.arraykind import to_numpy
-from .._core.batch import BatchFunction
+from ..._core.arraykind import to_numpy
+from ..._core.batch import BatchFunction
 
 
 class Integrand:

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import qmc
 
-from .._core.random import spawn_seeds
+from ..._core.random import spawn_seeds
 
 DESIGNS = ("mc", "antithetic", "stratified", "qmc", "halton")
 #: Fewest scrambled Sobol' replicates of the default RQMC layout (scipy's qmc_quad's 8).

@@ -38,8 +38,8 @@ import warnings
 
 import numpy as np
 
-from .._core.warnings import IntegrationWarning
-from ._result import IntegrationResult
+from ..._core.warnings import IntegrationWarning
+from .._result import IntegrationResult
 from .wynn import EpsilonTable
 
 WEIGHTS = ("alg", "alg-loga", "alg-logb", "alg-log", "cauchy", "cos", "sin")
@@ -119,7 +119,7 @@ def weighted_quad(quad, f, a, b, weight, wvar, *, rtol, atol, max_evals):
 
 
 def _vectorized(f):
-    from .._core.batch import BatchFunction
+    from ..._core.batch import BatchFunction
     return f if isinstance(f, BatchFunction) else BatchFunction(f)
 
 

@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from .._core.validation import check_callable
+from ..._core.validation import check_callable
 
 
 def control_variate_iv(control_variate):

@@ -28,7 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .adaptive import adaptive_loop
+from .scaled import ScaledEstimate
 
 _MAX_LEVEL = 10  # 2^9 + 1 = 513 points per axis at most
 # The sum of the active terms is the error estimate of a resolved, smooth integrand. On an
@@ -98,73 +99,81 @@ def dimension_adaptive_sparse_grid(integrand, lower, upper, *, rtol, atol, log,
                                    max_evals, history=None) -> ScaledEstimate:
     """Integrate over the box with a dimension-adaptive Clenshaw–Curtis sparse grid.
 
-    ``history``, a list, receives ``(n_evals, total, shift)`` after every round.
+    ``history``, a list, receives ``(n_evals, total, shift)`` after every round. The loop
+    is :func:`.adaptive.adaptive_loop`.
     """
-    d = lower.size
-    max_level = min(_MAX_LEVEL, max(2, int(62 / d)))  # integer keys fit in int64
-    rules, nodes, n = _difference_rules(max_level)
-    shape = (n + 1,) * d
-    center, half = 0.5 * (lower + upper), 0.5 * (upper - lower)
-    volume = float(np.prod(half))  # CC weights sum to 2 per axis
-    known_keys, known_values = np.empty(0, dtype=np.int64), np.empty(0)
-    shift = -np.inf if log else 0.0
-    terms: dict[tuple, float] = {}
-    active: set[tuple] = set()
-    old: set[tuple] = set()
-    n_evals, message, converged = 0, "", False
-    total = error = 0.0
-    rounds = []
-    pending = [(1,) * d]
-    while True:
-        grids = [_grid(index, rules) for index in pending]
-        positions = np.concatenate([g[0] for g in grids])
-        keys = np.ravel_multi_index(positions.T, shape)
-        fresh = np.unique(keys[~np.isin(keys, known_keys)])
-        if n_evals + fresh.size > max_evals:
-            message = (f"max_evals = {max_evals} reached before the tolerance "
-                       f"({len(old)} refined indices)")
-            break
-        if fresh.size:
-            points = nodes[np.stack(np.unravel_index(fresh, shape), axis=1)]
-            values = integrand(center + half * points)
-            n_evals += values.size
-            if log:
-                grown = new_shift(shift, values)
-                if grown != shift:
-                    factor = np.exp(shift - grown) if np.isfinite(shift) else 0.0
-                    known_values = known_values * factor
-                    terms = {i: t * factor for i, t in terms.items()}
-                shift = grown
-                values = linear_values(values, shift)
-            known_keys = np.concatenate([known_keys, fresh])
-            known_values = np.concatenate([known_values, values])
+    refinement = SparseGridRefinement(lower, upper, max_evals=max_evals)
+    found = adaptive_loop(refinement, integrand, rtol=rtol, atol=atol, log=log,
+                          max_evals=max_evals, history=history)
+    if found.converged:
+        return found
+    # the active terms understate an unresolved integrand's error
+    return found._replace(error=max(found.error, _spread(refinement.rounds, _SPREAD_SPAN)))
+
+
+class SparseGridRefinement:
+    """Multi-indices added where the difference terms are largest
+    (:class:`.adaptive.Refinement`)."""
+
+    def __init__(self, lower, upper, *, max_evals):
+        self.d = d = lower.size
+        self.max_level = min(_MAX_LEVEL, max(2, int(62 / d)))  # integer keys fit in int64
+        self.rules, self.grid_nodes, n = _difference_rules(self.max_level)
+        self.shape = (n + 1,) * d
+        self.center, self.half = 0.5 * (lower + upper), 0.5 * (upper - lower)
+        self.volume = float(np.prod(self.half))  # CC weights sum to 2 per axis
+        self.max_evals = max_evals
+        self.known_keys, self.known_values = np.empty(0, dtype=np.int64), np.empty(0)
+        self.terms: dict[tuple, float] = {}
+        self.active: set[tuple] = set()
+        self.old: set[tuple] = set()
+        self.rounds = []
+        self.pending = [(1,) * d]
+        self.grids = self.keys = self.fresh = None
+
+    def nodes(self, evals_left):
+        self.grids = [_grid(index, self.rules) for index in self.pending]
+        positions = np.concatenate([g[0] for g in self.grids])
+        self.keys = keys = np.ravel_multi_index(positions.T, self.shape)
+        self.fresh = fresh = np.unique(keys[~np.isin(keys, self.known_keys)])
+        if fresh.size > evals_left:
+            return (f"max_evals = {self.max_evals} reached before the tolerance "
+                    f"({len(self.old)} refined indices)")
+        points = self.grid_nodes[np.stack(np.unravel_index(fresh, self.shape), axis=1)]
+        return self.center + self.half * points
+
+    def rescale(self, factor):
+        self.known_values = self.known_values * factor
+        self.terms = {i: t * factor for i, t in self.terms.items()}
+
+    def estimate(self, values, n_evals, shift):
+        if values.size:
+            known_keys = np.concatenate([self.known_keys, self.fresh])
+            known_values = np.concatenate([self.known_values, values])
             order = np.argsort(known_keys)
-            known_keys, known_values = known_keys[order], known_values[order]
-        start = 0
-        for index, (_, weights) in zip(pending, grids, strict=True):
+            self.known_keys, self.known_values = known_keys[order], known_values[order]
+        start, keys, terms = 0, self.keys, self.terms
+        for index, (_, weights) in zip(self.pending, self.grids, strict=True):
             stop = start + weights.size
-            stored = known_values[np.searchsorted(known_keys, keys[start:stop])]
-            terms[index] = volume * float(stored @ weights)
-            active.add(index)
+            stored = self.known_values[np.searchsorted(self.known_keys, keys[start:stop])]
+            terms[index] = self.volume * float(stored @ weights)
+            self.active.add(index)
             start = stop
         total = float(sum(terms.values()))
-        error = float(sum(abs(terms[i]) for i in active))
-        allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
-        rounds.append((n_evals, total, shift))
-        if history is not None:
-            history.append((n_evals, total, shift))
-        drift = _drift(rounds, _STABLE_SHARE)
-        if error <= allowed and len(terms) > 2 * d and drift <= allowed:
-            converged = True
-            message = f"converged: error estimate {error:.2e} ({len(terms)} indices)"
-            break
-        pending = _refine(active, old, terms, d, max_level)
-        if not pending:
-            message = f"no index left to refine below level {max_level}"
-            break
-    if not converged:  # the active terms understate an unresolved integrand's error
-        error = max(error, _spread(rounds, _SPREAD_SPAN))
-    return ScaledEstimate(total, error, shift, n_evals, converged, message)
+        error = float(sum(abs(terms[i]) for i in self.active))
+        self.rounds.append((n_evals, total, shift))
+        return total, error
+
+    def converged(self, total, error, allowed):
+        if len(self.terms) > 2 * self.d and _drift(self.rounds, _STABLE_SHARE) <= allowed:
+            return f"converged: error estimate {error:.2e} ({len(self.terms)} indices)"
+        return ""
+
+    def refine(self, total, error, allowed, evals_left):
+        self.pending = _refine(self.active, self.old, self.terms, self.d, self.max_level)
+        if not self.pending:
+            return f"no index left to refine below level {self.max_level}"
+        return ""
 
 
 def _drift(rounds, share):

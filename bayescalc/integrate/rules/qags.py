@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scaled import ScaledEstimate
 from .gauss_kronrod import G10K21, gauss_kronrod_rule
+from .scaled import ScaledEstimate
 from .wynn import EpsilonTable
 
 _EPS = np.finfo(float).eps

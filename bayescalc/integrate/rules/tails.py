@@ -1,6 +1,6 @@
 """The part of an infinite range that the maps leave out: measured, never assumed to vanish.
 
-The 1-D rules see an infinite range through a map (:mod:`.transforms`) and count nodes
+The 1-D rules see an infinite range through a map (:mod:`.range_maps`) and count nodes
 beyond ``|x| = 1e100`` as 0. For a tail that decays like ``|x|^-p`` the part left out is
 ``∫_X^∞ f ~ X f(X) / (p - 1)``: negligible for a Gaussian or ``1/x^2``, 10% of the
 integral for ``x^-1.01`` on ``[1, ∞)``, and infinite when ``p <= 1`` (``1/x``, a

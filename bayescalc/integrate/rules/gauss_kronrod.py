@@ -16,13 +16,13 @@ new half in ONE call of the integrand. Every round is bounded by ``max_evals``.
 
 from __future__ import annotations
 
-import math
 import operator
 from typing import NamedTuple
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift
+from .adaptive import adaptive_loop, converged_message
+from .scaled import ScaledEstimate
 
 # QUADPACK qk21 abscissae and weights (Fullerton, Bell Labs, 1981), positive half.
 _KRONROD_NODES = np.array([
@@ -128,98 +128,112 @@ def adaptive_gauss_kronrod(integrand, edges, *, rtol, atol, log, max_evals,
 
     ``edges`` is an increasing array of breakpoints; all its intervals are evaluated in
     the first call. ``points`` picks the rule: 21 (G10/K21) or 15 (G7/K15). With ``log=True`` the
-    integrand returns log values and the sums are kept scaled (see :mod:`._scaled`).
+    integrand returns log values and the sums are kept scaled (see :mod:`.scaled`).
     With ``endpoint_depth = k`` the loop gives up early (message starting
     ``"endpoint"``) when most of the error sits on subintervals touching one of
     ``edges`` that have been bisected ``k`` times: endpoint singularities, which
     tanh-sinh integrates far more cheaply; ``growing_depth`` (smaller) applies when the
     end subinterval's mean |f| exceeds its neighbour's (f grows toward the end). (15 is
     QUADPACK ``qagi``'s rule; on our battery 21 needed fewer evaluations on infinite
-    ranges too, so ``quad`` uses 21.)
+    ranges too, so ``quad`` uses 21.) The loop is :func:`.adaptive.adaptive_loop`.
+    """
+    refinement = GaussKronrodRefinement(edges, max_evals=max_evals,
+                                        endpoint_depth=endpoint_depth,
+                                        growing_depth=growing_depth, points=points)
+    return adaptive_loop(refinement, integrand, rtol=rtol, atol=atol, log=log,
+                         max_evals=max_evals)
+
+
+class GaussKronrodRefinement:
+    """Bisection of the subintervals with the largest errors (:class:`.adaptive.Refinement`).
 
     The subintervals live in fixed arrays (capacity from ``max_evals``): a bisected one
     is overwritten by its left half and its right half is appended, so a round costs a
     fixed number of numpy operations whatever the number of subintervals.
     """
-    rule = RULES[points]
-    edges = np.asarray(edges, dtype=float)
-    edge_list = edges.tolist()
-    edge_set = set(edge_list)
-    capacity = max_evals // points + edges.size
-    store = np.empty((5, capacity))  # one row each: the arrays below
-    lefts, rights, estimates, errors = store[0], store[1], store[2], store[3]
-    results = store[2:]  # estimates, errors, roundoffs: what the rule returns
-    count = edges.size - 1
-    lefts[:count], rights[:count] = edges[:-1], edges[1:]
-    slots = np.arange(count)  # where this round's subintervals go
-    shift = -np.inf if log else 0.0
-    n_evals, message, converged = 0, "", False
-    smallest_piece = min(map(operator.sub, edge_list[1:], edge_list))
-    narrowest = smallest_piece * 0.5 ** (endpoint_depth or 0)
-    narrowest_growing = smallest_piece * 0.5 ** (growing_depth or endpoint_depth or 0)
-    watched = max(narrowest, narrowest_growing)
-    # Any subinterval wider than this can be bisected (see _splittable).
-    safe_width = max(256 * _EPS * max(abs(edge_list[0]), abs(edge_list[-1])), _NARROWEST)
-    while True:
-        left, right = lefts[slots], rights[slots]
-        half = 0.5 * (right - left)
-        nodes = (0.5 * (left + right))[:, None] + half[:, None] * rule.nodes
-        values = integrand(nodes.ravel()).reshape(slots.size, points)
-        n_evals += values.size
-        if log:
-            grown = new_shift(shift, values)
-            if grown != shift and n_evals > values.size:
-                factor = np.exp(shift - grown) if math.isfinite(shift) else 0.0
-                results[:, :count] *= factor
-            shift = grown
-            values = linear_values(values, shift)
-        results[:, slots] = gauss_kronrod_rule(values, half, rule)
-        error = errors[:count]
-        total, total_error, total_roundoff = _sum(results[:, :count], axis=1).tolist()
-        allowed = max(rtol, atol) * abs(total) if log else max(atol, rtol * abs(total))
-        if total_error <= allowed:
-            converged = True
-            message = f"converged: error estimate {total_error:.2e} <= tolerance {allowed:.2e}"
-            break
-        if total_error <= 2.0 * total_roundoff:
-            message = (f"the tolerance {allowed:.2e} is below the rounding error of the sums "
-                       f"(error estimate {total_error:.2e}, mostly 50 eps ∫|f|: cancellation "
-                       "in f); this is the best float64 allows")
-            break
-        splits_left = min((max_evals - n_evals) // (2 * points), capacity - count)
+
+    def __init__(self, edges, *, max_evals, endpoint_depth=None, growing_depth=None,
+                 points=21):
+        self.rule, self.points, self.max_evals = RULES[points], points, max_evals
+        self.endpoint_depth = endpoint_depth
+        edges = np.asarray(edges, dtype=float)
+        self.edge_list = edge_list = edges.tolist()
+        self.edge_set = set(edge_list)
+        self.capacity = max_evals // points + edges.size
+        store = np.empty((5, self.capacity))  # one row each: the arrays below
+        self.lefts, self.rights, self.estimates, self.errors = store[:4]
+        self.results = store[2:]  # estimates, errors, roundoffs: what the rule returns
+        self.count = edges.size - 1
+        self.lefts[:self.count], self.rights[:self.count] = edges[:-1], edges[1:]
+        self.slots = np.arange(self.count)  # where this round's subintervals go
+        self.stored = 0  # subintervals whose results hold (rescaled in log mode)
+        self.half = self.total_roundoff = None
+        smallest_piece = min(map(operator.sub, edge_list[1:], edge_list))
+        self.narrowest = smallest_piece * 0.5 ** (endpoint_depth or 0)
+        self.narrowest_growing = smallest_piece * 0.5 ** (growing_depth or endpoint_depth or 0)
+        self.watched = max(self.narrowest, self.narrowest_growing)
+        # Any subinterval wider than this can be bisected (see _splittable).
+        self.safe_width = max(256 * _EPS * max(abs(edge_list[0]), abs(edge_list[-1])),
+                              _NARROWEST)
+
+    def nodes(self, evals_left):
+        left, right = self.lefts[self.slots], self.rights[self.slots]
+        self.half = 0.5 * (right - left)
+        nodes = (0.5 * (left + right))[:, None] + self.half[:, None] * self.rule.nodes
+        return nodes.ravel()
+
+    def rescale(self, factor):
+        self.results[:, :self.stored] *= factor
+
+    def estimate(self, values, n_evals, shift):
+        values = values.reshape(self.slots.size, self.points)
+        self.results[:, self.slots] = gauss_kronrod_rule(values, self.half, self.rule)
+        self.stored = count = self.count
+        total, total_error, self.total_roundoff = _sum(self.results[:, :count], axis=1).tolist()
+        return total, total_error
+
+    def converged(self, total, error, allowed):
+        return converged_message(error, allowed)
+
+    def refine(self, total, error, allowed, evals_left):
+        if error <= 2.0 * self.total_roundoff:
+            return (f"the tolerance {allowed:.2e} is below the rounding error of the sums "
+                    f"(error estimate {error:.2e}, mostly 50 eps ∫|f|: cancellation "
+                    "in f); this is the best float64 allows")
+        count, lefts, rights = self.count, self.lefts, self.rights
+        errors = self.errors[:count]
+        splits_left = min(evals_left // (2 * self.points), self.capacity - count)
         if splits_left < 1:
-            message = _budget_message(max_evals, lefts[:count], rights[:count], error)
-            break
-        chosen = _choose_splits(error, total_error, allowed, splits_left)
+            return _budget_message(self.max_evals, lefts[:count], rights[:count], errors)
+        chosen = _choose_splits(errors, error, allowed, splits_left)
         low, high = lefts[chosen], rights[chosen]
         worst_low, worst_high = float(low[0]), float(high[0])
-        if (endpoint_depth is not None and worst_high - worst_low <= watched
+        edge_set = self.edge_set
+        if (self.endpoint_depth is not None and worst_high - worst_low <= self.watched
                 and (worst_low in edge_set or worst_high in edge_set)):
-            depth_width = narrowest
-            if narrowest_growing > narrowest and _grows_toward_edge(
-                    lefts[:count], rights[:count], estimates[:count], low[0], high[0], edge_set):
-                depth_width = narrowest_growing
-            if _at_endpoint(lefts[:count], rights[:count], error, total_error, edge_list,
+            depth_width = self.narrowest
+            if self.narrowest_growing > self.narrowest and _grows_toward_edge(
+                    lefts[:count], rights[:count], self.estimates[:count], low[0], high[0],
+                    edge_set):
+                depth_width = self.narrowest_growing
+            if _at_endpoint(lefts[:count], rights[:count], errors, error, self.edge_list,
                             depth_width):
-                message = ("endpoint singularity suspected at x = "
-                           f"{_worst_edge(low, high, edge_set)}")
-                break
-        if not np.minimum.reduce(high - low) > safe_width:
+                return f"endpoint singularity suspected at x = {_worst_edge(low, high, edge_set)}"
+        if not np.minimum.reduce(high - low) > self.safe_width:
             splittable = _splittable(low, high)
             if not splittable.all():
                 if not splittable.any():
-                    message = ("subintervals too narrow to bisect further (roundoff) near "
-                               f"t = {low[0]:.6g}: a singularity or a discontinuity there, or "
-                               "the tolerance is below what float64 can reach")
-                    break
+                    return ("subintervals too narrow to bisect further (roundoff) near "
+                            f"t = {low[0]:.6g}: a singularity or a discontinuity there, or "
+                            "the tolerance is below what float64 can reach")
                 chosen, low, high = chosen[splittable], low[splittable], high[splittable]
         middle = 0.5 * (low + high)
         rights[chosen] = middle                      # left halves overwrite their parents
         new_count = count + chosen.size              # right halves are appended
         lefts[count:new_count], rights[count:new_count] = middle, high
-        slots = np.concatenate((chosen, np.arange(count, new_count)))
-        count = new_count
-    return ScaledEstimate(total, total_error, shift, n_evals, converged, message)
+        self.slots = np.concatenate((chosen, np.arange(count, new_count)))
+        self.count = new_count
+        return ""
 
 
 _sum = np.add.reduce  # ndarray.sum without its Python wrapper (the same pairwise sum)

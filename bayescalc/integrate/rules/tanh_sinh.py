@@ -37,7 +37,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._scaled import ScaledEstimate, linear_values, new_shift, tolerance
+from .adaptive import adaptive_loop, converged_message
+from .scaled import ScaledEstimate
 
 _EPS = np.finfo(float).eps
 _TINY_DISTANCE = 1e-300
@@ -56,7 +57,7 @@ def _side_limits(left, right, scales=None):
 
     ``scales`` (left ends, right ends): the magnitude that limits the resolution at each
     end, ``|left|`` and ``|right|`` by default; a mapped integrand passes that of ``x``
-    there (:meth:`.transforms.WrappedIntegrand.end_scales`).
+    there (:meth:`.range_maps.WrappedIntegrand.end_scales`).
     """
     width = right - left
     scale_left, scale_right = (np.abs(left), np.abs(right)) if scales is None else scales
@@ -156,85 +157,101 @@ def adaptive_tanh_sinh(integrand, edges, *, rtol, atol, log, max_evals,
     With ``patience = k``, give up once ``k`` levels after the 4th have each failed to
     shrink the difference between successive estimates tenfold (double exponential
     convergence roughly doubles the digits per level; an interior kink or jump does not).
+    The loop is :func:`.adaptive.adaptive_loop`.
     """
     edges = tuple(np.asarray(edges, dtype=float).tolist())
     end_scales = getattr(integrand, "end_scales", None)
     scales = None if end_scales is None else end_scales(edges)
-    shift = -np.inf if log else 0.0
-    weighted_sum = abs_sum = 0.0
-    outer_t = np.zeros((len(edges) - 1, 2))
-    outer_term = np.zeros((len(edges) - 1, 2))
-    rows = np.arange(len(edges) - 1)
-    history, n_evals = [], 0
-    reach = np.full((2, len(edges) - 1), -1.0)  # per side: largest |t| of a significant term
-    extent = np.full((2, len(edges) - 1), np.inf)
-    converged, message, total, error = False, "", 0.0, np.inf
-    for level in range(_MAX_LEVEL + 1):
-        h = 2.0 ** -level
+    refinement = TanhSinhRefinement(edges, scales, max_evals=max_evals, patience=patience)
+    return adaptive_loop(refinement, integrand, rtol=rtol, atol=atol, log=log,
+                         max_evals=max_evals)
+
+
+class TanhSinhRefinement:
+    """Levels of step ``2^-level``, nested, truncated past level 2
+    (:class:`.adaptive.Refinement`)."""
+
+    def __init__(self, edges: tuple, scales, *, max_evals, patience=None):
+        self.edges, self.scales = edges, scales
+        self.max_evals, self.patience = max_evals, patience
+        self.level = 0
+        self.weighted_sum = self.abs_sum = 0.0
+        self.outer_t = np.zeros((len(edges) - 1, 2))
+        self.outer_term = np.zeros((len(edges) - 1, 2))
+        self.rows = np.arange(len(edges) - 1)
+        self.history = []
+        # per side: the largest |t| of a significant term
+        self.reach = np.full((2, len(edges) - 1), -1.0)
+        self.extent = np.full((2, len(edges) - 1), np.inf)
+        self.level_nodes = self.valid = None
+        self.tail = 0.0
+
+    def nodes(self, evals_left):
+        level = self.level
         nodes = (_cached_nodes if level <= _CACHED_LEVELS else _interval_nodes)(
-            edges, level, scales)
+            self.edges, level, self.scales)
         valid = nodes.valid
         if level > _FIRST_TRUNCATED:
+            extent = self.extent
             valid = valid & np.where(nodes.grid.left_side, nodes.grid.abs_t <= extent[0][:, None],
                                      nodes.grid.abs_t <= extent[1][:, None])
             count = int(np.count_nonzero(valid))
             x = nodes.x_grid[valid]
         else:
             count, x = nodes.count, nodes.x.copy()  # (a copy: f may write into its argument)
-        if n_evals + count > max_evals:
-            message = (f"max_evals = {max_evals} reached at tanh-sinh level {level} before "
-                       "the tolerance")
-            break
-        raw = integrand(x)
-        n_evals += count
-        if log:
-            grown = new_shift(shift, raw)
-            if grown != shift:
-                factor = np.exp(shift - grown) if np.isfinite(shift) else 0.0
-                weighted_sum, abs_sum = weighted_sum * factor, abs_sum * factor
-                outer_term *= factor
-                history = [s * factor for s in history]
-            shift = grown
-            raw = linear_values(raw, shift)
+        if count > evals_left:
+            return (f"max_evals = {self.max_evals} reached at tanh-sinh level {level} before "
+                    "the tolerance")
+        self.level_nodes, self.valid = nodes, valid
+        return x
+
+    def rescale(self, factor):
+        self.weighted_sum, self.abs_sum = self.weighted_sum * factor, self.abs_sum * factor
+        self.outer_term *= factor
+        self.history = [s * factor for s in self.history]
+
+    def estimate(self, raw, n_evals, shift):
+        nodes, valid = self.level_nodes, self.valid
         values = np.zeros(valid.shape)
         values[valid] = raw
         terms = nodes.weight * values
-        weighted_sum += float(_sum(terms, axis=None))
+        self.weighted_sum += float(_sum(terms, axis=None))
         magnitudes = np.abs(terms)
-        abs_sum += float(_sum(magnitudes, axis=None))
-        if level >= _FIRST_TRUNCATED:
-            significant = np.where((magnitudes > _EPS * abs_sum) & nodes.grid.sides,
+        self.abs_sum += float(_sum(magnitudes, axis=None))
+        if self.level >= _FIRST_TRUNCATED:
+            significant = np.where((magnitudes > _EPS * self.abs_sum) & nodes.grid.sides,
                                    nodes.grid.abs_t, -1.0).max(axis=2)
-            reach = np.maximum(reach, significant)
+            self.reach = np.maximum(self.reach, significant)
             # One step of this level past the outermost significant node; a side with
             # no significant node yet is left whole.
-            extent = np.where(reach >= 0, reach + _MARGIN, np.inf)
-        _update_outer(outer_t, outer_term, nodes, terms, rows)
-        total = h * weighted_sum
-        history.append(total)
-        tail = float(_sum(outer_term, axis=None))
-        error = _error(history, h * abs_sum, tail)
-        allowed = tolerance(total, shift, rtol=rtol, atol=atol, log=log)
-        if level >= _MIN_LEVEL and error <= allowed:
-            converged = True
-            message = f"converged: error estimate {error:.2e} <= tolerance {allowed:.2e}"
-            break
+            self.extent = np.where(self.reach >= 0, self.reach + _MARGIN, np.inf)
+        _update_outer(self.outer_t, self.outer_term, nodes, terms, self.rows)
+        h = 2.0 ** -self.level
+        total = h * self.weighted_sum
+        self.history.append(total)
+        self.tail = float(_sum(self.outer_term, axis=None))
+        return total, _error(self.history, h * self.abs_sum, self.tail)
+
+    def converged(self, total, error, allowed):
+        return converged_message(error, allowed) if self.level >= _MIN_LEVEL else ""
+
+    def refine(self, total, error, allowed, evals_left):
+        level, tail = self.level, self.tail
         if level >= _MIN_LEVEL + 1 and tail > allowed >= error - tail:
             # Finer levels cannot help: the outermost nodes already sit at the last
             # distance float64 resolves from the ends.
-            message = (f"the integrand is still significant at the closest node float64 "
-                       f"resolves at an end of the range (tail term {tail:.2e} > tolerance "
-                       f"{allowed:.2e}): a singularity stronger than float64 can follow, or a "
-                       "tail that decays too slowly; substitute to weaken it, or split the "
-                       "range there")
-            break
-        if patience is not None and _stalled(history, patience):
-            message = (f"tanh-sinh is not converging (level {level}: the estimates stopped "
-                       "gaining digits; an interior kink, jump or peak?)")
-            break
-    else:
-        message = f"tanh-sinh did not converge in {_MAX_LEVEL} levels (h = {h:g})"
-    return ScaledEstimate(total, error, shift, n_evals, converged, message)
+            return (f"the integrand is still significant at the closest node float64 "
+                    f"resolves at an end of the range (tail term {tail:.2e} > tolerance "
+                    f"{allowed:.2e}): a singularity stronger than float64 can follow, or a "
+                    "tail that decays too slowly; substitute to weaken it, or split the "
+                    "range there")
+        if self.patience is not None and _stalled(self.history, self.patience):
+            return (f"tanh-sinh is not converging (level {level}: the estimates stopped "
+                    "gaining digits; an interior kink, jump or peak?)")
+        if level == _MAX_LEVEL:
+            return f"tanh-sinh did not converge in {_MAX_LEVEL} levels (h = {2.0 ** -level:g})"
+        self.level += 1
+        return ""
 
 
 def _update_outer(outer_t, outer_term, nodes, terms, rows):

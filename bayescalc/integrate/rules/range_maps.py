@@ -44,7 +44,7 @@ import math
 
 import numpy as np
 
-from .._core.batch import BatchFunction
+from ..._core.batch import BatchFunction
 
 _FARTHEST = 1e100
 _FAR_TAIL = 1e30  # beyond it, a non-finite f (overflow in a decaying product) counts as 0

@@ -41,6 +41,24 @@ def linear_values(log_values: np.ndarray, shift: float) -> np.ndarray:
         return np.exp(log_values - shift)
 
 
+def rescale(log_values: np.ndarray, shift: float):
+    """``(values, new shift, factor)``: fresh log values in the scaled units, and the factor
+    (1.0 when the shift did not grow) that every sum stored so far must be multiplied by.
+
+    Examples
+    --------
+    >>> values, shift, factor = rescale(np.array([-1000.0, -1001.0]), -1002.0)
+    >>> values.round(4).tolist(), shift, float(factor).__round__(4)
+    ([1.0, 0.3679], -1000.0, 0.1353)
+    """
+    grown = new_shift(shift, log_values)
+    if grown == shift:
+        factor = 1.0
+    else:
+        factor = np.exp(shift - grown) if math.isfinite(shift) else 0.0
+    return linear_values(log_values, grown), grown, factor
+
+
 def tolerance(total: float, shift: float, *, rtol: float, atol: float, log: bool) -> float:
     """The error allowed on ``total`` (in the scaled units of ``total``).
 
