@@ -152,7 +152,7 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
         return MonteCarloResult(-np.inf if log else 0.0, 0.0, 0, True,
                                 "empty box (lower == upper on some axis)", method)
     layout = samplers.plan(method, n, low.size, seed, batch_size=batch_size,
-                           n_replicates=n_replicates)
+                           n_replicates=n_replicates, mixed=not controls)
     integrand = Integrand(f, low, high - low, controls=controls, device=device, log=log,
                           squeeze=np.ndim(lower) == 0 and np.ndim(upper) == 0)
     values = evaluate_plan(integrand, layout, executor=executor, log=log)
@@ -237,9 +237,12 @@ def _estimate(values, layout, integrals, log, check_tail=False):
         f_values = f_values.reshape(-1, 2).mean(axis=1)
         g_values = g_values.reshape(-1, 2, k).mean(axis=1) if k else g_values[::2]
     replicated = design in ("qmc", "halton")
+    weights = None
     if replicated:  # the replicate means are the independent observations
-        f_values = f_values.reshape(layout.n_groups, layout.per_group).mean(axis=1)
-        g_values = g_values.reshape(layout.n_groups, layout.per_group, k).mean(axis=1)
+        sizes = layout.sizes or (layout.per_group,) * layout.n_groups
+        f_values, weights = samplers.replicate_means(f_values, sizes)
+        g_values = samplers.replicate_means(g_values, sizes)[0] if k else g_values[
+            :layout.n_groups]
     beta, reduction = None, 1.0
     if k:
         # For RQMC the coefficient is fitted on the replicate means, not on the points:
@@ -256,10 +259,16 @@ def _estimate(values, layout, integrals, log, check_tail=False):
                   f"{layout.n_groups} strata of {layout.counts.min()}-{layout.counts.max()} "
                   "points")
     elif replicated:
-        mean = f_values.mean()
-        variance = f_values.var(ddof=min(1 + k, layout.n_groups - 1)) / layout.n_groups
+        # every point weighs the same; with unequal nets the variance is the weighted
+        # least-squares one (samplers.replicate_means: honest for any rate >= 1/n)
+        total = weights.sum()
+        mean = np.sum(weights * f_values) / total
+        dof = max(1, layout.n_groups - 1 - k)
+        variance = np.sum(weights * (f_values - mean) ** 2) / dof / total
         variance *= _t_factor(int(layout.n_groups - 1 - k)) ** 2
-        detail = f"{layout.n_groups} scrambled replicates of {layout.per_group} points"
+        detail = f"{layout.n_groups} scrambled replicates of " + (
+            f"{layout.per_group} points" if min(sizes) == max(sizes) else
+            "/".join(str(s) for s in sorted(set(sizes), reverse=True)) + " points")
     else:
         mean = f_values.mean()
         variance = f_values.var(ddof=min(1 + k, f_values.size - 1)) / f_values.size

@@ -78,15 +78,20 @@ class AdaptiveMap:
         by the inverse of their density, so each bin average still estimates the mean of
         ``(f J)^2`` over the bin.
         """
-        n_bins = self.n_bins
-        index = np.minimum((y * n_bins).astype(np.intp), n_bins - 1)
-        flat = (index + n_bins * np.arange(self.d)).ravel()
-        weights = np.ones(values.size) if weights is None else np.asarray(weights, float)
-        squared = np.repeat(weights * values**2, self.d)
-        size = self.d * n_bins
-        self._sum += np.bincount(flat, weights=squared, minlength=size).reshape(self.d, n_bins)
-        self._count += np.bincount(flat, weights=np.repeat(weights, self.d),
-                                   minlength=size).reshape(self.d, n_bins)
+        n_bins, d = self.n_bins, self.d
+        floor = np.floor(y * n_bins)
+        np.minimum(floor, n_bins - 1, out=floor)
+        flat = floor.astype(np.intp)
+        flat += n_bins * np.arange(d)
+        flat = flat.ravel()
+        squared = values * values if weights is None else np.asarray(weights, float) * values**2
+        size = d * n_bins
+        self._sum += np.bincount(flat, weights=np.repeat(squared, d),
+                                 minlength=size).reshape(d, n_bins)
+        counts = (np.bincount(flat, minlength=size) if weights is None else
+                  np.bincount(flat, weights=np.repeat(np.asarray(weights, float), d),
+                              minlength=size))
+        self._count += counts.reshape(d, n_bins)
 
     def adapt(self, alpha: float = 0.5) -> None:
         """Move the grid so each bin holds an equal share of the damped training data.
@@ -95,53 +100,86 @@ class AdaptiveMap:
         (1, 6, 1)/8 over neighbours and normalized to sum 1 (``d_i``), damped as
         ``((d_i - 1) / ln d_i)^alpha`` (Lepage 1978, eq. 10), then new edges placed where
         the cumulative damped weight crosses ``k / N``. ``alpha = 0`` freezes the map.
-        The training data are cleared.
+        The training data are cleared. All axes at once (no loop over axes).
         """
-        if alpha > 0:
-            for axis in range(self.d):
-                weight = self._damped_weights(axis, alpha)
-                if weight is not None:
-                    self.grid[axis] = _equal_share_edges(self.grid[axis], weight)
+        if alpha > 0 and self.n_bins > 1:
+            weight, valid = self._damped_weights(alpha)
+            if valid.any():
+                self.grid[valid] = _equal_share_edges(self.grid[valid], weight[valid])
         self._sum[:] = 0.0
         self._count[:] = 0.0
 
-    def _damped_weights(self, axis, alpha):
-        count = self._count[axis]
-        mean = np.divide(self._sum[axis], count, out=np.zeros_like(count), where=count > 0)
+    def _damped_weights(self, alpha):
+        """The damped bin weights ``(d, N)`` and which axes have usable data."""
+        count = self._count
+        mean = np.divide(self._sum, count, out=np.zeros_like(count), where=count > 0)
         smooth = np.empty_like(mean)
-        if mean.size == 1:
-            return None
-        smooth[0] = (7 * mean[0] + mean[1]) / 8
-        smooth[-1] = (7 * mean[-1] + mean[-2]) / 8
-        smooth[1:-1] = (mean[:-2] + 6 * mean[1:-1] + mean[2:]) / 8
-        total = smooth.sum()
-        if not np.isfinite(total) or total <= 0:
-            return None
-        share = smooth / total
+        smooth[:, 0] = (7 * mean[:, 0] + mean[:, 1]) / 8
+        smooth[:, -1] = (7 * mean[:, -1] + mean[:, -2]) / 8
+        smooth[:, 1:-1] = (mean[:, :-2] + 6 * mean[:, 1:-1] + mean[:, 2:]) / 8
+        total = smooth.sum(axis=1)
+        valid = np.isfinite(total) & (total > 0)
+        share = smooth / np.where(valid, total, 1.0)[:, None]
         damped = np.zeros_like(share)
-        positive = share > 0
-        ratio = share[positive]
         # (d - 1)/ln d -> 1 as d -> 1; d < 1 always here, the limit is safe to skip
-        damped[positive] = ((ratio - 1) / np.log(ratio)) ** alpha
+        inner = (share > 0) & (share < 1)
+        ratio = share[inner]
+        damped[inner] = ((ratio - 1) / np.log(ratio)) ** alpha
         damped[share >= 1] = 1.0
-        return damped
+        return damped, valid
 
 
 def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """New edges so each new bin holds ``sum(weight) / N`` (weight spread evenly per bin)."""
-    cumulative = np.concatenate([[0.0], np.cumsum(weight)])
-    targets = cumulative[-1] * np.arange(1, weight.size) / weight.size
-    new_edges = np.interp(targets, cumulative, edges)
-    return np.concatenate([[0.0], new_edges, [1.0]])
+    """New edges ``(m, N + 1)`` so each new bin holds ``sum(weight) / N`` of its row
+    (weight spread evenly per bin): one ``searchsorted`` for all rows."""
+    m, n_bins = weight.shape
+    cumulative = np.zeros((m, n_bins + 1))
+    np.cumsum(weight, axis=1, out=cumulative[:, 1:])
+    cumulative /= cumulative[:, -1:]
+    # rows made disjoint by an offset of 2 per row: one sorted array, one search
+    offset = 2.0 * np.arange(m)[:, None]
+    targets = np.arange(1, n_bins) / n_bins + offset
+    flat = (cumulative + offset).ravel()
+    index = np.searchsorted(flat, targets.ravel(), side="right") - 1
+    index = np.minimum(index.reshape(m, n_bins - 1) - (n_bins + 1) * np.arange(m)[:, None],
+                       n_bins - 1)
+    rows = np.arange(m)[:, None]
+    low_c, high_c = cumulative[rows, index], cumulative[rows, index + 1]
+    low_e, high_e = edges[rows, index], edges[rows, index + 1]
+    span = high_c - low_c
+    fraction = np.divide(targets - offset - low_c, span, out=np.zeros_like(span),
+                         where=span > 0)
+    new = np.empty((m, n_bins + 1))
+    new[:, 0], new[:, -1] = 0.0, 1.0
+    new[:, 1:-1] = low_e + fraction * (high_e - low_e)
+    return new
 
 
-def map_points(grid: np.ndarray, y: np.ndarray):
-    """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1)."""
-    n_bins = grid.shape[1] - 1
+def map_points(grid: np.ndarray, y: np.ndarray, tables=None):
+    """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1).
+
+    The bin of ``y`` is ``floor(N y)`` (no search); the left edges and the widths are
+    gathered with one flat ``take`` each from ``tables`` (:func:`map_tables` of the
+    grid, made here when not given); the Jacobian is a product over the columns.
+    """
+    d, n_bins = grid.shape[0], grid.shape[1] - 1
+    left_edges, widths = map_tables(grid) if tables is None else tables
     scaled = y * n_bins
-    index = np.minimum(scaled.astype(np.intp), n_bins - 1)
-    axis = np.arange(grid.shape[0])
-    left = grid[axis, index]
-    width = grid[axis, index + 1] - left
-    x = left + width * (scaled - index)
-    return x, np.prod(n_bins * width, axis=1)
+    floor = np.floor(scaled)
+    np.minimum(floor, n_bins - 1, out=floor)
+    scaled -= floor
+    index = floor.astype(np.intp)
+    index += n_bins * np.arange(d)
+    left = np.take(left_edges, index)
+    width = np.take(widths, index)
+    scaled *= width
+    scaled += left
+    jacobian = width[:, 0] * float(n_bins) ** d
+    for axis in range(1, d):  # a column product: ~5x faster than prod(axis=1)
+        jacobian *= width[:, axis]
+    return scaled, jacobian
+
+
+def map_tables(grid: np.ndarray):
+    """The flat left edges and widths of every bin, ``(d * N,)`` each, axis after axis."""
+    return np.ascontiguousarray(grid[:, :-1]).ravel(), np.diff(grid, axis=1).ravel()
