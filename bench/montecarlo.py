@@ -161,7 +161,6 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
                 low, high = np.zeros(d), np.ones(d)
                 logs, ours_rms, theirs_rms, t_ours, t_theirs = [], [], [], 0.0, 0.0
                 covered = total = 0
-                layout = ""
                 for _ in range(draws):
                     case = draw(family, d, rng)
                     exact = case.exact
@@ -175,7 +174,6 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
                         e_ours.append((r.value - exact) / exact)
                         covered += abs(r.value - exact) <= 2 * r.error
                         total += 1
-                        layout = r.message.split(":")[1].split(";")[0].strip()
                         q, seconds = _time(lambda s=s: qmc_quad(
                             case.scipy_form, low, high, n_estimates=sets, n_points=per,
                             qrng=qmc.Sobol(d, rng=10_000 + s)))
@@ -190,6 +188,9 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
                 band = (math.exp(2 * statistics.stdev(logs) / math.sqrt(len(logs)))
                         if len(logs) > 1 else float("nan"))
                 rows.append((family, d, budget, ratio, t_ours / t_theirs))
+                doubled = sets - 8
+                layout = (f"{doubled} x {2 * per} + {8 - doubled} x {per}" if doubled
+                          else f"8 x {per}")
                 table.add(family, d, budget, layout, f"{sets} x {per}",
                           statistics.median(ours_rms), statistics.median(theirs_rms), ratio,
                           band, ratio <= 1.0, t_ours / t_theirs, f"{covered}/{total}")

@@ -237,8 +237,17 @@ def points(layout: Plan, batch: Batch) -> np.ndarray:
         u += corner
         u /= cells
         return u
-    if layout.design == "qmc":
+    if layout.design == "qmc" and layout.base is not None:
         return _shifted_net(layout, batch)
+    if layout.design == "qmc":  # the replicate's own scramble (LMS + digital shift)
+        engine = qmc.Sobol(d, scramble=True, rng=_generator(batch.seed))
+        if batch.start:
+            engine.fast_forward(batch.start)
+        with warnings.catch_warnings():  # Sobol' balance warning for non-powers of two
+            warnings.simplefilter("ignore", UserWarning)
+            u = engine.random(batch.count)
+        u += 2.0**-(_BITS + 1)  # the centres of the 2^-30 cells (see _shifted_net)
+        return u
     engine = qmc.Halton(d, scramble=True, rng=_generator(batch.seed))
     if batch.start:
         engine.fast_forward(batch.start)
@@ -246,9 +255,8 @@ def points(layout: Plan, batch: Batch) -> np.ndarray:
 
 
 def _shifted_net(layout: Plan, batch: Batch) -> np.ndarray:
-    """Points ``start .. start + count`` of the replicate's scrambled net (or the plan's
-    shared one), XOR the replicate's random digital shift, at the centres of their
-    2^-30 cells.
+    """Points ``start .. start + count`` of the plan's shared scrambled net, XOR the
+    replicate's random digital shift, at the centres of their 2^-30 cells.
 
     Given the scramble, a uniform digital shift makes every point uniform on the grid, so
     each replicate is unbiased and, given a shared scramble, the replicates are still
@@ -258,7 +266,7 @@ def _shifted_net(layout: Plan, batch: Batch) -> np.ndarray:
     every coordinate's mean (at no cost, unlike uniform noise in the cell).
     """
     size = max(layout.sizes[batch.group] if layout.sizes else 0, batch.start + batch.count)
-    base = _base_net(layout.base if layout.base is not None else batch.seed, layout.d, size)
+    base = _base_net(layout.base, layout.d, size)
     shift = _generator(batch.seed).integers(0, 2**_BITS, layout.d, dtype=np.uint32)
     u = (base[batch.start:batch.start + batch.count] ^ shift).astype(np.float64)
     u *= 2.0**-_BITS
