@@ -295,7 +295,7 @@ class _Runner:
             estimate = _estimate(values, layout, np.empty(0), False)
             self.last_replicates = samplers.replicate_means(f_values, layout.sizes)[0]
         if train:
-            y = np.concatenate(inputs)
+            y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
             weights = None
             if design == "stratified":  # unequal counts: weight by inverse density
                 weights = np.repeat(1.0 / layout.counts, layout.counts)

@@ -25,6 +25,7 @@ one replicate's sequence, reached with ``fast_forward``).
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from functools import lru_cache
 from typing import NamedTuple
@@ -197,23 +198,25 @@ def _base_net(base: np.random.SeedSequence, d: int, size: int) -> np.ndarray:
     30-bit integers (``uint32``, read-only), cached: all replicates (and all VEGAS
     iterations sharing ``base``) reuse one scrambled engine's points."""
     key = (tuple(base.generate_state(4)), d)
-    cached = _BASE_CACHE.get(key)
-    if cached is None or cached.shape[0] < size:
-        engine = qmc.Sobol(d, scramble=True, rng=_generator(base))
-        grow = 2 ** int(math.ceil(math.log2(max(size, 1))))
-        with warnings.catch_warnings():  # Sobol' balance warning for non-powers of two
-            warnings.simplefilter("ignore", UserWarning)
-            unit = engine.random(grow)
-        cached = (unit * 2.0**_BITS).astype(np.uint32)
-        cached.flags.writeable = False
-        if len(_BASE_CACHE) >= 8:
-            _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
-        _BASE_CACHE[key] = cached
+    with _BASE_LOCK:  # vegas may run in several threads of one process
+        cached = _BASE_CACHE.get(key)
+        if cached is None or cached.shape[0] < size:
+            engine = qmc.Sobol(d, scramble=True, rng=_generator(base))
+            grow = 2 ** int(math.ceil(math.log2(max(size, 1))))
+            with warnings.catch_warnings():  # Sobol' balance warning for non-powers of 2
+                warnings.simplefilter("ignore", UserWarning)
+                unit = engine.random(grow)
+            cached = (unit * 2.0**_BITS).astype(np.uint32)  # exact: multiples of 2^-30
+            cached.flags.writeable = False
+            if len(_BASE_CACHE) >= 8:
+                _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+            _BASE_CACHE[key] = cached
     return cached
 
 
 _BITS = 30  # scipy's Sobol' points are multiples of 2^-30
 _BASE_CACHE: dict = {}
+_BASE_LOCK = threading.Lock()
 
 
 def points(layout: Plan, batch: Batch) -> np.ndarray:
