@@ -22,6 +22,9 @@ from __future__ import annotations
 import numpy as np
 
 
+_FLAT_BINCOUNT = 2**15  # points x axes below which one flat bincount beats one per axis
+
+
 class AdaptiveMap:
     """Per-axis piecewise-linear map of the unit cube, trained on ``(f J)^2``.
 
@@ -88,6 +91,17 @@ class AdaptiveMap:
         else:
             weights = np.asarray(weights, dtype=float)
             squared = weights * values * values
+        d = index.shape[0]
+        if index.size <= _FLAT_BINCOUNT:  # small batches: two calls, not 2 d
+            index += n_bins * np.arange(d)[:, None]
+            flat = index.ravel()
+            size = d * n_bins
+            self._sum += np.bincount(flat, weights=np.tile(squared, d),
+                                     minlength=size).reshape(d, n_bins)
+            counts = np.bincount(flat, weights=None if weights is None else np.tile(weights, d),
+                                 minlength=size)
+            self._count += counts.reshape(d, n_bins)
+            return
         for axis, bins in enumerate(index):
             self._sum[axis] += np.bincount(bins, weights=squared, minlength=n_bins)
             self._count[axis] += np.bincount(bins, weights=weights, minlength=n_bins)
@@ -130,18 +144,21 @@ class AdaptiveMap:
 
 def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """New edges ``(m, N + 1)`` so each new bin holds ``sum(weight) / N`` of its row
-    (weight spread evenly per bin). One cumulative sum for all rows, then ``np.interp``
-    per row: measured 3x faster than one ``searchsorted`` over all rows with the
-    gathers it needs (d = 10, N = 666)."""
+    (weight spread evenly per bin). One ``np.interp`` for all rows: each row's cumulative
+    weight, normalized to [0, 1], is offset by 2 per row, so the rows form one increasing
+    table and the targets of row ``j`` fall in its own stretch (measured faster than a
+    call per row, and than ``searchsorted`` with the gathers it needs)."""
     m, n_bins = weight.shape
     cumulative = np.zeros((m, n_bins + 1))
     np.cumsum(weight, axis=1, out=cumulative[:, 1:])
-    targets = np.arange(1, n_bins) / n_bins
+    cumulative /= cumulative[:, -1:]
+    offset = 2.0 * np.arange(m)[:, None]
+    cumulative += offset
+    targets = np.arange(1, n_bins) / n_bins + offset
     new = np.empty((m, n_bins + 1))
     new[:, 0], new[:, -1] = 0.0, 1.0
-    for row in range(m):
-        new[row, 1:-1] = np.interp(targets * cumulative[row, -1], cumulative[row],
-                                   edges[row])
+    new[:, 1:-1] = np.interp(targets.ravel(), cumulative.ravel(),
+                             edges.ravel()).reshape(m, n_bins - 1)
     return new
 
 
