@@ -70,12 +70,14 @@ class VegasResult(IntegrationResult):
 class _MappedIntegrand:
     """``f(x(y)) * J(y) * volume``, picklable with f, for the batches of one iteration."""
 
-    def __init__(self, f, lower, width, grid, device=None, squeeze=False):
+    def __init__(self, f, lower, width, grid, device=None, squeeze=False, *, volume=None,
+                 unit_box=None):
         self.f, self.lower, self.width = f, lower, width
         self.grid, self.device, self.squeeze = grid, device, squeeze
         self.tables = map_tables(grid)
-        self.volume = float(np.prod(width))
-        self.unit_box = bool(np.all(lower == 0) and np.all(width == 1))
+        self.volume = float(np.prod(width)) if volume is None else volume
+        self.unit_box = (bool(np.all(lower == 0) and np.all(width == 1)) if unit_box is None
+                         else unit_box)
 
     def _map(self, y):
         unit, jacobian = map_points(self.grid, y, self.tables)
@@ -248,6 +250,8 @@ class _Runner:
         self.f, self.lower, self.width, self.adaptive = f, lower, width, adaptive
         self.device, self.squeeze = device, squeeze
         self.executor, self.batch_size = executor, batch_size
+        self.volume = float(np.prod(width))
+        self.unit_box = bool(np.all(lower == 0) and np.all(width == 1))
         self.n_evals = 0
         self.last_replicates = ()
         self.beta = 0.0
@@ -275,7 +279,7 @@ class _Runner:
         # the grid is only changed after every batch is back (adapt, below)
         grid = self.adaptive.grid if self.executor is None else self.adaptive.grid.copy()
         integrand = _MappedIntegrand(self.f, self.lower, self.width, grid, self.device,
-                                     self.squeeze)
+                                     self.squeeze, volume=self.volume, unit_box=self.unit_box)
         # the points are made once, for the evaluation and for the training
         inputs = [samplers.points(layout, b) for b in layout.batches]
         values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)

@@ -96,10 +96,11 @@ class AdaptiveMap:
             index += n_bins * np.arange(d)[:, None]
             flat = index.ravel()
             size = d * n_bins
-            self._sum += np.bincount(flat, weights=np.tile(squared, d),
-                                     minlength=size).reshape(d, n_bins)
-            counts = np.bincount(flat, weights=None if weights is None else np.tile(weights, d),
-                                 minlength=size)
+            tiled = np.broadcast_to(squared, (d, squared.size)).ravel()
+            self._sum += np.bincount(flat, weights=tiled, minlength=size).reshape(d, n_bins)
+            if weights is not None:
+                weights = np.broadcast_to(weights, (d, weights.size)).ravel()
+            counts = np.bincount(flat, weights=weights, minlength=size)
             self._count += counts.reshape(d, n_bins)
             return
         for axis, bins in enumerate(index):
@@ -126,18 +127,20 @@ class AdaptiveMap:
         """The damped bin weights ``(d, N)`` and which axes have usable data."""
         count = self._count
         mean = np.divide(self._sum, count, out=np.zeros_like(count), where=count > 0)
-        smooth = np.empty_like(mean)
-        smooth[:, 0] = (7 * mean[:, 0] + mean[:, 1]) / 8
-        smooth[:, -1] = (7 * mean[:, -1] + mean[:, -2]) / 8
-        smooth[:, 1:-1] = (mean[:, :-2] + 6 * mean[:, 1:-1] + mean[:, 2:]) / 8
+        # smoothing (1, 6, 1)/8 inside, (7, 1)/8 at the ends; the common 1/8 cancels in
+        # the normalization below
+        smooth = 6.0 * mean
+        smooth[:, 1:] += mean[:, :-1]
+        smooth[:, :-1] += mean[:, 1:]
+        smooth[:, 0] += mean[:, 0]
+        smooth[:, -1] += mean[:, -1]
         total = smooth.sum(axis=1)
         valid = np.isfinite(total) & (total > 0)
         share = smooth / np.where(valid, total, 1.0)[:, None]
-        damped = np.zeros_like(share)
-        # (d - 1)/ln d -> 1 as d -> 1; d < 1 always here, the limit is safe to skip
-        inner = (share > 0) & (share < 1)
-        ratio = share[inner]
-        damped[inner] = ((ratio - 1) / np.log(ratio)) ** alpha
+        # (d - 1)/ln d -> 1 as d -> 1; 0 < d < 1 here (d = 0 gives 0, d = 1 gives 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            damped = ((share - 1.0) / np.log(share)) ** alpha
+        damped[share <= 0] = 0.0
         damped[share >= 1] = 1.0
         return damped, valid
 
