@@ -6,10 +6,13 @@ Tables (all measured in the same run, seeded):
    parameter draws of plain MC, replicated RQMC (ours), ``scipy.integrate.qmc_quad``,
    our VEGAS (``sampling="mc"`` and the Sobol'-driven ``"qmc"``) and the vegas package;
    the wall-time ratio of our VEGAS to the package's; whether the reported errors cover.
-2. The acceptance summary: RQMC vs MC on the smooth families (d <= 6, 1e5), our VEGAS vs
-   the package over all cases, VEGAS-QMC vs VEGAS and plain RQMC on peaked/kinked ones.
-3. Coverage of ``|error| <= 2 stderr`` over 200 seeded repeats on 3 cases, per method.
-4. Process-pool speed-up with 2 workers on an integrand costing >= 1 ms per point.
+2. The acceptance summary: RQMC vs MC on the smooth families (d <= 6, 1e5), RQMC vs
+   scipy's qmc_quad per cell, our VEGAS vs the package over all cases and in wall time,
+   VEGAS-QMC vs VEGAS and plain RQMC on peaked/kinked ones.
+3. RQMC vs ``qmc_quad`` per Genz cell (d = 6, 10): RMS errors over seeds, ratio and band.
+4. VEGAS wall time vs the vegas package, interleaved repeats.
+5. Coverage of ``|error| <= 2 stderr`` over 200 seeded repeats on 3 cases, per method.
+6. Process-pool speed-up with 2 workers on an integrand costing >= 1 ms per point.
 
 Run: ``OMP_NUM_THREADS=1 python -m bench montecarlo [--quick]``.
 """
@@ -35,6 +38,14 @@ def _time(fn):
     return out, time.perf_counter() - start
 
 
+def scipy_layout(budget):
+    """scipy's qmc_quad at EQUAL evaluations, in its best layout for the budget: the
+    largest 2^m leaving at least 8 estimates (n_estimates * n_points is then exactly the
+    number of points ours uses: 8 + k nets of 2^m, where ours doubles k of 8)."""
+    per = 2 ** int(math.floor(math.log2(budget // 8)))
+    return budget // per, per
+
+
 def contenders(case, budget, seed):
     """name -> (value, stderr, n_evals, seconds) for one case."""
     import vegas as vegas_package
@@ -50,10 +61,7 @@ def contenders(case, budget, seed):
         r, seconds = _time(lambda m=method: monte_carlo(case, low, high, n=budget, method=m,
                                                         seed=seed))
         out[method] = (r.value, r.error, r.n_evals, seconds)
-    # scipy at EQUAL evaluations: the same number of scrambled Sobol' sets of the same
-    # size as ours (points (d, n), its convention)
-    sets = monte_carlo(case, low, high, n=budget, method="qmc", seed=seed).n_groups
-    per = out["qmc"][2] // sets
+    sets, per = scipy_layout(budget)
     r, seconds = _time(lambda: qmc_quad(case.scipy_form, low, high, n_estimates=sets,
                                         n_points=per, qrng=qmc.Sobol(d, rng=seed)))
     out["scipy qmc_quad"] = (r.integral, r.standard_error, sets * per, seconds)
@@ -127,7 +135,129 @@ def genz_table(dims, budgets, draws):
     return table, records
 
 
-def summary_table(records):
+def rqmc_cells_table(dims, budgets, draws, seeds):
+    """Ours vs scipy's qmc_quad per Genz cell, at equal evaluations, measured precisely.
+
+    Per cell (family, d, budget): for each of ``draws`` integrands, the root mean square
+    relative error over ``seeds`` seeded runs of each; the cell's ratio is the geometric
+    mean over the draws of ours/scipy, with the factor of its 2-standard-error band
+    (from the spread over draws). Wall times: summed over the same runs, interleaved.
+    """
+    from scipy.integrate import qmc_quad
+    from scipy.stats import qmc
+
+    from bayescalc.integrate import monte_carlo
+
+    table = Table("RQMC vs scipy qmc_quad per Genz cell (equal evaluations)",
+                  ["family", "d", "evals", "layout ours", "layout scipy", "RMS rel. error ours",
+                   "RMS rel. error scipy", "ratio ours/scipy", "x/ 2 se", "<= 1",
+                   "time ours/scipy", "covered (ours, 2 se)"])
+    rows = []
+    rng = np.random.default_rng(2027)
+    for budget in budgets:
+        sets, per = scipy_layout(budget)
+        for family in FAMILIES:
+            for d in dims:
+                low, high = np.zeros(d), np.ones(d)
+                logs, ours_rms, theirs_rms, t_ours, t_theirs = [], [], [], 0.0, 0.0
+                covered = total = 0
+                for _ in range(draws):
+                    case = draw(family, d, rng)
+                    exact = case.exact
+                    e_ours, e_theirs = [], []
+                    for s in range(seeds):
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            r, seconds = _time(lambda s=s: monte_carlo(case, low, high,
+                                                                       n=budget, seed=s))
+                        t_ours += seconds
+                        e_ours.append((r.value - exact) / exact)
+                        covered += abs(r.value - exact) <= 2 * r.error
+                        total += 1
+                        q, seconds = _time(lambda s=s: qmc_quad(
+                            case.scipy_form, low, high, n_estimates=sets, n_points=per,
+                            qrng=qmc.Sobol(d, rng=10_000 + s)))
+                        t_theirs += seconds
+                        e_theirs.append((q.integral - exact) / exact)
+                    a = math.sqrt(statistics.fmean(e * e for e in e_ours))
+                    b = math.sqrt(statistics.fmean(e * e for e in e_theirs))
+                    ours_rms.append(a)
+                    theirs_rms.append(b)
+                    logs.append(math.log(a / b))
+                ratio = math.exp(statistics.fmean(logs))
+                band = (math.exp(2 * statistics.stdev(logs) / math.sqrt(len(logs)))
+                        if len(logs) > 1 else float("nan"))
+                rows.append((family, d, budget, ratio, t_ours / t_theirs))
+                doubled = sets - 8
+                layout = (f"{doubled} x {2 * per} + {8 - doubled} x {per}" if doubled
+                          else f"8 x {per}")
+                table.add(family, d, budget, layout, f"{sets} x {per}",
+                          statistics.median(ours_rms), statistics.median(theirs_rms), ratio,
+                          band, ratio <= 1.0, t_ours / t_theirs, f"{covered}/{total}")
+    table.notes.append(f"{draws} integrands per cell x {seeds} seeds each; RMS over the "
+                       "seeds, geometric mean of the ratios over the integrands; 'x/ 2 se' "
+                       "is the factor of the ratio's 2-standard-error band over the "
+                       "integrands (the RMS of each integrand carries ~1/sqrt(2 seeds) "
+                       "noise besides)")
+    table.notes.append("ours: 8 scrambled Sobol' nets, k of them of 2^(m+1) points (the same "
+                       "points as scipy's 8 + k nets of 2^m); scipy: its best power-of-two "
+                       "layout at the budget, LMS + digital shift as ours")
+    return table, rows
+
+
+def vegas_speed_table(cases, budgets, repeats):
+    """Wall time of our vegas (default sampling) vs the vegas package, equal evaluations
+    (5 warm-up + 10 iterations of budget/15 for both), repeats interleaved so that the
+    machine's load falls on both alike; medians."""
+    import vegas as vegas_package
+
+    from bayescalc.integrate import vegas
+
+    table = Table("VEGAS wall time, ours vs the vegas package (equal evaluations)",
+                  ["family", "d", "evals", "sampling (ours)", "ours (ms)", "package (ms)",
+                   "ratio", "<= 1.5"])
+    ratios = []
+    rng = np.random.default_rng(2028)
+    for family, d in cases:
+        case = draw(family, d, rng)
+        low, high = np.zeros(d), np.ones(d)
+
+        @vegas_package.lbatchintegrand
+        def batch(x, case=case):
+            return case(x)
+
+        for budget in budgets:
+            n_eval = budget // 15
+
+            def ours():
+                return vegas(case, low, high, n_eval=n_eval, n_iter=10, n_adapt=5, seed=0)
+
+            def package():
+                integrator = vegas_package.Integrator(
+                    [[0, 1]] * d, ran_array_generator=np.random.default_rng(0).random)
+                integrator(batch, nitn=5, neval=n_eval)
+                return integrator(batch, nitn=10, neval=n_eval)
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                method = ours().method
+                package()
+                t_ours, t_package = [], []
+                for _ in range(repeats):
+                    t_ours.append(_time(ours)[1])
+                    t_package.append(_time(package)[1])
+            ratio = statistics.median(t_ours) / statistics.median(t_package)
+            ratios.append(ratio)
+            table.add(family, d, budget, method.removeprefix("vegas-"),
+                      1e3 * statistics.median(t_ours), 1e3 * statistics.median(t_package),
+                      ratio, ratio <= 1.5)
+    geo = math.exp(statistics.fmean(math.log(r) for r in ratios))
+    table.notes.append(f"medians of {repeats} interleaved repeats; geometric mean of the "
+                       f"ratios {geo:.2f}, worst {max(ratios):.2f}")
+    return table, ratios
+
+
+def summary_table(records, cell_rows=(), speed_ratios=()):
     def median_of(names, families, dims, budget):
         rows = [r for r in records if r[3] in names and r[0] in families and r[1] in dims
                 and r[2] == budget]
@@ -142,26 +272,26 @@ def summary_table(records):
     qmc = median_of({"qmc"}, SMOOTH, low_dims, top)
     table.add(f"RQMC median error >= 10x below plain MC (smooth families, d <= 6, {top})",
               f"MC {mc:.1e} / RQMC {qmc:.1e} = {mc / qmc:.0f}x", mc / qmc >= 10)
-    high_dims = [d for d in dims if d >= 6]
     for budget in budgets:
-        ratios, time_ratios = [], []
-        for family in FAMILIES:
-            for d in high_dims:
-                ours = median_of({"qmc"}, [family], [d], budget)
-                theirs = median_of({"scipy qmc_quad"}, [family], [d], budget)
-                ratios.append(ours / theirs)
-                rows = [r for r in records if r[0] == family and r[1] == d and r[2] == budget]
-                time_ratios.append(statistics.median([r[5] for r in rows if r[3] == "qmc"])
-                                   / statistics.median([r[5] for r in rows
-                                                        if r[3] == "scipy qmc_quad"]))
-        if ratios:
+        rows = [r for r in cell_rows if r[2] == budget]
+        if rows:
+            ratios = [r[3] for r in rows]
+            time_ratios = [r[4] for r in rows]
             geo = math.exp(statistics.mean(math.log(r) for r in ratios))
             geo_time = math.exp(statistics.mean(math.log(r) for r in time_ratios))
+            dims_measured = sorted({r[1] for r in rows})
             table.add(f"RQMC error <= scipy qmc_quad's at equal evaluations, every Genz cell "
-                      f"d >= 6 ({budget})",
-                      f"error ratio ours/scipy: geometric mean {geo:.2f}, worst "
-                      f"{max(ratios):.2f}; wall time ratio {geo_time:.2f}",
+                      f"d in {dims_measured} ({budget}; per-cell table below)",
+                      f"RMS error ratio ours/scipy: geometric mean {geo:.2f}, worst "
+                      f"{max(ratios):.2f} ({sum(r <= 1 for r in ratios)}/{len(ratios)} "
+                      f"cells <= 1); wall time ratio {geo_time:.2f}",
                       max(ratios) <= 1.0 and geo_time <= 1.0)
+    if speed_ratios:
+        table.add("our vegas within 1.5x of the vegas package's wall time (interleaved "
+                  "repeats, table below)",
+                  f"ratios {min(speed_ratios):.2f} to {max(speed_ratios):.2f}, geometric mean "
+                  f"{math.exp(statistics.fmean(math.log(r) for r in speed_ratios)):.2f}",
+                  max(speed_ratios) <= 1.5)
     for budget in budgets:
         ours = median_of({"vegas-auto"}, FAMILIES, dims, budget)
         theirs = median_of({"vegas package"}, FAMILIES, dims, budget)
@@ -278,8 +408,14 @@ def main(quick: bool = False) -> None:
     budgets = (10_000,) if quick else (10_000, 100_000)
     draws = 2 if quick else 5
     genz, records = genz_table(dims, budgets, draws)
-    tables = [genz, summary_table(records), coverage_table(40 if quick else 200),
-              pool_table(2 if quick else 5)]
+    cells, cell_rows = rqmc_cells_table((6,) if quick else (6, 10), budgets,
+                                        2 if quick else 5, 6 if quick else 20)
+    speed_cases = (("gaussian", 6),) if quick else (("gaussian", 2), ("gaussian", 6),
+                                                    ("oscillatory", 6), ("gaussian", 10),
+                                                    ("corner_peak", 10))
+    speed, speed_ratios = vegas_speed_table(speed_cases, budgets, 3 if quick else 9)
+    tables = [genz, summary_table(records, cell_rows, speed_ratios), cells, speed,
+              coverage_table(40 if quick else 200), pool_table(2 if quick else 5)]
     write_results("montecarlo", tables, threads=threads)
 
 

@@ -48,9 +48,11 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
         Number of evaluations (at least 2). The designs use whole units: an even number
         for antithetic pairs, ``R`` sets of ``2^m`` Sobol' points; ``n_evals`` tells.
     method : {"qmc", "halton", "mc", "antithetic", "stratified"}
-        ``"qmc"``: ``R`` (8 to 15) independently scrambled Sobol' sets of ``2^m`` points,
-        the largest ``2^m`` that leaves 8 sets (error ~ 1/n for smooth f; the standard
-        error carries the t quantile of the ``R - 1`` degrees of freedom); ``"halton"``: 16 scrambled Halton sets; ``"mc"``: independent
+        ``"qmc"``: 8 independently scrambled Sobol' nets, of ``2^m`` points (the
+        largest with ``8 * 2^m <= n``) and, as the budget allows, ``k`` of them of
+        ``2^(m+1)`` (the points of ``8 + k`` equal nets in fewer, larger ones; error ~
+        1/n for smooth f; the standard error carries the t quantile of the 7 degrees of
+        freedom); ``"halton"``: 16 scrambled Halton sets; ``"mc"``: independent
         uniform points (error ~ 1/sqrt(n)); ``"antithetic"``: pairs ``u, 1 - u``;
         ``"stratified"``: about n/2 equal cells with 2 or more points each.
     seed : None, int, numpy Generator or SeedSequence
@@ -68,8 +70,8 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
         Points per batch (default ``max(128, n / 32)``). The plain, antithetic and
         stratified answers depend on it (each batch has its own stream); QMC's do not.
     n_replicates : int, optional
-        Replicates for ``"qmc"``/``"halton"`` (default: 8 to 15 for ``"qmc"``, 16 for
-        ``"halton"``, see above).
+        Replicates for ``"qmc"``/``"halton"``, all of ``n // n_replicates`` points
+        (default: 8 nets for ``"qmc"``, 16 sets for ``"halton"``, see above).
     device : str or torch.device, optional
         Evaluate ``f`` on float64 torch tensors on this device (e.g. ``"cuda"``).
 
@@ -121,7 +123,7 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
         return MonteCarloResult(-np.inf if log else 0.0, 0.0, 0, True,
                                 "empty box (lower == upper on some axis)", method)
     layout = samplers.plan(method, n, low.size, seed, batch_size=batch_size,
-                           n_replicates=n_replicates)
+                           n_replicates=n_replicates, mixed=not controls)
     integrand = Integrand(f, low, high - low, controls=controls, device=device, log=log,
                           squeeze=np.ndim(lower) == 0 and np.ndim(upper) == 0)
     values = evaluate_plan(integrand, layout, executor=executor, log=log)

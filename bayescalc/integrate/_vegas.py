@@ -10,13 +10,15 @@ cell's standard deviation in the previous iteration: VEGAS+, Lepage 2021), ``"mc
 Sobol', our addition: the warm-up trains the map on Sobol' points, then the map is
 frozen and the remaining budget goes to replicated randomized QMC through it, so the
 error comes from independent replicates and converges at the QMC rate on what the map
-leaves smooth). The default, ``"auto"``, takes ``"qmc"`` up to d = 6 and ``"stratified"``
+leaves smooth; one scramble per run, each set with its own random digital shift, so one
+Sobol' engine serves the whole run). The default, ``"auto"``, takes ``"qmc"`` up to d = 6 and ``"stratified"``
 above, as measured in bench/montecarlo.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -30,7 +32,7 @@ from ._result import IntegrationResult
 from .sampling import point_sets as samplers
 from .sampling.estimate import design_estimate, evaluate_plan, stratified_estimate
 from .sampling.parallel import check_executor
-from .sampling.vegas_map import AdaptiveMap, map_points
+from .sampling.vegas_map import AdaptiveMap, map_points, map_tables
 
 SAMPLINGS = ("auto", "stratified", "mc", "qmc")
 _AUTO_QMC_MAX_DIM = 6  # bench/montecarlo.py: Sobol'-driven VEGAS wins up to d = 6 on Genz
@@ -68,13 +70,21 @@ class VegasResult(IntegrationResult):
 class _MappedIntegrand:
     """``f(x(y)) * J(y) * volume``, picklable with f, for the batches of one iteration."""
 
-    def __init__(self, f, lower, width, grid, device=None, squeeze=False):
+    def __init__(self, f, lower, width, grid, device=None, squeeze=False, *, volume=None,
+                 unit_box=None):
         self.f, self.lower, self.width = f, lower, width
         self.grid, self.device, self.squeeze = grid, device, squeeze
+        self.tables = map_tables(grid)
+        self.volume = float(np.prod(width)) if volume is None else volume
+        self.unit_box = (bool(np.all(lower == 0) and np.all(width == 1)) if unit_box is None
+                         else unit_box)
 
     def _map(self, y):
-        unit, jacobian = map_points(self.grid, y)
-        return self.lower + self.width * unit, jacobian
+        unit, jacobian = map_points(self.grid, y, self.tables)
+        if not self.unit_box:
+            unit *= self.width
+            unit += self.lower
+        return unit, jacobian
 
     def to_x(self, y):
         """The point of the box where ``y`` of the unit cube lands."""
@@ -92,7 +102,10 @@ class _MappedIntegrand:
             from .._core.arraykind import to_numpy
 
             values = to_numpy(self.f(torch.as_tensor(x, device=self.device)))
-        return (values * jacobian * float(np.prod(self.width)))[:, None]
+        if self.volume != 1.0:
+            jacobian *= self.volume
+        jacobian *= values
+        return jacobian[:, None]
 
 
 def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: int = 5,
@@ -206,15 +219,20 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
     run = _Runner(wrapped, low, high - low, adaptive, device, squeeze, executor, batch_size)
     run.user_batch_size = user_batch_size
     run.beta = beta
-    seeds = spawn_seeds(seed, n_adapt + n_iter)
+    seeds = spawn_seeds(seed, n_adapt + n_iter + 1)
     design = "qmc" if sampling == "qmc" else sampling
     for k in range(n_adapt):
-        # warm-up estimates are discarded: one Sobol' set per iteration is enough to train
+        # warm-up estimates are discarded: one Sobol' set per iteration is enough to train;
+        # the sets share one scramble (one engine), each with its own digital shift
         run.iteration(design, n_eval, seeds[k], train=True, alpha=alpha,
-                      n_replicates=1 if design == "qmc" else None)
+                      n_replicates=1 if design == "qmc" else None,
+                      base=seeds[-1] if design == "qmc" else None)
     if sampling == "qmc":
+        # the replicates share the warm-up's scramble, each with its own digital shift:
+        # unbiased and independent given the scramble (samplers._shifted_net), one
+        # Sobol' engine for the whole run instead of one per replicate
         estimate = run.iteration("qmc", n_eval * n_iter, seeds[n_adapt], train=False,
-                                 alpha=0.0)
+                                 alpha=0.0, base=seeds[-1])
         replicate_values = tuple((float(v), float("nan")) for v in run.last_replicates)
         result = VegasResult(estimate.value, estimate.error, run.n_evals, True,
                              estimate.message + " through the trained map", "vegas-qmc",
@@ -232,13 +250,22 @@ class _Runner:
         self.f, self.lower, self.width, self.adaptive = f, lower, width, adaptive
         self.device, self.squeeze = device, squeeze
         self.executor, self.batch_size = executor, batch_size
+        self.volume = float(np.prod(width))
+        self.unit_box = bool(np.all(lower == 0) and np.all(width == 1))
         self.n_evals = 0
         self.last_replicates = ()
         self.beta = 0.0
         self.counts = None  # points per stratum for the next iteration (VEGAS+)
         self.user_batch_size = False
 
-    def iteration(self, design, n, seed, *, train, alpha, n_replicates=None):
+    def iteration(self, design, n, seed, *, train, alpha, n_replicates=None, base=None):
+        """One iteration: its estimate (``value``, ``error``), training the map if asked.
+
+        Lean on purpose (bench/montecarlo.py times it against the compiled vegas
+        package): the map is applied with one flat gather, the strata statistics are
+        computed once for the estimate and the VEGAS+ allocation, and only the final
+        Sobol' estimate builds a full result.
+        """
         strata = {}
         if design == "stratified":
             cells = samplers._strata_grid(max(1, n // _MEAN_PER_CELL), self.adaptive.d)
@@ -248,27 +275,42 @@ class _Runner:
         batch_size = (self.batch_size if design != "qmc" or self.user_batch_size
                       else None)
         layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=batch_size,
-                               n_replicates=n_replicates, **strata)
-        integrand = _MappedIntegrand(self.f, self.lower, self.width, self.adaptive.grid.copy(),
-                                     self.device, self.squeeze)
+                               n_replicates=n_replicates, base=base, **strata)
+        # the grid is only changed after every batch is back (adapt, below)
+        grid = self.adaptive.grid if self.executor is None else self.adaptive.grid.copy()
+        integrand = _MappedIntegrand(self.f, self.lower, self.width, grid, self.device,
+                                     self.squeeze, volume=self.volume, unit_box=self.unit_box)
         # the points are made once, for the evaluation and for the training
         inputs = [samplers.points(layout, b) for b in layout.batches]
         values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
         self.n_evals += layout.n_used
-        estimate = design_estimate(values, layout, np.empty(0), False)
-        if design == "qmc":
-            self.last_replicates = values[:, 0].reshape(layout.n_groups, -1).mean(axis=1)
-        if design == "stratified" and self.beta > 0:
-            _, _, cell_variances = stratified_estimate(values[:, 0], layout.counts)
-            self.counts = _allocate(n, cell_variances, self.beta)
+        f_values = values[:, 0]
+        if design == "stratified":
+            mean, variance, cell_variances = stratified_estimate(f_values, layout.counts)
+            estimate = _Iteration(float(mean), float(np.sqrt(variance)))
+            if self.beta > 0:
+                self.counts = _allocate(n, cell_variances, self.beta)
+        elif design == "mc":
+            estimate = _Iteration(float(f_values.mean()),
+                                  float(f_values.std(ddof=1) / np.sqrt(f_values.size)))
+        elif train:  # a Sobol' training set: its estimate is discarded
+            estimate = _Iteration(float(f_values.mean()), float("nan"))
+        else:
+            estimate = design_estimate(values, layout, np.empty(0), False)
+            self.last_replicates = samplers.replicate_means(f_values, layout.sizes)[0]
         if train:
-            y = np.concatenate(inputs)
+            y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
             weights = None
             if design == "stratified":  # unequal counts: weight by inverse density
                 weights = np.repeat(1.0 / layout.counts, layout.counts)
             self.adaptive.add_training_data(y, values[:, 0], weights)
             self.adaptive.adapt(alpha)
         return estimate
+
+
+class _Iteration(NamedTuple):
+    value: float
+    error: float
 
 
 def _even_counts(n, cells):

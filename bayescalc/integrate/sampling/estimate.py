@@ -55,7 +55,10 @@ def evaluate_plan(function, layout, *, executor=None, log=False, inputs=None) ->
     """
     if inputs is None:
         inputs = (point_sets.points(layout, batch) for batch in layout.batches)
-    values = np.concatenate(map_batches(function, inputs, executor=executor), axis=0)
+    results = map_batches(function, inputs, executor=executor)
+    values = results[0] if len(results) == 1 else np.concatenate(results, axis=0)
+    if not log and np.isfinite(values).all():  # the fast path
+        return values
     bad = np.isnan(values) | (np.isposinf(values) if log else np.isinf(values))
     if bad.any():
         row = int(np.flatnonzero(bad.any(axis=1))[0])
@@ -96,9 +99,12 @@ def design_estimate(values, layout, integrals, log, check_tail=False):
         f_values = f_values.reshape(-1, 2).mean(axis=1)
         g_values = g_values.reshape(-1, 2, k).mean(axis=1) if k else g_values[::2]
     replicated = design in ("qmc", "halton")
+    weights = None
     if replicated:  # the replicate means are the independent observations
-        f_values = f_values.reshape(layout.n_groups, layout.per_group).mean(axis=1)
-        g_values = g_values.reshape(layout.n_groups, layout.per_group, k).mean(axis=1)
+        sizes = layout.sizes or (layout.per_group,) * layout.n_groups
+        f_values, weights = point_sets.replicate_means(f_values, sizes)
+        g_values = point_sets.replicate_means(g_values, sizes)[0] if k else g_values[
+            :layout.n_groups]
     beta, reduction = None, 1.0
     if k:
         # For RQMC the coefficient is fitted on the replicate means, not on the points:
@@ -115,10 +121,16 @@ def design_estimate(values, layout, integrals, log, check_tail=False):
                   f"{layout.n_groups} strata of {layout.counts.min()}-{layout.counts.max()} "
                   "points")
     elif replicated:
-        mean = f_values.mean()
-        variance = f_values.var(ddof=min(1 + k, layout.n_groups - 1)) / layout.n_groups
+        # every point weighs the same; with unequal nets the variance is the weighted
+        # least-squares one (point_sets.replicate_means: honest for any rate >= 1/n)
+        total = weights.sum()
+        mean = np.sum(weights * f_values) / total
+        dof = max(1, layout.n_groups - 1 - k)
+        variance = np.sum(weights * (f_values - mean) ** 2) / dof / total
         variance *= _t_factor(int(layout.n_groups - 1 - k)) ** 2
-        detail = f"{layout.n_groups} scrambled replicates of {layout.per_group} points"
+        detail = f"{layout.n_groups} scrambled replicates of " + (
+            f"{layout.per_group} points" if min(sizes) == max(sizes) else
+            "/".join(str(s) for s in sorted(set(sizes), reverse=True)) + " points")
     else:
         mean = f_values.mean()
         variance = f_values.var(ddof=min(1 + k, f_values.size - 1)) / f_values.size

@@ -60,16 +60,20 @@ class Integrand:
         self.lower, self.width = lower, width
         self.device, self.log, self.squeeze = device, log, squeeze
         self.volume = float(np.prod(width))
+        self.unit_box = bool(np.all(lower == 0) and np.all(width == 1))
 
     def to_x(self, unit_point):
         """The point of the box where ``unit_point`` of the unit cube lands."""
         return self.lower + self.width * unit_point
 
     def __call__(self, unit_points: np.ndarray) -> np.ndarray:
-        x = self.lower + self.width * unit_points
+        x = unit_points if self.unit_box else self.lower + self.width * unit_points
         if self.squeeze:
             x = x[:, 0]
         columns = [self._evaluate(g, x) for g in self.functions]
+        if len(columns) == 1 and not self.log:
+            values = columns[0][:, None]
+            return values * self.volume if self.volume != 1.0 else values
         values = np.stack(columns, axis=1)
         if self.log:
             values[:, 0] += np.log(self.volume)

@@ -8,10 +8,12 @@ Four designs, each with an honest standard error:
 - ``"stratified"``: the cube cut into ``K`` equal cells (a grid, as even as the budget
   allows) with ``p >= 2`` uniform points in each; error from the within-cell variances
   (Owen, *Monte Carlo theory, methods and examples*, 2013, ch. 8.4).
-- ``"qmc"`` / ``"halton"``: ``R`` independently scrambled Sobol' (Owen 1995 nested
-  uniform scrambling as done by scipy) or Halton point sets; error from the spread of
-  the ``R`` replicate means (L'Ecuyer & Lemieux 2002, "Recent advances in randomized
-  quasi-Monte Carlo methods").
+- ``"qmc"``: ``R`` randomized Sobol' nets, each with scipy's linear matrix scramble
+  (LMS) and a random digital shift (as ``scipy.integrate.qmc_quad``); error from the
+  spread of the ``R`` replicate means (L'Ecuyer & Lemieux 2002, "Recent advances in randomized quasi-Monte
+  Carlo methods"). The default layout mixes nets of ``2^m`` and ``2^(m+1)`` points (see
+  :func:`plan`).
+- ``"halton"``: ``R`` independently scrambled Halton sets, as above.
 
 Every batch carries its own random stream spawned from the seed
 (``numpy.random.SeedSequence.spawn``), and the cut into batches depends only on ``n``,
@@ -23,7 +25,9 @@ one replicate's sequence, reached with ``fast_forward``).
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -51,8 +55,11 @@ class Plan(NamedTuple):
     ``n_used`` points are evaluated (a multiple of the design's unit: 2 for antithetic
     pairs, ``K * p`` for strata, ``R * m`` for replicates). ``n_groups`` is ``R`` for
     replicated QMC, ``K`` for strata and 1 otherwise; ``per_group`` the points in each
-    group; ``cells`` the grid of strata per axis and ``counts`` the points in each cell
-    (stratified designs; a stratified batch holds cells ``start .. start + group - 1``).
+    group (the smallest replicate's, when ``sizes`` differ); ``cells`` the grid of strata
+    per axis and ``counts`` the points in each cell (stratified designs; a stratified
+    batch holds cells ``start .. start + group - 1``); ``sizes`` the points of each
+    replicate (replicated designs); ``base`` the seed of a Sobol' scramble that all
+    replicates share (each then has its own digital shift), or None: one each.
     """
 
     design: str
@@ -63,6 +70,8 @@ class Plan(NamedTuple):
     batches: tuple
     cells: tuple = ()
     counts: np.ndarray | None = None
+    sizes: tuple = ()
+    base: np.random.SeedSequence | None = None
 
 
 def default_batch_size(n: int) -> int:
@@ -71,14 +80,28 @@ def default_batch_size(n: int) -> int:
 
 
 def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
-         n_replicates: int | None = None, cells=None, counts=None) -> Plan:
+         n_replicates: int | None = None, cells=None, counts=None, mixed: bool = True,
+         base=None) -> Plan:
     """Lay out ``n`` points of ``design`` in ``d`` dimensions as seeded batches.
+
+    The default ``"qmc"`` layout (``n_replicates=None``, ``mixed=True``) takes the
+    largest ``2^m`` with ``8 * 2^m <= n`` and makes 8 replicates of it, ``k`` of them
+    doubled to ``2^(m+1)`` points, as many as the budget allows (``k = n // 2^m - 8``,
+    0 to 7): the same points as ``8 + k`` equal sets of ``2^m``, in fewer, larger nets
+    (see :func:`replicate_means` for why this never loses). ``mixed=False`` gives the
+    equal sets. Each replicate has its own scramble and digital shift; ``base`` (a seed)
+    makes all of them share one scramble, each with its own digital shift: cheaper
+    (one engine), as accurate on average, but the error then varies more from seed to
+    seed (the variance given the scramble spreads over two decades for smooth f); VEGAS
+    uses it, where one engine per replicate would cost more than the integrand.
 
     Examples
     --------
     >>> p = plan("qmc", 100_000, 3, seed=0)
-    >>> p.n_groups, p.per_group, p.n_used          # 12 scrambled Sobol' sets of 2^13
-    (12, 8192, 98304)
+    >>> p.n_groups, p.sizes, p.n_used      # 4 Sobol' nets of 2^14 and 4 of 2^13
+    (8, (16384, 16384, 16384, 16384, 8192, 8192, 8192, 8192), 98304)
+    >>> plan("qmc", 100_000, 3, seed=0, mixed=False).sizes     # 12 nets of 2^13
+    (8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192)
     >>> plan("antithetic", 1001, 2, seed=0).n_used
     1000
     """
@@ -90,7 +113,7 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
         n_used = n - n % unit
         size = max(unit, batch_size - batch_size % unit)
         counts = _split(n_used, size)
-        seeds = spawn_seeds(seed, len(counts))
+        seeds = _batch_seeds(seed, len(counts))
         batches = tuple(Batch(s, c) for s, c in zip(seeds, counts, strict=True))
         return Plan(design, d, n_used, 1, n_used, batches)
     if design == "stratified":
@@ -101,25 +124,99 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
             counts = np.full(n_cells, n // n_cells)
         counts = np.asarray(counts, dtype=np.intp)
         ends = np.cumsum(counts)
-        # cut after the cell where the running count passes each multiple of batch_size
-        cuts = np.unique(np.searchsorted(ends, np.arange(batch_size, ends[-1], batch_size)))
-        bounds = np.concatenate([[0], cuts + 1, [n_cells]])
-        bounds = np.unique(np.minimum(bounds, n_cells))
-        seeds = spawn_seeds(seed, bounds.size - 1)
+        if ends[-1] <= batch_size:  # one batch (VEGAS iterations, mostly)
+            bounds = np.array([0, n_cells])
+        else:  # cut after the cell where the running count passes each batch_size
+            cuts = np.unique(np.searchsorted(ends, np.arange(batch_size, ends[-1],
+                                                             batch_size)))
+            bounds = np.concatenate([[0], cuts + 1, [n_cells]])
+            bounds = np.unique(np.minimum(bounds, n_cells))
+        seeds = _batch_seeds(seed, bounds.size - 1)
         batches = tuple(Batch(s, int(counts[a:b].sum()), int(b - a), int(a)) for s, a, b in
                         zip(seeds, bounds[:-1], bounds[1:], strict=True))
         return Plan(design, d, int(ends[-1]), n_cells, int(counts[0]), batches, tuple(cells),
                     counts)
     # replicated randomized QMC
-    replicates, per_replicate = _replicate_layout(design, n, n_replicates)
-    seeds = spawn_seeds(seed, replicates)
+    sizes = _replicate_layout(design, n, n_replicates, mixed)
+    seeds = spawn_seeds(seed, len(sizes))
+    base = None if base is None else _seed_sequence(base)
     batches = []
-    for r, s in enumerate(seeds):
+    for r, (s, size) in enumerate(zip(seeds, sizes)):
         start = 0
-        for count in _split(per_replicate, batch_size):
+        for count in _split(size, batch_size):
             batches.append(Batch(s, count, r, start))
             start += count
-    return Plan(design, d, replicates * per_replicate, replicates, per_replicate, tuple(batches))
+    return Plan(design, d, sum(sizes), len(sizes), min(sizes), tuple(batches),
+                sizes=tuple(sizes), base=base)
+
+
+def _batch_seeds(seed, count: int) -> list:
+    """One seed per batch: spawned children, or the seed itself when it is already a
+    SeedSequence and there is one batch (a spawn costs ~50 us: VEGAS makes one plan per
+    iteration)."""
+    if count == 1 and isinstance(seed, np.random.SeedSequence):
+        return [seed]
+    return spawn_seeds(seed, count)
+
+
+def _seed_sequence(seed) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    return spawn_seeds(seed, 1)[0]
+
+
+def replicate_means(values: np.ndarray, sizes) -> tuple[np.ndarray, np.ndarray]:
+    """The replicate means ``Q_r`` of ``values`` (rows in replicate order, ``sizes[r]``
+    of them for replicate ``r``) and their weights ``w_r = n_r / n_min``.
+
+    The estimator built on them (``monte_carlo``): every point weighs the same,
+    ``Q = sum_r n_r Q_r / N``. Its variance is the weighted least-squares one under ``Var Q_r = s^2 n_min / n_r`` (the Monte Carlo rate):
+    ``s^2 = sum_r w_r (Q_r - Q)^2 / (R - 1)`` with ``w_r = n_r / n_min`` and
+    ``Var Q = s^2 / sum_r w_r``; for equal sizes, the usual ``s^2 / R``.
+
+    Why it is honest: a scrambled net of ``2n`` points has at most half the variance of
+    one of ``n`` points (exactly half at the Monte Carlo rate ``1/n``, an eighth at the
+    ``n^-3`` rate of smooth f). With ``k`` nets of ``2n`` and ``8 - k`` of ``n``, the
+    expected estimate minus the true variance is ``(8 + k)(2kx + 8 - k)/8 - (4kx + 8 -
+    k)`` (times 8/7, in units of ``Var Q_n / N^2``; ``x`` = the variance ratio of the
+    two sizes):
+    zero at ``x = 1/2`` and decreasing in ``x``, so never negative for ``x <= 1/2``. And
+    it never loses to ``8 + k`` equal nets of ``n``: the variance ``sum_r n_r^2 Var Q_r
+    / N^2`` is the same at the Monte Carlo rate and smaller at any faster one (half at
+    ``n^-3`` for ``k = 4``).
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+    means = np.add.reduceat(values, starts, axis=0) / (
+        sizes if values.ndim == 1 else sizes[:, None])
+    weights = sizes / sizes.min()
+    return means, weights
+
+
+def _base_net(base: np.random.SeedSequence, d: int, size: int) -> np.ndarray:
+    """The first ``size`` points of the LMS-scrambled Sobol' sequence of ``base``, as
+    30-bit integers (``uint32``, read-only), cached: all replicates (and all VEGAS
+    iterations sharing ``base``) reuse one scrambled engine's points."""
+    key = (tuple(base.generate_state(4)), d)
+    with _BASE_LOCK:  # vegas may run in several threads of one process
+        cached = _BASE_CACHE.get(key)
+        if cached is None or cached.shape[0] < size:
+            engine = qmc.Sobol(d, scramble=True, rng=_generator(base))
+            grow = 2 ** int(math.ceil(math.log2(max(size, 1))))
+            with warnings.catch_warnings():  # Sobol' balance warning for non-powers of 2
+                warnings.simplefilter("ignore", UserWarning)
+                unit = engine.random(grow)
+            cached = (unit * 2.0**_BITS).astype(np.uint32)  # exact: multiples of 2^-30
+            cached.flags.writeable = False
+            if len(_BASE_CACHE) >= 8:
+                _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+            _BASE_CACHE[key] = cached
+    return cached
+
+
+_BITS = 30  # scipy's Sobol' points are multiples of 2^-30
+_BASE_CACHE: dict = {}
+_BASE_LOCK = threading.Lock()
 
 
 def points(layout: Plan, batch: Batch) -> np.ndarray:
@@ -136,37 +233,48 @@ def points(layout: Plan, batch: Batch) -> np.ndarray:
         return np.stack([u, 1.0 - u], axis=1).reshape(batch.count, d)
     if layout.design == "stratified":
         cells = np.asarray(layout.cells)
-        index = np.arange(batch.start, batch.start + batch.group)
-        corner = np.stack(np.unravel_index(index, layout.cells), axis=1)
-        corner = np.repeat(corner, layout.counts[index], axis=0)
+        stop = batch.start + batch.group
+        corner = np.repeat(_corners(layout.cells)[batch.start:stop],
+                           layout.counts[batch.start:stop], axis=0)
         u = _generator(batch.seed).random((batch.count, d))
-        return (corner + u) / cells
-    if layout.design == "qmc":
+        u += corner
+        u /= cells
+        return u
+    if layout.design == "qmc" and layout.base is not None:
+        return _shifted_net(layout, batch)
+    if layout.design == "qmc":  # the replicate's own scramble (LMS + digital shift)
         engine = qmc.Sobol(d, scramble=True, rng=_generator(batch.seed))
-    else:
-        engine = qmc.Halton(d, scramble=True, rng=_generator(batch.seed))
+        if batch.start:
+            engine.fast_forward(batch.start)
+        with warnings.catch_warnings():  # Sobol' balance warning for non-powers of two
+            warnings.simplefilter("ignore", UserWarning)
+            u = engine.random(batch.count)
+        u += 2.0**-(_BITS + 1)  # the centres of the 2^-30 cells (see _shifted_net)
+        return u
+    engine = qmc.Halton(d, scramble=True, rng=_generator(batch.seed))
     if batch.start:
         engine.fast_forward(batch.start)
-    with warnings.catch_warnings():  # Sobol' balance warning for non-powers of two
-        warnings.simplefilter("ignore", UserWarning)
-        u = engine.random(batch.count)
-    if layout.design == "qmc":
-        u += _sobol_jitter(batch, d)
-    return u
+    return engine.random(batch.count)
 
 
-def _sobol_jitter(batch: Batch, d: int) -> np.ndarray:
-    """Uniform noise within each point's 2^-30 cell.
+def _shifted_net(layout: Plan, batch: Batch) -> np.ndarray:
+    """Points ``start .. start + count`` of the plan's shared scrambled net, XOR the
+    replicate's random digital shift, at the centres of their 2^-30 cells.
 
-    scipy's Sobol' points are multiples of 2^-30 (its ``bits=64`` cannot fast-forward),
-    which biases every coordinate's mean by -2^-31: ~5e-10, visible to replicated RQMC
-    at n ~ 1e6. Filling the cell uniformly removes the bias and keeps the net. The noise
-    of point ``start + i`` is the same however the replicate is cut into batches
-    (``PCG64.advance``).
+    Given the scramble, a uniform digital shift makes every point uniform on the grid, so
+    each replicate is unbiased and, given a shared scramble, the replicates are still
+    independent (Owen, "Variance with alternative scramblings of digital nets", 2003: the
+    linear scramble plus a digital shift has the variance of nested uniform scrambling).
+    scipy's points are multiples of 2^-30; the cell centre removes the -2^-31 bias of
+    every coordinate's mean (at no cost, unlike uniform noise in the cell).
     """
-    bits = np.random.PCG64(batch.seed.generate_state(8)[4:])
-    bits.advance(batch.start * d)
-    return np.random.Generator(bits).random((batch.count, d)) * 2.0**-30
+    size = max(layout.sizes[batch.group] if layout.sizes else 0, batch.start + batch.count)
+    base = _base_net(layout.base, layout.d, size)
+    shift = _generator(batch.seed).integers(0, 2**_BITS, layout.d, dtype=np.uint32)
+    u = (base[batch.start:batch.start + batch.count] ^ shift).astype(np.float64)
+    u *= 2.0**-_BITS
+    u += 2.0**-(_BITS + 1)
+    return u
 
 
 def _generator(seed: np.random.SeedSequence) -> np.random.Generator:
@@ -175,12 +283,21 @@ def _generator(seed: np.random.SeedSequence) -> np.random.Generator:
     return np.random.default_rng(seed.generate_state(4))
 
 
+@lru_cache(maxsize=16)
+def _corners(cells: tuple) -> np.ndarray:
+    """The lower corner (in cells) of every stratum, ``(prod(cells), d)``, C order."""
+    corners = np.stack(np.unravel_index(np.arange(math.prod(cells)), cells), axis=1)
+    corners.flags.writeable = False
+    return corners
+
+
 def _split(total: int, size: int) -> list[int]:
     full, rest = divmod(total, size)
     return [size] * full + ([rest] if rest else [])
 
 
-def _strata_grid(max_cells: int, d: int) -> list[int]:
+@lru_cache(maxsize=64)
+def _strata_grid(max_cells: int, d: int) -> tuple:
     """Cells per axis, as equal as possible, with at most ``max_cells`` cells in all."""
     max_cells = max(1, max_cells)
     base = max(1, int(math.floor(max_cells ** (1.0 / d) + 1e-9)))
@@ -188,19 +305,25 @@ def _strata_grid(max_cells: int, d: int) -> list[int]:
     for axis in range(d):  # grow the first axes by one while the budget allows
         if math.prod(cells) // base * (base + 1) <= max_cells:
             cells[axis] = base + 1
-    return cells
+    return tuple(cells)
 
 
-def _replicate_layout(design: str, n: int, n_replicates: int | None):
+def _replicate_layout(design: str, n: int, n_replicates: int | None, mixed: bool = True):
+    """The points of each replicate."""
     if n_replicates is not None:
-        return n_replicates, max(1, n // n_replicates)
+        return [max(1, n // n_replicates)] * n_replicates
     if design == "qmc":
-        # Sobol' sets of 2^m points keep their balance. The variance of a scrambled Sobol'
-        # mean falls like m^-3 for smooth f, so at a fixed budget the fewest, largest sets
-        # win: the largest 2^m leaving at least MIN_REPLICATES of them (8 to 15 sets, as
-        # many as fit); the t quantile of their few degrees of freedom is in the error
-        # (``monte_carlo``). Measured in bench/montecarlo.py against scipy's qmc_quad.
+        # Sobol' nets of 2^m points keep their balance. The variance of a scrambled net's
+        # mean falls like n^-3 for smooth f, so at a fixed budget the fewest, largest nets
+        # win: the largest 2^m leaving MIN_REPLICATES of them, and k of those doubled
+        # (mixed; else 8 + k equal nets, scipy qmc_quad's best layout at this budget).
+        # The t quantile of the R - 1 degrees of freedom is in the error (monte_carlo).
+        # Measured in bench/montecarlo.py against scipy's qmc_quad.
         per_replicate = 2 ** int(math.floor(math.log2(max(1, n // MIN_REPLICATES))))
-        return max(2, n // per_replicate), per_replicate
+        total = max(2, n // per_replicate)
+        if not mixed or total <= MIN_REPLICATES:
+            return [per_replicate] * total
+        doubled = total - MIN_REPLICATES
+        return [2 * per_replicate] * doubled + [per_replicate] * (MIN_REPLICATES - doubled)
     replicates = max(2, min(16, n // 2))
-    return replicates, n // replicates
+    return [n // replicates] * replicates

@@ -22,6 +22,9 @@ from __future__ import annotations
 import numpy as np
 
 
+_FLAT_BINCOUNT = 2**15  # points x axes below which one flat bincount beats one per axis
+
+
 class AdaptiveMap:
     """Per-axis piecewise-linear map of the unit cube, trained on ``(f J)^2``.
 
@@ -79,14 +82,30 @@ class AdaptiveMap:
         ``(f J)^2`` over the bin.
         """
         n_bins = self.n_bins
-        index = np.minimum((y * n_bins).astype(np.intp), n_bins - 1)
-        flat = (index + n_bins * np.arange(self.d)).ravel()
-        weights = np.ones(values.size) if weights is None else np.asarray(weights, float)
-        squared = np.repeat(weights * values**2, self.d)
-        size = self.d * n_bins
-        self._sum += np.bincount(flat, weights=squared, minlength=size).reshape(self.d, n_bins)
-        self._count += np.bincount(flat, weights=np.repeat(weights, self.d),
-                                   minlength=size).reshape(self.d, n_bins)
+        # bins per axis from the transposed points: contiguous rows, one bincount per
+        # axis on the same weights (no repeat of the weights d times)
+        index = (y.T * n_bins).astype(np.intp)  # y >= 0: truncation is the floor
+        np.minimum(index, n_bins - 1, out=index)
+        if weights is None:
+            squared, weights = values * values, None
+        else:
+            weights = np.asarray(weights, dtype=float)
+            squared = weights * values * values
+        d = index.shape[0]
+        if index.size <= _FLAT_BINCOUNT:  # small batches: two calls, not 2 d
+            index += n_bins * np.arange(d)[:, None]
+            flat = index.ravel()
+            size = d * n_bins
+            tiled = np.broadcast_to(squared, (d, squared.size)).ravel()
+            self._sum += np.bincount(flat, weights=tiled, minlength=size).reshape(d, n_bins)
+            if weights is not None:
+                weights = np.broadcast_to(weights, (d, weights.size)).ravel()
+            counts = np.bincount(flat, weights=weights, minlength=size)
+            self._count += counts.reshape(d, n_bins)
+            return
+        for axis, bins in enumerate(index):
+            self._sum[axis] += np.bincount(bins, weights=squared, minlength=n_bins)
+            self._count[axis] += np.bincount(bins, weights=weights, minlength=n_bins)
 
     def adapt(self, alpha: float = 0.5) -> None:
         """Move the grid so each bin holds an equal share of the damped training data.
@@ -95,53 +114,82 @@ class AdaptiveMap:
         (1, 6, 1)/8 over neighbours and normalized to sum 1 (``d_i``), damped as
         ``((d_i - 1) / ln d_i)^alpha`` (Lepage 1978, eq. 10), then new edges placed where
         the cumulative damped weight crosses ``k / N``. ``alpha = 0`` freezes the map.
-        The training data are cleared.
+        The training data are cleared. All axes at once (no loop over axes).
         """
-        if alpha > 0:
-            for axis in range(self.d):
-                weight = self._damped_weights(axis, alpha)
-                if weight is not None:
-                    self.grid[axis] = _equal_share_edges(self.grid[axis], weight)
+        if alpha > 0 and self.n_bins > 1:
+            weight, valid = self._damped_weights(alpha)
+            if valid.any():
+                self.grid[valid] = _equal_share_edges(self.grid[valid], weight[valid])
         self._sum[:] = 0.0
         self._count[:] = 0.0
 
-    def _damped_weights(self, axis, alpha):
-        count = self._count[axis]
-        mean = np.divide(self._sum[axis], count, out=np.zeros_like(count), where=count > 0)
-        smooth = np.empty_like(mean)
-        if mean.size == 1:
-            return None
-        smooth[0] = (7 * mean[0] + mean[1]) / 8
-        smooth[-1] = (7 * mean[-1] + mean[-2]) / 8
-        smooth[1:-1] = (mean[:-2] + 6 * mean[1:-1] + mean[2:]) / 8
-        total = smooth.sum()
-        if not np.isfinite(total) or total <= 0:
-            return None
-        share = smooth / total
-        damped = np.zeros_like(share)
-        positive = share > 0
-        ratio = share[positive]
-        # (d - 1)/ln d -> 1 as d -> 1; d < 1 always here, the limit is safe to skip
-        damped[positive] = ((ratio - 1) / np.log(ratio)) ** alpha
+    def _damped_weights(self, alpha):
+        """The damped bin weights ``(d, N)`` and which axes have usable data."""
+        count = self._count
+        mean = np.divide(self._sum, count, out=np.zeros_like(count), where=count > 0)
+        # smoothing (1, 6, 1)/8 inside, (7, 1)/8 at the ends; the common 1/8 cancels in
+        # the normalization below
+        smooth = 6.0 * mean
+        smooth[:, 1:] += mean[:, :-1]
+        smooth[:, :-1] += mean[:, 1:]
+        smooth[:, 0] += mean[:, 0]
+        smooth[:, -1] += mean[:, -1]
+        total = smooth.sum(axis=1)
+        valid = np.isfinite(total) & (total > 0)
+        share = smooth / np.where(valid, total, 1.0)[:, None]
+        # (d - 1)/ln d -> 1 as d -> 1; 0 < d < 1 here (d = 0 gives 0, d = 1 gives 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            damped = ((share - 1.0) / np.log(share)) ** alpha
+        damped[share <= 0] = 0.0
         damped[share >= 1] = 1.0
-        return damped
+        return damped, valid
 
 
 def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """New edges so each new bin holds ``sum(weight) / N`` (weight spread evenly per bin)."""
-    cumulative = np.concatenate([[0.0], np.cumsum(weight)])
-    targets = cumulative[-1] * np.arange(1, weight.size) / weight.size
-    new_edges = np.interp(targets, cumulative, edges)
-    return np.concatenate([[0.0], new_edges, [1.0]])
+    """New edges ``(m, N + 1)`` so each new bin holds ``sum(weight) / N`` of its row
+    (weight spread evenly per bin). One ``np.interp`` for all rows: each row's cumulative
+    weight, normalized to [0, 1], is offset by 2 per row, so the rows form one increasing
+    table and the targets of row ``j`` fall in its own stretch (measured faster than a
+    call per row, and than ``searchsorted`` with the gathers it needs)."""
+    m, n_bins = weight.shape
+    cumulative = np.zeros((m, n_bins + 1))
+    np.cumsum(weight, axis=1, out=cumulative[:, 1:])
+    cumulative /= cumulative[:, -1:]
+    offset = 2.0 * np.arange(m)[:, None]
+    cumulative += offset
+    targets = np.arange(1, n_bins) / n_bins + offset
+    new = np.empty((m, n_bins + 1))
+    new[:, 0], new[:, -1] = 0.0, 1.0
+    new[:, 1:-1] = np.interp(targets.ravel(), cumulative.ravel(),
+                             edges.ravel()).reshape(m, n_bins - 1)
+    return new
 
 
-def map_points(grid: np.ndarray, y: np.ndarray):
-    """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1)."""
-    n_bins = grid.shape[1] - 1
+def map_points(grid: np.ndarray, y: np.ndarray, tables=None):
+    """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1).
+
+    The bin of ``y`` is ``floor(N y)`` (no search); the left edges and the widths are
+    gathered with one flat ``take`` each from ``tables`` (:func:`map_tables` of the
+    grid, made here when not given); the Jacobian is a product over the columns.
+    """
+    d, n_bins = grid.shape[0], grid.shape[1] - 1
+    left_edges, widths = map_tables(grid) if tables is None else tables
     scaled = y * n_bins
-    index = np.minimum(scaled.astype(np.intp), n_bins - 1)
-    axis = np.arange(grid.shape[0])
-    left = grid[axis, index]
-    width = grid[axis, index + 1] - left
-    x = left + width * (scaled - index)
-    return x, np.prod(n_bins * width, axis=1)
+    floor = np.floor(scaled)
+    np.minimum(floor, n_bins - 1, out=floor)
+    scaled -= floor
+    index = floor.astype(np.intp)
+    index += n_bins * np.arange(d)
+    left = np.take(left_edges, index)
+    width = np.take(widths, index)
+    scaled *= width
+    scaled += left
+    jacobian = width[:, 0] * float(n_bins) ** d
+    for axis in range(1, d):  # a column product: ~5x faster than prod(axis=1)
+        jacobian *= width[:, axis]
+    return scaled, jacobian
+
+
+def map_tables(grid: np.ndarray):
+    """The flat left edges and widths of every bin, ``(d * N,)`` each, axis after axis."""
+    return np.ascontiguousarray(grid[:, :-1]).ravel(), np.diff(grid, axis=1).ravel()
