@@ -237,7 +237,7 @@ def test_no_warning_on_a_plain_run():
 
 @pytest.mark.parametrize("n", [16, 1000, 10_000, 12_288, 16_383, 100_000, 2**20 - 1])
 def test_rqmc_layout_is_8_nets_holding_the_points_of_the_equal_nets(n):
-    from bayescalc.integrate import samplers
+    from bayescalc.integrate.sampling import point_sets as samplers
 
     mixed = samplers.plan("qmc", n, 3, seed=0)
     equal = samplers.plan("qmc", n, 3, seed=0, mixed=False)
@@ -276,9 +276,9 @@ def test_mixed_nets_beat_the_equal_nets_on_a_smooth_integrand():
     # exp(x1 + x2 + x3): the n^-3 variance rate of scrambled nets; 4 nets of 2^12 and 4
     # of 2^11 against 12 of 2^11 (scipy qmc_quad's best layout at this budget), the same
     # 24,576 points: half the variance in theory; measured over 30 seeds each (0.63)
-    from bayescalc.integrate import samplers
-    from bayescalc.integrate._monte_carlo import _estimate, evaluate_plan
-    from bayescalc.integrate.parallel import Integrand
+    from bayescalc.integrate.sampling import point_sets as samplers
+    from bayescalc.integrate.sampling.estimate import design_estimate, evaluate_plan
+    from bayescalc.integrate.sampling.parallel import Integrand
 
     exact = exact_exp_sum(np.zeros(3), np.ones(3))
     integrand = Integrand(exp_sum, np.zeros(3), np.ones(3))
@@ -286,6 +286,6 @@ def test_mixed_nets_beat_the_equal_nets_on_a_smooth_integrand():
     for seed in range(30):
         for mixed in (True, False):
             layout = samplers.plan("qmc", 24_576, 3, seed, mixed=mixed)
-            value = _estimate(evaluate_plan(integrand, layout), layout, np.empty(0), False)
+            value = design_estimate(evaluate_plan(integrand, layout), layout, np.empty(0), False)
             squared[mixed] += (value.value - exact) ** 2
     assert squared[True] < 0.8 * squared[False]
