@@ -253,3 +253,12 @@ def test_off_centre_gaussian_on_a_half_infinite_box_is_honest():
                           [0, 0, -np.inf, -np.inf], [np.inf] * 4, max_evals=50_000)
     assert abs(result.value - exact) <= result.error
     assert result.n_evals <= 50_000
+
+
+def test_progress_bar_counts_evaluations_and_leaves_the_numbers_alone(capsys):
+    f = lambda x: np.cos(x.sum(axis=1))   # noqa: E731
+    quiet = cubature(f, [0, 0, 0], [1, 1, 1], progress=False)
+    shown = cubature(f, [0, 0, 0], [1, 1, 1], progress=True)
+    assert (shown.value, shown.error, shown.n_evals) == (quiet.value, quiet.error,
+                                                         quiet.n_evals)
+    assert "cubature" in capsys.readouterr().err

@@ -170,3 +170,14 @@ def test_auto_sampling_is_qmc_up_to_six_dimensions():
                  seed=0).method == "vegas-qmc"
     assert vegas(peak, np.zeros(7), np.ones(7), n_eval=500, n_iter=2, n_adapt=1,
                  seed=0).method == "vegas-stratified"
+
+
+def test_progress_bar_counts_iterations_and_leaves_the_numbers_alone(capsys):
+    peak = lambda x: np.exp(-100 * ((x - 0.5) ** 2).sum(axis=1))   # noqa: E731
+    quiet = vegas(peak, [0, 0], [1, 1], n_eval=2000, seed=0, progress=False)
+    shown = vegas(peak, [0, 0], [1, 1], n_eval=2000, seed=0, progress=True)
+    assert (shown.value, shown.error, shown.n_evals) == (quiet.value, quiet.error,
+                                                         quiet.n_evals)
+    assert "vegas" in capsys.readouterr().err          # tqdm writes to stderr
+    with pytest.raises(TypeError, match="progress"):
+        vegas(peak, [0, 0], [1, 1], n_eval=2000, progress="yes")

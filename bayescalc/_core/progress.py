@@ -20,6 +20,20 @@ class _NoBar:
         return False
 
 
+#: Work of at least this many evaluations shows a bar unless ``progress=False`` (about
+#: a second or more for a cheap vectorized integrand).
+LONG_RUN_EVALS = 1_000_000
+
+
+def is_long(n_evals, progress) -> bool:
+    """Whether to show a bar: ``progress`` if given, else whether the work is long."""
+    if progress is None:
+        return n_evals >= LONG_RUN_EVALS
+    if not isinstance(progress, (bool, int)):
+        raise TypeError(f"progress must be True, False or None, got {progress!r}")
+    return bool(progress)
+
+
 def progress_bar(total=None, *, enabled: bool = True, desc: str | None = None):
     """A tqdm bar when ``enabled`` (and tqdm is importable), else a do-nothing bar."""
     if not enabled:

@@ -69,7 +69,7 @@ def run(method: str, n: int, seed: int):
     if method.startswith("vegas"):
         sampling = "qmc" if method == "vegas-qmc" else "stratified"  # the default
         return vegas(peak, [0, 0], [1, 1], n_eval=n // 15, n_iter=10, n_adapt=5,
-                     sampling=sampling, seed=seed)
+                     sampling=sampling, seed=seed, progress=False)
     return monte_carlo(peak, [0, 0], [1, 1], n=n, method=method, seed=seed)
 
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._core.batch import BatchFunction
+from .._core.progress import is_long, progress_bar
 from .._core.validation import (
     check_bool,
     check_callable,
@@ -53,7 +54,7 @@ _HEAVY_TAIL = 30.0
 
 
 def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
-             max_evals=200_000) -> IntegrationResult:
+             max_evals=200_000, progress=None) -> IntegrationResult:
     r"""Integrate ``f`` over the box :math:`\prod_j [\text{lower}_j, \text{upper}_j]`.
 
     Parameters
@@ -86,6 +87,10 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
     log : bool, keyword-only
     max_evals : int, keyword-only
         Budget of integrand evaluations.
+    progress : bool, optional
+        A progress bar over the evaluations (tqdm; it stops short of the total when the
+        tolerance is met early). Default: shown when ``max_evals`` is at least
+        ``LONG_RUN_EVALS`` (10^6); False for none.
 
     Returns
     -------
@@ -103,8 +108,12 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
     >>> print(f"{r.value:.6f} {np.log(2 * np.pi):.6f}")
     1.837877 1.837877
     """
-    lower, upper, sign, rtol, atol, max_evals = _cubature_iv(
-        f, lower, upper, rtol, atol, method, log, max_evals)
+    checked = _cubature_iv(f, lower, upper, rtol, atol, method, log, max_evals)
+    if is_long(checked[-1], progress):
+        with progress_bar(total=checked[-1], desc="cubature") as bar:
+            return cubature(_counting(f, bar), lower, upper, rtol=rtol, atol=atol,
+                            method=method, log=log, max_evals=max_evals, progress=False)
+    lower, upper, sign, rtol, atol, max_evals = checked
     if lower.size == 1 and method == "auto":
         result = quad(lambda t: f(t[:, None]), lower[0], upper[0], rtol=rtol, atol=atol,
                       log=log, max_evals=max_evals)
@@ -486,6 +495,16 @@ def randomized_check(integrand, lower, upper, estimate, budget, *, seed=0):
                 f"differs from the {estimate.message.split(':')[0]} estimate by "
                 f"{gap:.2e}, more than its error {estimate.error:.2e}"))
     return estimate._replace(n_evals=n_evals)
+
+
+def _counting(f, bar):
+    """f, advancing ``bar`` by the number of points of each call."""
+
+    def counted(x):
+        bar.update(int(np.shape(x)[0]) if np.ndim(x) > 1 else 1)
+        return f(x)
+
+    return counted
 
 
 def _cubature_iv(f, lower, upper, rtol, atol, method, log, max_evals):

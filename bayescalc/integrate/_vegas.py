@@ -24,6 +24,7 @@ import numpy as np
 from scipy import stats
 
 from .._core.batch import BatchFunction
+from .._core.progress import is_long, progress_bar
 from .._core.random import spawn_seeds
 from .._core.validation import check_callable, check_choice, check_int, check_positive
 from .._core.warnings import IntegrationWarning, warn_unless_success
@@ -112,7 +113,7 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
           sampling: str = "auto", alpha: float = 0.5, beta: float = 0.75,
           n_bins: int | None = None, seed=None,
           executor=None, batch_size: int | None = None, device=None,
-          initial_map: AdaptiveMap | None = None) -> VegasResult:
+          initial_map: AdaptiveMap | None = None, progress=None) -> VegasResult:
     r"""Integral of ``f`` over a box by VEGAS adaptive importance sampling.
 
     Each iteration estimates :math:`I_k = \int_{[0,1]^d} f(x(y)) J(y)\,dy` with
@@ -166,6 +167,9 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
         Points per batch, default ``max(2048, n_eval / 8)``; as in :func:`monte_carlo`.
     initial_map : AdaptiveMap, optional
         Start from a trained map (it is copied, not changed).
+    progress : bool, optional
+        A progress bar over the iterations (tqdm). Default: shown when the run spends at
+        least ``LONG_RUN_EVALS`` (10^6) evaluations; False for none.
 
     Returns
     -------
@@ -190,10 +194,13 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
     if empty:
         return VegasResult(0.0, 0.0, 0, True, "empty box (lower == upper on some axis)",
                            "vegas")
-    result = _vegas(f, low, high, n_iter=n_iter, n_eval=n_eval, n_adapt=n_adapt,
-                    sampling=sampling, alpha=alpha, beta=beta, n_bins=n_bins, seed=seed,
-                    executor=executor, batch_size=batch_size, device=device,
-                    initial_map=initial_map, squeeze=np.ndim(lower) == 0 and np.ndim(upper) == 0)
+    show = is_long(n_eval * (n_iter + n_adapt), progress)
+    with progress_bar(total=n_adapt + n_iter, enabled=show, desc="vegas") as bar:
+        result = _vegas(f, low, high, n_iter=n_iter, n_eval=n_eval, n_adapt=n_adapt,
+                        sampling=sampling, alpha=alpha, beta=beta, n_bins=n_bins, seed=seed,
+                        executor=executor, batch_size=batch_size, device=device,
+                        initial_map=initial_map,
+                        squeeze=np.ndim(lower) == 0 and np.ndim(upper) == 0, bar=bar)
     if sign < 0:
         result = result._replace(value=-result.value,
                                  iterations=tuple((-v, e) for v, e in result.iterations))
@@ -201,7 +208,7 @@ def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: i
 
 
 def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bins, seed,
-           executor, batch_size, device, initial_map, squeeze):
+           executor, batch_size, device, initial_map, squeeze, bar):
     d = low.size
     if sampling == "auto":
         sampling = "qmc" if d <= _AUTO_QMC_MAX_DIM else "stratified"
@@ -227,19 +234,24 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
         run.iteration(design, n_eval, seeds[k], train=True, alpha=alpha,
                       n_replicates=1 if design == "qmc" else None,
                       base=seeds[-1] if design == "qmc" else None)
+        bar.update(1)
     if sampling == "qmc":
         # the replicates share the warm-up's scramble, each with its own digital shift:
         # unbiased and independent given the scramble (samplers._shifted_net), one
         # Sobol' engine for the whole run instead of one per replicate
         estimate = run.iteration("qmc", n_eval * n_iter, seeds[n_adapt], train=False,
                                  alpha=0.0, base=seeds[-1])
+        bar.update(n_iter)
         replicate_values = tuple((float(v), float("nan")) for v in run.last_replicates)
         result = VegasResult(estimate.value, estimate.error, run.n_evals, True,
                              estimate.message + " through the trained map", "vegas-qmc",
                              iterations=replicate_values, map=adaptive)
         return result
-    estimates = [run.iteration(design, n_eval, seeds[n_adapt + k], train=True, alpha=alpha)
-                 for k in range(n_iter)]
+    estimates = []
+    for k in range(n_iter):
+        estimates.append(run.iteration(design, n_eval, seeds[n_adapt + k], train=True,
+                                       alpha=alpha))
+        bar.update(1)
     return _combine(estimates, run.n_evals, sampling, adaptive)
 
 
