@@ -390,11 +390,20 @@ def moment_matched_proposal(z, log_weights, gaussian_share=0.8, df=4.0):
     return q
 
 
-def require_proper(fit: LaplaceFit, what: str):
-    """ValueError-free check: returns a message when the Laplace fit says improper."""
-    if fit.problem:
-        return f"{what}: {fit.problem}"
-    return ""
+def failed_fit(cm, fit: LaplaceFit, method: str, label: str, *, suffix: str = "",
+               diagnostics=None):
+    """The result of an estimator whose Laplace fit found a problem (an improper
+    posterior, a mode search that did not converge): ``log_z = inf``, ``success=False``,
+    with a ReliabilityWarning at the user's call; None when the fit is sound."""
+    if not fit.problem:
+        return None
+    from .._core.warnings import ReliabilityWarning
+    from .result import EvidenceResult
+
+    result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, method, False,
+                            f"{label}: {fit.problem}{suffix}", diagnostics or {})
+    warnings.warn(result.message, ReliabilityWarning, stacklevel=3)
+    return result
 
 
 # -- log-mean-exp -------------------------------------------------------------------------

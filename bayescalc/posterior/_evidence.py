@@ -17,8 +17,7 @@ import torch
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor, psis_khat
-from ._common import (counted, fit_laplace, laplace_proposal, log_mean_exp,
-                      moment_matched_proposal)
+from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, moment_matched_proposal
 from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean

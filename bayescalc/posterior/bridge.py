@@ -27,7 +27,14 @@ import numpy as np
 from .._core.random import spawn_seeds, torch_generator
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor
-from ._common import GaussianProposal, StudentTProposal, counted, fit_laplace, laplace_proposal
+from ._common import (
+    GaussianProposal,
+    StudentTProposal,
+    counted,
+    failed_fit,
+    fit_laplace,
+    laplace_proposal,
+)
 from ._mala import integrated_time, mala
 from .importance import draw_weighted
 from .result import EvidenceResult
@@ -102,11 +109,9 @@ def bridge_evidence(model, *, seed=None, executor=None, progress=False, n_chains
         fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0])
     else:
         cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
-    if fit.problem:
-        result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "bridge",
-                                False, "bridge: " + fit.problem, {})
-        warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
-        return result
+    failed = failed_fit(cm, fit, "bridge", "bridge")
+    if failed:
+        return failed
     draws, values, acceptance = posterior_draws(cm, fit, seeds[1], n_chains=n_chains,
                                                 n_steps=n_steps, n_warmup=n_warmup,
                                                 progress=progress)

@@ -10,7 +10,6 @@ it is always reported with ``success=False``. Use any other method.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import torch
@@ -19,7 +18,7 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate import psis_khat
 from ..integrate.sampling import check_executor
-from ._common import counted, fit_laplace, log_mean_exp
+from ._common import counted, failed_fit, fit_laplace, log_mean_exp
 from .bridge import posterior_draws
 from .result import EvidenceResult
 
@@ -63,11 +62,9 @@ def harmonic_mean_evidence(model, *, seed=None, executor=None, progress=False, n
     cm = counted(model)
     seeds = spawn_seeds(seed, 2)
     fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0])
-    if fit.problem:
-        result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals,
-                                "harmonic-mean", False, "harmonic mean: " + fit.problem, {})
-        warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
-        return result
+    failed = failed_fit(cm, fit, "harmonic-mean", "harmonic mean")
+    if failed:
+        return failed
     draws, _, _ = posterior_draws(cm, fit, seeds[1], n_chains=n_chains, n_steps=n_steps,
                                   n_warmup=n_warmup, progress=progress)
     flat = draws.reshape(-1, model.dim)

@@ -29,6 +29,7 @@ from ._common import (
     MixtureProposal,
     UserProposal,
     counted,
+    failed_fit,
     fit_laplace,
     laplace_proposal,
     log_mean_exp,
@@ -135,7 +136,6 @@ def importance_evidence(model, *, seed=None, executor=None, progress=False, n=40
     cm = counted(model)
     internal = isinstance(proposal, (GaussianProposal, MixtureProposal))
     user = not isinstance(proposal, str)
-    problem = ""
     if internal:  # a proposal built here (auto's refit): seeded by the batch generator
         if fit is not None:
             cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
@@ -147,12 +147,9 @@ def importance_evidence(model, *, seed=None, executor=None, progress=False, n=40
             fit = fit_laplace(cm, n_starts=int(n_starts), seed=seed)
         else:
             cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
-        problem = fit.problem
-        if problem:
-            result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals,
-                                    "importance", False, "importance: " + problem, {})
-            warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
-            return result
+        failed = failed_fit(cm, fit, "importance", "importance")
+        if failed:
+            return failed
         q = laplace_proposal(fit, proposal, df=df, widen=widen)
     z, log_w = draw_weighted(model, q, int(n), seed, executor, int(batch_size), progress)
     cm.n_evals += len(log_w)

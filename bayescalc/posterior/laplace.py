@@ -29,7 +29,7 @@ from scipy.special import logsumexp
 
 from .._core.random import spawn_seeds, torch_generator
 from .._core.warnings import ReliabilityWarning
-from ._common import counted, fit_laplace, laplace_proposal, log_joint, log_mean_exp
+from ._common import counted, failed_fit, fit_laplace, laplace_proposal, log_joint, log_mean_exp
 from .result import EvidenceResult
 
 
@@ -144,12 +144,10 @@ def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_start
     diagnostics = {"modes": [m.point for m in fit.modes], "mode": fit.best.point,
                    "cov": fit.best.cov, "hessian": fit.best.hessian,
                    "log_joint_at_mode": fit.best.log_joint, "n_modes": len(fit.modes)}
-    if fit.problem:
-        result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "laplace",
-                                False, "Laplace: " + fit.problem + "; no finite log Z",
-                                diagnostics)
-        warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
-        return result
+    failed = failed_fit(cm, fit, "laplace", "Laplace", suffix="; no finite log Z",
+                        diagnostics=diagnostics)
+    if failed:
+        return failed
     log_z, error, extra = laplace_from_fit(cm, fit, correction, n_check, seeds[1])
     diagnostics.update(extra)
     message = (f"Laplace at {len(fit.modes)} mode(s); error = size of the non-Gaussian "

@@ -13,16 +13,14 @@ it, and dynesty's own value is in ``diagnostics["dynesty_logzerr"]``.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import scipy.special
 import torch
 
 from .._core.random import as_generator, spawn_seeds
-from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor
-from ._common import LOG_2PI, check_finite, counted, fit_laplace
+from ._common import LOG_2PI, check_finite, counted, failed_fit, fit_laplace
 from .result import EvidenceResult
 
 
@@ -73,11 +71,9 @@ def nested_evidence(model, *, seed=None, executor=None, progress=False, nlive=50
     cm = counted(model)
     seeds = spawn_seeds(seed, 2)
     fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0])
-    if fit.problem:
-        result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "nested",
-                                False, "nested: " + fit.problem, {})
-        warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
-        return result
+    failed = failed_fit(cm, fit, "nested", "nested")
+    if failed:
+        return failed
     mean, cov, _ = fit.mixture_moments()
     d = model.dim
     chol = widen * np.linalg.cholesky(cov)

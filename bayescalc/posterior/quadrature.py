@@ -31,7 +31,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from .._core.progress import progress_bar
 from .._core.warnings import IntegrationWarning, ReliabilityWarning
 from ..integrate.rules.smolyak import sparse_grid, tensor_grid
-from ._common import LOG_2PI, counted, fit_laplace, log_joint
+from ._common import LOG_2PI, counted, failed_fit, fit_laplace, log_joint
 from .result import EvidenceResult
 
 #: Largest dimension for the tensor rule and for the sparse rule.
@@ -227,11 +227,9 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
         fit = fit_laplace(cm, n_starts=int(n_starts), seed=seed)
     else:
         cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
-    if fit.problem:
-        result = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "quadrature",
-                                False, "quadrature: " + fit.problem, {})
-        warnings.warn(result.message, ReliabilityWarning, stacklevel=2)
-        return result
+    failed = failed_fit(cm, fit, "quadrature", "quadrature")
+    if failed:
+        return failed
     mean, cov, _ = fit.mixture_moments()
     chol = np.linalg.cholesky(scale**2 * cov)
     log_det = float(np.sum(np.log(np.diag(chol))))
