@@ -1,7 +1,7 @@
 """The Laplace start of a fit: the mode (L-BFGS on torch gradients) and the curvature.
 
 A fit starts from ``N(mode, H^-1)`` (``H`` the negative Hessian of the log joint at the
-mode, by ``torch.func.hessian``) and works in coordinates whitened by it, so that every
+mode, by reverse-mode autodiff) and works in coordinates whitened by it, so that every
 direction has scale ~1 whatever the posterior's scales (sd 0.001 and sd 1 alike).
 """
 
@@ -97,16 +97,21 @@ def _make_pd(H):
 
 
 def _dense_precision(model, mode):
-    def neg_log_joint(z):
-        return -model.log_joint(z[None])[0]
-
-    try:
-        H = torch.func.hessian(neg_log_joint)(mode)
-    except Exception:  # noqa: BLE001 - torch.func cannot trace every user function
-        H = torch.autograd.functional.hessian(neg_log_joint, mode)
+    # Plain reverse mode, one row per backward pass: torch.func.hessian would be one
+    # vmapped pass, but its first call imports torch._dynamo (~1.5 s), more than the d
+    # passes cost at the sizes a dense Cholesky family is used for.
+    z = mode.detach().clone().requires_grad_(True)
+    value = -model.log_joint(z[None])[0]
+    (grad,) = torch.autograd.grad(value, z, create_graph=True)
+    rows = []
+    for i in range(z.shape[0]):
+        (row,) = torch.autograd.grad(grad[i], z, retain_graph=True, allow_unused=True)
+        rows.append(torch.zeros_like(z) if row is None else row)
+    H = torch.stack(rows).detach()
+    H = 0.5 * (H + H.T)
     if not bool(torch.isfinite(H).all()):
         return torch.eye(mode.shape[0], dtype=torch.float64, device=mode.device)
-    return _make_pd(H.detach())
+    return _make_pd(H)
 
 
 def _diag_precision(model, mode, n_probes=16):
