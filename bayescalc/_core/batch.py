@@ -74,37 +74,35 @@ class BatchFunction:
 
     def _first_call(self, points):
         n = points.shape[0]
-        first_error = None
-        for mode in (_VECTOR_NUMPY, _VECTOR_TORCH):
-            try:
-                values = self._call(mode, points)
-            except Exception as error:  # noqa: BLE001 - any failure means "not this mode"
-                first_error = first_error or error
-                continue
+
+        def confirmed(mode, values):
             # With n == d a per-point f can look vectorized: confirm on n + 1 points.
             if points.ndim == 2 and points.shape[1] == n:
                 try:
                     longer = self._call(mode, np.concatenate([points, points[:1]]))
                 except Exception:  # noqa: BLE001
-                    continue
-                if not np.allclose(longer[:n], values, equal_nan=True):
-                    continue
-            self.mode = mode
+                    return False
+                return bool(np.allclose(longer[:n], values, equal_nan=True))
+            return True
+
+        try:
+            self.mode, values = first_working(lambda mode: self._call(mode, points),
+                                              (_VECTOR_NUMPY, _VECTOR_TORCH), confirmed)
             return values
-        single_point_errors = []
-        for mode in (_LOOP_NUMPY, _LOOP_TORCH):
-            try:
-                values = self._call(mode, points)
-            except Exception as error:  # noqa: BLE001
-                single_point_errors.append(error)
-                continue
-            self.mode = mode
+        except NoWorkingMode as batch_failure:
+            first_error = batch_failure.errors[0] if batch_failure.errors else None
+        try:
+            self.mode, values = first_working(lambda mode: self._call(mode, points),
+                                              (_LOOP_NUMPY, _LOOP_TORCH))
             return values
+        except NoWorkingMode as loop_failure:
+            single_point_errors = loop_failure.errors
         # When f raises the same error however it is called, that is f's own error (a bug
         # or a domain error): surface it with its type and traceback, saying what was tried.
         error = single_point_errors[0]
-        same = all(type(e) is type(error) and str(e) == str(error)
-                   for e in [first_error, *single_point_errors])
+        same = first_error is not None and all(
+            type(e) is type(error) and str(e) == str(error)
+            for e in [first_error, *single_point_errors])
         if same and hasattr(error, "add_note"):  # add_note: Python >= 3.11
             error.add_note(f"bayescalc: f also failed on a batch of points of shape "
                            f"{points.shape} (as numpy and as torch); above is its error "
@@ -114,6 +112,39 @@ class BatchFunction:
             "could not evaluate f on a batch of points of shape "
             f"{points.shape} nor one point at a time: {first_error!r}"
         ) from first_error
+
+
+class NoWorkingMode(Exception):
+    """No way of calling f worked; ``errors`` are the failures, in the order tried."""
+
+    def __init__(self, errors):
+        super().__init__(f"f failed in every calling mode tried: {errors[:1]!r}")
+        self.errors = errors
+
+
+def first_working(attempt, modes, accept=None, catch=(Exception,)):
+    """``(mode, value)`` of the first mode in which ``attempt(mode)`` succeeds (and that
+    ``accept(mode, value)`` confirms): the library's one detection of how to call a
+    user's f (numpy or torch, a batch or one point). Raises :class:`NoWorkingMode` with
+    every failure when none works; exceptions outside ``catch`` propagate at once.
+
+    Examples
+    --------
+    >>> import math
+    >>> first_working(lambda mode: math.sqrt(4.0) if mode == "float" else 1 / 0,
+    ...               ("array", "float"))
+    ('float', 2.0)
+    """
+    errors = []
+    for mode in modes:
+        try:
+            value = attempt(mode)
+        except catch as error:
+            errors.append(error)
+            continue
+        if accept is None or accept(mode, value):
+            return mode, value
+    raise NoWorkingMode(errors)
 
 
 def _as_values(values, n):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import is_tensor, to_numpy
-from .._core.batch import as_argument
+from .._core.batch import NoWorkingMode, as_argument, first_working
 
 
 class LineSampler:
@@ -59,19 +59,19 @@ class LineSampler:
         """
         elementwise = self.directions is None and self.x.ndim > 0
         bases = self.x.reshape(-1) if elementwise else self.x[None]
+        # An f that accepts torch tensors only (torch.stack of its entries, say) gets
+        # float64 tensors, as for a tensor x; a tensor x never falls back to numpy.
+        modes = (True,) if self.as_tensor else (False, True)
+
+        def attempt(tensors):
+            self.as_tensor = tensors
+            return self.points(bases)
+
         try:
-            values = self.points(bases)
-        except (TypeError, ValueError, RuntimeError, AttributeError) as error:
-            if self.as_tensor:
-                raise
-            # An f that accepts torch tensors only (torch.stack of its entries, say): the
-            # numeric methods then hand it float64 tensors, as for a tensor x.
-            self.as_tensor = True
-            try:
-                values = self.points(bases)
-            except Exception:  # noqa: BLE001 - report the numpy failure, the usual case
-                self.as_tensor = False
-                raise error from None
+            self.as_tensor, values = first_working(attempt, modes)
+        except NoWorkingMode as failure:
+            self.as_tensor = modes[0]
+            raise failure.errors[0] from None  # the numpy failure, the usual case
         bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
