@@ -10,11 +10,11 @@ The engines (:func:`finite_difference`, :func:`gradient_estimate`,
 
 from .autodiff import is_autodiff_faithful
 from .check import check_gradient
-from .derivative import derivative, finite_difference
-from .gradient import gradient, gradient_estimate
-from .hessian import hessian, hessian_estimate
-from .hvp import hvp, hvp_estimate
-from .jacobian import jacobian, jacobian_estimate
+from ._derivative import derivative, finite_difference
+from ._gradient import gradient, gradient_estimate
+from ._hessian import hessian, hessian_estimate
+from ._hvp import hvp, hvp_estimate
+from ._jacobian import jacobian, jacobian_estimate
 from .result import DerivativeResult, GradientCheck
 
 __all__ = [

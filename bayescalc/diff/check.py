@@ -6,7 +6,7 @@ import numpy as np
 
 from .._core.arraykind import to_numpy
 from ._validation import as_point, check_callable, check_positive
-from .gradient import gradient_estimate
+from ._gradient import gradient_estimate
 from .result import GradientCheck
 
 
