@@ -123,3 +123,24 @@ def test_like_returns_the_kind_that_went_in():
     tensor = like(torch.zeros(2, dtype=torch.float32), [1.0, 2.0])
     assert tensor.dtype == torch.float32
     np.testing.assert_array_equal(to_numpy(tensor), [1.0, 2.0])
+
+
+def test_no_function_shadows_its_module():
+    """Issue 9: `import bayescalc.minmax.solve as m` must not give a function; every
+    sub-module name of every package is a module, or not an attribute at all."""
+    import importlib
+    import pkgutil
+    import types
+
+    import bayescalc
+
+    shadowed = []
+    packages = [bayescalc] + [importlib.import_module(m.name) for m in
+                              pkgutil.walk_packages(bayescalc.__path__, "bayescalc.")
+                              if m.ispkg]
+    for package in packages:
+        for sub in pkgutil.iter_modules(package.__path__):
+            value = getattr(package, sub.name, None)
+            if value is not None and not isinstance(value, types.ModuleType):
+                shadowed.append(f"{package.__name__}.{sub.name}")
+    assert shadowed == []
