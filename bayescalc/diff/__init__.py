@@ -8,13 +8,13 @@ The engines (:func:`finite_difference`, :func:`gradient_estimate`,
 :class:`DerivativeResult` with an error estimate. See ``docs/diff.md``.
 """
 
-from .autodiff import is_autodiff_faithful
-from .check import check_gradient
 from ._derivative import derivative, finite_difference
 from ._gradient import gradient, gradient_estimate
 from ._hessian import hessian, hessian_estimate
 from ._hvp import hvp, hvp_estimate
 from ._jacobian import jacobian, jacobian_estimate
+from .autodiff import is_autodiff_faithful
+from .check import check_gradient
 from .result import DerivativeResult, GradientCheck
 
 __all__ = [

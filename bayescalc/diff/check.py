@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.arraykind import to_numpy
-from ._validation import as_point, check_callable, check_positive
 from ._gradient import gradient_estimate
+from ._validation import as_point, check_callable, check_positive
 from .result import GradientCheck
 
 

@@ -11,7 +11,8 @@ Sobol', our addition: the warm-up trains the map on Sobol' points, then the map 
 frozen and the remaining budget goes to replicated randomized QMC through it, so the
 error comes from independent replicates and converges at the QMC rate on what the map
 leaves smooth; one scramble per run, each set with its own random digital shift, so one
-Sobol' engine serves the whole run). The default, ``"auto"``, takes ``"qmc"`` up to d = 6 and ``"stratified"``
+Sobol' engine serves the whole run). The default, ``"auto"``, takes ``"qmc"`` up to d = 6
+and ``"stratified"``
 above, as measured in bench/montecarlo.py.
 """
 

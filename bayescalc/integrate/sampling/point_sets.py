@@ -10,7 +10,8 @@ Four designs, each with an honest standard error:
   (Owen, *Monte Carlo theory, methods and examples*, 2013, ch. 8.4).
 - ``"qmc"``: ``R`` randomized Sobol' nets, each with scipy's linear matrix scramble
   (LMS) and a random digital shift (as ``scipy.integrate.qmc_quad``); error from the
-  spread of the ``R`` replicate means (L'Ecuyer & Lemieux 2002, "Recent advances in randomized quasi-Monte
+  spread of the ``R`` replicate means
+  (L'Ecuyer & Lemieux 2002, "Recent advances in randomized quasi-Monte
   Carlo methods"). The default layout mixes nets of ``2^m`` and ``2^(m+1)`` points (see
   :func:`plan`).
 - ``"halton"``: ``R`` independently scrambled Halton sets, as above.
@@ -141,7 +142,7 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
     seeds = spawn_seeds(seed, len(sizes))
     base = None if base is None else _seed_sequence(base)
     batches = []
-    for r, (s, size) in enumerate(zip(seeds, sizes)):
+    for r, (s, size) in enumerate(zip(seeds, sizes, strict=False)):
         start = 0
         for count in _split(size, batch_size):
             batches.append(Batch(s, count, r, start))
@@ -170,7 +171,8 @@ def replicate_means(values: np.ndarray, sizes) -> tuple[np.ndarray, np.ndarray]:
     of them for replicate ``r``) and their weights ``w_r = n_r / n_min``.
 
     The estimator built on them (``monte_carlo``): every point weighs the same,
-    ``Q = sum_r n_r Q_r / N``. Its variance is the weighted least-squares one under ``Var Q_r = s^2 n_min / n_r`` (the Monte Carlo rate):
+    ``Q = sum_r n_r Q_r / N``. Its variance is the weighted least-squares one under
+    ``Var Q_r = s^2 n_min / n_r`` (the Monte Carlo rate):
     ``s^2 = sum_r w_r (Q_r - Q)^2 / (R - 1)`` with ``w_r = n_r / n_min`` and
     ``Var Q = s^2 / sum_r w_r``; for equal sizes, the usual ``s^2 / R``.
 

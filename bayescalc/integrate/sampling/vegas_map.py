@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 _FLAT_BINCOUNT = 2**15  # points x axes below which one flat bincount beats one per axis
 
 

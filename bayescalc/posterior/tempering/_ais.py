@@ -35,7 +35,8 @@ def ais_evidence(model, *, seed=None, executor=None, progress=False, n_particles
         ``error`` is the delta-method standard error of log Z over all chains'
         weights, ``sqrt(var(w) / (N mean(w)^2))``, or the t-widened spread of the
         ``n_replicates`` groups' estimates where that is larger (the delta method alone
-        covered the truth in 85% of 20 runs on a banana: heavy-tailed weights); ``success`` is False when the
+        covered the truth in 85% of 20 runs on a banana: heavy-tailed weights);
+        ``success`` is False when the
         weights' Pareto k-hat exceeds 0.7 (the variance is then not to be trusted).
         ``diagnostics`` adds ``khat``, ``ess`` and the chains' ``log_weights``.
 
@@ -66,7 +67,8 @@ def ais_evidence(model, *, seed=None, executor=None, progress=False, n_particles
     khat = float(psis_khat(log_w))
     ess = float(np.sum(ratio) ** 2 / np.sum(ratio ** 2))
     diagnostics = common_diagnostics(reps)
-    diagnostics.update(delta_error=delta, replicate_error=spread, khat=khat, ess=ess, log_weights=log_w - logsumexp(log_w),
+    diagnostics.update(delta_error=delta, replicate_error=spread, khat=khat, ess=ess,
+                       log_weights=log_w - logsumexp(log_w),
                        samples=np.concatenate([run["samples"] for run in reps.runs]))
     ok, message = status(reps, "AIS", khat <= 0.7,
                          f"the chains' weights have Pareto k-hat {khat:.2f} > 0.7: their "

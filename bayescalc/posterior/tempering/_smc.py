@@ -78,7 +78,8 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
     log_z = float(logsumexp(log_zs) - math.log(r))
     error = t_factor(r) * float(np.std(log_zs, ddof=1)) / math.sqrt(r)
     samples = np.concatenate([run["samples"] for run in reps.runs])
-    log_w = np.concatenate([run["log_weights"] + lz for run, lz in zip(reps.runs, log_zs)])
+    log_w = np.concatenate([run["log_weights"] + lz
+                            for run, lz in zip(reps.runs, log_zs, strict=False)])
     log_w = log_w - logsumexp(log_w)
     diagnostics = common_diagnostics(reps)
     diagnostics.update(samples=samples, log_weights=log_w, log_z_replicates=log_zs)

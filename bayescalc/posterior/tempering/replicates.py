@@ -67,7 +67,8 @@ def _check_model(model):
 
 
 def run_replicates(model, *, seed, executor, progress, resample, desc, n_particles=2048,
-                   n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20, mixing=0.3, spread=0.0,
+                   n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20,
+                   mixing=0.3, spread=0.0,
                    n_leapfrog=None,
                    trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
                    widen=1.5, df=5.0, kernel="hmc", slice_width=2.0) -> Replicates:
