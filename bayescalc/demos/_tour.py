@@ -159,14 +159,16 @@ def integrals(out_dir, *, quick: bool, seed: int = 0) -> Leg:
     return _leg("Integrals: quadrature and Monte Carlo", summary, [quad_run, mc_run], start)
 
 
-def _optional_run(name: str, out_dir, *, quick: bool, seed: int):
-    """Run a real-data demo; ``(None, why)`` when its optional extra is missing."""
+def _real_data_run(name: str, out_dir, describe, *, quick: bool, seed: int):
+    """``(runs, text)`` of a real-data demo: its run and ``describe(numbers)``, or no run
+    and why it was skipped when its optional extra is missing."""
     from ._data import MissingDataExtraError
 
     try:
-        return run_demo(name, out_dir, quick=quick, seed=seed), ""
+        run = run_demo(name, out_dir, quick=quick, seed=seed)
     except MissingDataExtraError as error:
-        return None, f"(The real-data demo {name} was skipped: {error}.)"
+        return [], f"\n(The real-data demo {name} was skipped: {error}.)"
+    return [run], "\n" + describe(run.numbers)
 
 
 def evidence(out_dir, *, quick: bool, seed: int = 0) -> Leg:
@@ -184,20 +186,21 @@ def evidence(out_dir, *, quick: bool, seed: int = 0) -> Leg:
         f"A banana posterior normalized (log Z = {n['banana_log_z']:.4f}); a log Bayes factor "
         f"between two regressions of {n['log_bayes_factor']:.4f}.")
     runs = [run]
-    real, skipped = _optional_run("bayes_factor_diabetes", out_dir, quick=quick, seed=seed)
-    if real is None:
-        summary += "\n" + skipped
-    else:
-        r = real.numbers
-        summary += (
-            f"\nReal data (scikit-learn's diabetes, 442 patients): bmi + bp + s5 against all 10 "
+
+    def describe(r):
+        return (
+            f"Real data (scikit-learn's diabetes, 442 patients): bmi + bp + s5 against all 10 "
             f"predictors, exact log Bayes factor {r['exact_log_bayes_factor']:.3f} (the "
             f"smaller model is favoured {math.exp(r['exact_log_bayes_factor']):.1f} : 1); SMC "
             f"gives {r['log_bayes_factor_smc']:.3f} ± {r['log_bayes_factor_error_smc']:.2f}, "
             f"importance sampling {r['log_bayes_factor_importance']:.3f} ± "
             f"{r['log_bayes_factor_error_importance']:.2f}, Laplace "
             f"{r['log_bayes_factor_laplace']:.3f} ± {r['log_bayes_factor_error_laplace']:.2f}.")
-        runs.append(real)
+
+    real_runs, text = _real_data_run("bayes_factor_diabetes", out_dir, describe, quick=quick,
+                                     seed=seed)
+    summary += text
+    runs += real_runs
     return _leg("The evidence and the normalized posterior", summary, runs, start)
 
 
@@ -214,13 +217,10 @@ def variational(out_dir, *, quick: bool, seed: int = 0) -> Leg:
         f"The gap log Z - ELBO = KL(q || p): mean-field {n['meanfield_gap']:.3f} nats, "
         f"full-rank {_e(abs(n['fullrank_gap']))}.")
     runs = [run]
-    real, skipped = _optional_run("vi_logistic_regression", out_dir, quick=quick, seed=seed)
-    if real is None:
-        summary += "\n" + skipped
-    else:
-        r = real.numbers
-        summary += (
-            f"\nReal data (scikit-learn's breast cancer, logistic regression, d = 31) against "
+
+    def describe(r):
+        return (
+            f"Real data (scikit-learn's breast cancer, logistic regression, d = 31) against "
             f"an SMC reference: full-rank ADVI's posterior means are within "
             f"{r['advi_fullrank_mean_error_sd']:.2f} sd and its sds within "
             f"{r['advi_fullrank_sd_error']:.0%} (k-hat {r['advi_fullrank_khat']:.2f}, "
@@ -229,7 +229,11 @@ def variational(out_dir, *, quick: bool, seed: int = 0) -> Leg:
             f"Pyro's SVI (AutoMultivariateNormal, from its default start) after "
             f"{r['pyro_svi_grad_evals']} steps: means within {r['pyro_svi_mean_error_sd']:.2f} "
             f"sd, sds within {r['pyro_svi_sd_error']:.0%}.")
-        runs.append(real)
+
+    real_runs, text = _real_data_run("vi_logistic_regression", out_dir, describe, quick=quick,
+                                     seed=seed)
+    summary += text
+    runs += real_runs
     return _leg("Variational inference: the ELBO and what mean-field misses", summary, runs,
                 start)
 

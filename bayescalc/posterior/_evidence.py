@@ -234,10 +234,8 @@ def _laplace_corrected(fit, check, lap_log_z, lap_error):
         log_q = laplace_proposal(fit, "mixture").log_prob(z).numpy()
         log_g = laplace_proposal(fit, "gaussian").log_prob(z).numpy()
     residual = np.exp(raw - lap_log_z) - np.exp(log_g - log_q)
-    if not np.all(np.isfinite(residual)) or residual.size < 2:
-        return lap_log_z, max(lap_error, abs(check.log_z - lap_log_z) + check.error)
-    shift = float(residual.mean())
-    if shift <= -1.0:
+    shift = float(residual.mean()) if residual.size >= 2 else math.nan
+    if not (np.all(np.isfinite(residual)) and shift > -1.0):  # no usable correction
         return lap_log_z, max(lap_error, abs(check.log_z - lap_log_z) + check.error)
     se = float(residual.std(ddof=1) / math.sqrt(residual.size)) / (1.0 + shift)
     value = lap_log_z + math.log1p(shift)
