@@ -132,6 +132,29 @@ def test_elbo_history_and_counts(small):
     assert not r.converged
 
 
+@pytest.mark.filterwarnings("ignore::bayescalc.ConvergenceWarning")
+def test_final_elbo_evaluates_the_draws_in_bounded_chunks():
+    """The final estimate's 2,000 draws go to the model in chunks (a plain-function
+    likelihood over N data builds (draws, N) intermediates), with the same result as one
+    call: the model is row-wise, so chunking changes no value."""
+    seen = []
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(50, 2, dtype=torch.float64, generator=g)
+
+    def log_lik(t):
+        seen.append(t.shape[0])
+        return (-0.5 * (t @ X.T) ** 2).sum(-1)
+
+    model = Model(lambda t: -0.5 * (t**2).sum(-1), log_lik, 2)
+    r = fit(model, "fullrank", steps=200, check_every=10**6, seed=0, progress=False,
+            n_final=2000)
+    assert max(seen[-8:]) <= 256 and sum(seen[-8:]) == 2000
+    z = r.approx.sample((2000,), generator=torch.Generator().manual_seed(1))
+    whole = model.log_joint(z)
+    parts = torch.cat([model.log_joint(z[i:i + 256]) for i in range(0, 2000, 256)])
+    assert torch.allclose(whole, parts, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("n", [1, 3])
 @pytest.mark.parametrize("estimator", ["stl", "reparam"])
 @pytest.mark.parametrize("family", [MeanFieldNormal, FullRankNormal])

@@ -354,11 +354,8 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
     # final estimate and diagnostics, on many draws
     with torch.no_grad():
         z = q.sample((int(n_final),), generator=gen)
-        try:
-            lw = cm.log_joint(z) - q.log_prob(z)
-        except NonFiniteDensityError:  # still diverging: judge the draws one at a time
-            lw = torch.stack([_finite_or_nan(cm, z[i:i + 1]) for i in range(len(z))]) \
-                - q.log_prob(z)
+        lw = torch.cat([_final_log_joint(cm, z[i:i + _FINAL_CHUNK])
+                        for i in range(0, len(z), _FINAL_CHUNK)]) - q.log_prob(z)
     finite = torch.isfinite(lw)
     lw_np = lw.detach().cpu().numpy()
     lw_np = np.where(np.isnan(lw_np), -np.inf, lw_np)
@@ -387,6 +384,20 @@ def fit(model, approx="fullrank", *, method="advi", steps=None, lr=None, n_sampl
                     n_grad_evals=n_prev_grads + cm.n_grad_evals, converged=bool(converged),
                     success=success, message=message, khat=khat, gap=gap, method=method,
                     family=family, grad_snr=snr, diagnostics=diag)
+
+
+# draws per call of the final ELBO estimate: a plain-function likelihood over N data
+# builds (draws, N) intermediates, so 2,000 draws at once would hold 2,000 x N
+_FINAL_CHUNK = 256
+
+
+def _final_log_joint(cm, z):
+    """``log p(z)`` for one chunk of the final draws; where the model still diverges,
+    judged one draw at a time (non-finite draws become NaN)."""
+    try:
+        return cm.log_joint(z)
+    except NonFiniteDensityError:
+        return torch.stack([_finite_or_nan(cm, z[i:i + 1]) for i in range(len(z))])
 
 
 def _safe_khat(lw):
