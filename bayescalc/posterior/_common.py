@@ -176,14 +176,41 @@ def _starts(cm, n_starts: int, seed, x0):
     return starts
 
 
+def _saddle_escapes(cm, point):
+    """Two starts on either side of ``point`` along its direction of steepest upward
+    curvature when ``point`` is a saddle of the log joint (an eigenvalue of its Hessian
+    clearly positive), else ``[]``.
+
+    L-BFGS started on a symmetry line (the origin of a banana, the centre between two
+    shells) stays on it and stops at the saddle there, which is no mode and says nothing
+    about propriety; the step is one curvature length, ``1 / sqrt(lambda)``."""
+    h = _hessian(cm, point)
+    h = 0.5 * (h + h.T)
+    if not np.all(np.isfinite(h)):
+        return []
+    eig, vec = np.linalg.eigh(h)
+    scale = max(1.0, float(np.abs(eig).max()))
+    if not eig[-1] > 1e-8 * scale:
+        return []
+    step = vec[:, -1] / math.sqrt(eig[-1])
+    return [point + step, point - step]
+
+
 def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 500,
                 keep_nats: float = 30.0) -> LaplaceFit:
     """Modes from ``n_starts`` L-BFGS runs (distinct ones kept), each with its Laplace fit."""
     found = []
-    for start in _starts(cm, n_starts, seed, x0):
+    queue = [(start, 1) for start in _starts(cm, n_starts, seed, x0)]
+    while queue:
+        start, escapes = queue.pop(0)
         point, value, grad_norm, ok = find_mode(cm, start, max_steps)
         if not np.isfinite(value):
             continue
+        if escapes:
+            pushed = _saddle_escapes(cm, point)
+            if pushed:  # a saddle, not a mode: restart on either side of it
+                queue[:0] = [(p, escapes - 1) for p in pushed]
+                continue
         same = False
         for m in found:
             tol = 1e-3 * (1.0 + np.abs(m.point)).max()

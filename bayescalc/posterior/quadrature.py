@@ -16,7 +16,9 @@ posteriors, where ``exp(f + |x|^2/2)`` is far from a polynomial), ``d <= 3`` swi
 the trapezoid rule on a uniform grid in the same standardized coordinates ``x``: on a box
 whose boundary holds negligible mass (each face pushed out by half until the log joint
 on it is 40 nats below its maximum) and steps ``h = 1, 1/2, 1/4, ...`` (nested
-grids), it converges geometrically for smooth, fast-decaying integrands.
+grids), it converges geometrically for smooth, fast-decaying integrands. A level counts
+as converged when the ``2^d`` cosets of its grid (sub-grids of step ``2h``) agree within
+``tol`` and the box's faces hold a negligible share of the sum at the new resolution.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def _trapezoid(evaluate, d, log_det, tol, budget):
                     grown = True
         if not grown:
             break
-    estimates, sizes = [], []
+    estimates, sizes, spreads = [], [], []
     h = 1.0
     while True:
         x = _box(lower, upper, h)
@@ -141,24 +143,64 @@ def _trapezoid(evaluate, d, log_det, tol, budget):
             break
         f = evaluate(x)
         estimates.append(log_det + d * math.log(h) + _signed_log_sum(f, np.ones(len(x))))
+        spreads.append(_coset_spread(x, f, h, estimates[-1], log_det))
+        if _face_share(x, f, lower, upper) > 0.01 * tol:
+            # the finer grid found mass on the box's boundary that the unit grid stepped
+            # over (a thin ridge crossing a face): the box sum is no evidence
+            spreads[-1] = math.inf
         evaluate.box = (lower.tolist(), upper.tolist())
         sizes.append(len(x))
-        if len(estimates) >= 2 and _geometric_error(estimates) < tol:
+        evaluate.spreads = spreads
+        if len(estimates) >= 2 and _geometric_error(spreads) < tol:
             return estimates, sizes, True
         h /= 2
     return estimates, sizes, False
 
 
-def _geometric_error(estimates):
-    """Error of the last trapezoid estimate: the last difference, shrunk by the observed
-    ratio of the last two differences when they fall fast (geometric convergence)."""
-    if len(estimates) < 2:
+def _face_share(x, f, lower, upper):
+    """Share of the grid sum ``sum exp(f)`` carried by the points on the faces of the box
+    ``[lower, upper]`` (negligible when the box holds the mass)."""
+    on_face = (np.abs(x - lower) < 1e-9).any(1) | (np.abs(x - upper) < 1e-9).any(1)
+    top = f.max()
+    if not on_face.any() or not np.isfinite(top):
+        return 0.0
+    w = np.exp(f - top)
+    return float(w[on_face].sum() / w.sum())
+
+
+def _coset_spread(x, f, h, estimate, log_det):
+    """Largest distance, in nats, between ``estimate`` (the trapezoid sum at step ``h``)
+    and the sums over its ``2^d`` cosets at step ``2h`` (the points whose grid indices
+    have one parity pattern; one of them is the previous level's grid).
+
+    Each coset is a trapezoid rule of its own at step ``2h``, shifted by ``h`` along some
+    axes, so they agree once ``2h`` resolves the integrand; comparing the new level with
+    the previous one alone (one coset) can agree by chance while the sums still wander
+    (measured: two thin Gaussian shells in 2-D, 1.65 nats off with a 1.4e-4 bar). No
+    extra evaluation."""
+    d = x.shape[1]
+    parity = np.rint(x / h).astype(np.int64) & 1
+    code = parity @ (1 << np.arange(d))
+    worst = 0.0
+    for c in range(2**d):
+        part = f[code == c]
+        if part.size == 0:
+            return math.inf
+        coset = log_det + d * math.log(2 * h) + _signed_log_sum(part, np.ones(part.size))
+        worst = max(worst, abs(coset - estimate))
+    return worst if np.isfinite(worst) else math.inf
+
+
+def _geometric_error(spreads):
+    """Error of the last trapezoid estimate from the coset spreads of the levels (see
+    :func:`_coset_spread`): the last spread, shrunk by the observed ratio of the last two
+    when they fall fast (geometric convergence)."""
+    if len(spreads) < 2:
         return math.inf
-    d2 = abs(estimates[-1] - estimates[-2])
-    if len(estimates) >= 3:
-        d1 = abs(estimates[-2] - estimates[-3])
-        if d1 > 0 and d2 < 0.1 * d1:
-            return d2 * (d2 / d1) ** 0.5
+    d2 = spreads[-1]
+    d1 = spreads[-2]
+    if np.isfinite(d1) and d1 > 0 and d2 < 0.1 * d1:
+        return d2 * (d2 / d1) ** 0.5
     return d2
 
 
@@ -252,7 +294,7 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
         return EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "quadrature",
                               False, message, {"levels": sizes, "estimates": estimates})
     if rule == "trapezoid":
-        error = _geometric_error(estimates)
+        error = _geometric_error(evaluate.spreads)
     else:
         error = abs(estimates[-1] - estimates[-2]) if len(estimates) >= 2 else math.inf
     if not np.isfinite(error):
