@@ -111,6 +111,57 @@ def test_orders_up_to_10_with_covering_errors(case, x, n):
     assert derivative(f, x, n=n) == result.value
 
 
+# Functions whose derivatives grow like n! / r^n (a pole or branch point at distance r
+# from x: arctan, tanh, 1/(1 + x^2)) or compositions (exp(sin x), erf, log Gamma): at
+# high orders the first windows lie outside the asymptotic regime, their values wander
+# while each looks converged (arctan's 10th derivative at 0.3 came back 72% off with
+# success=True). Exact values by mpmath.
+def _mp_cases():
+    import mpmath
+    import scipy.special as sp
+    return [(np.arctan, mpmath.atan), (np.tanh, mpmath.tanh),
+            (lambda x: 1 / (1 + x**2), lambda x: 1 / (1 + x**2)),
+            (lambda x: np.exp(np.sin(x)), lambda x: mpmath.exp(mpmath.sin(x))),
+            (sp.erf, mpmath.erf), (sp.gammaln, mpmath.loggamma)]
+
+
+@pytest.mark.parametrize("x", [0.3, 1.7, 7.5, 55.0])
+@pytest.mark.parametrize("case", range(6))
+def test_high_orders_near_singularities_cover_the_truth(case, x):
+    import mpmath
+    f, g = _mp_cases()[case]
+    with mpmath.workdps(40):
+        exact = [float(mpmath.diff(g, mpmath.mpf(x), n)) for n in range(5, 11)]
+    for n, e in zip(range(5, 11), exact, strict=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AccuracyWarning)
+            result = finite_difference(f, x, n=n)
+        covered, true_error = _covers(result, e)
+        assert covered, (n, result.value, result.error, e)
+
+
+@pytest.mark.parametrize("x", [1e3, 1e4, -3e4])
+@pytest.mark.parametrize("n", [4, 5, 6])
+def test_rounded_nodes_at_large_x_are_in_the_error(n, x):
+    """Orders >= 4 use steps in the ratio 2^(1/3), so the nodes x + t are rounded:
+    each value is off by up to eps |x| |f'|, which the error must include (sin at 1e4,
+    n = 4, was 5.5e-10 off with a bar of 5.2e-10)."""
+    for f, dn in [(np.sin, lambda n, x: np.sin(x + n * np.pi / 2)),
+                  (lambda x: np.exp(np.sin(x)), None)]:
+        if dn is None:
+            import mpmath
+            with mpmath.workdps(40):
+                exact = float(mpmath.diff(lambda t: mpmath.exp(mpmath.sin(t)),
+                                          mpmath.mpf(x), n))
+        else:
+            exact = dn(n, x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AccuracyWarning)
+            result = finite_difference(f, x, n=n)
+        covered, _ = _covers(result, exact)
+        assert covered, (n, x, result.value, result.error, exact)
+
+
 # -- 4. the complex method for n >= 2 ------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["log", "log2", "log10", "sqrt", "arcsin", "arccos", "tan",

@@ -52,7 +52,8 @@ def numeric_lines(sampler, center, n, method, *, scale, hint=None, step=None, rt
             small = np.broadcast_to(richardson_start(0.0, n), h0.shape)
         lines = richardson_lines(sampler, center, n, h0, scale_hint=hint, rtol=rtol,
                                  per_line_center=True, levels=richardson_levels(n),
-                                 ratio=richardson_ratio(n), small_step=small)
+                                 ratio=richardson_ratio(n), small_step=small,
+                                 magnitude=scale)
         return LineResult(lines.value, lines.error, lines.step, bool(lines.converged.all()),
                           _message(lines))
     return _basic(sampler, center, n, method, scale, step)

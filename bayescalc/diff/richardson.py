@@ -69,6 +69,10 @@ NOISE_FACTOR = 3.0
 # Measured "noise" below NOISE_ULPS ulps of |f| is f's own rounding, which the round-off
 # bound already covers.
 NOISE_ULPS = 64.0
+# A neighbouring window whose value differs from the chosen one by more than its own
+# error plus this many times the chosen one's means the chosen error is not to be
+# trusted (see _Best).
+NEIGHBOUR_FACTOR = 2.0
 
 
 @dataclass
@@ -86,7 +90,7 @@ class LineEstimates:
 
 def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_restarts=12,
                      scale_hint=None, rtol=0.0, per_line_center=False, ratio=2.0,
-                     small_step=None):
+                     small_step=None, magnitude=None):
     """n-th derivatives at t = 0 of K line functions, adaptively.
 
     At large |x| (``small_step`` at least 2^PROBE_LEVELS below ``h0``) the first
@@ -123,13 +127,18 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
         A step small in absolute terms (the default start at |x| <= 1): when the first
         window does not resolve f (at large |x| the relative first step can span many
         periods of sin x), the window jumps there at once.
+    magnitude : ndarray, shape (K,), optional
+        |x| along each line. With a step ratio other than 2 the nodes ``x + t`` are
+        rounded to float64, an error of up to ``eps |x| |f'|`` in each value, which
+        the round-off bound then includes (``|f'|`` from the window's widest
+        difference).
 
     Returns
     -------
     LineEstimates
     """
     plan = _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol,
-                      per_line_center, ratio, small_step)
+                      per_line_center, ratio, small_step, magnitude)
     count = plan.h0.size
     table = _Table(np.full((count, plan.max_levels, 2) + plan.out_shape, np.nan),
                    np.zeros((count, plan.max_levels, 2), dtype=bool))
@@ -142,12 +151,14 @@ def richardson_lines(sample, center, n, h0, *, levels=5, max_levels=40, max_rest
         n_evals += _sample_round(sample, plan, table, search, first=round_index == 0)
         precomputed = _central_estimates(table.values, plan.center, search.active,
                                          search.start, search.side, plan.h0, plan.n,
-                                         plan.levels, plan.max_levels, plan.ratio)
+                                         plan.levels, plan.max_levels, plan.ratio,
+                                         plan.position)
         for k in np.flatnonzero(search.active):
             line = _step(plan, table, best, k, _line(search, k), precomputed.get(k))
             _write(search, k, line)
         if not search.active.any():
             break
+    best.check_neighbours()
     return LineEstimates(best.value, best.error, best.step, best.side, best.converged,
                          best.kink, n_evals)
 
@@ -170,6 +181,7 @@ class _Plan(NamedTuple):
     width: int                # levels of the lowest-order stencil of f^(n)
     jump: np.ndarray          # level of the step small in absolute terms
     probe: np.ndarray         # whether the first window is checked there (large |x|)
+    position: np.ndarray      # |x| along each line where nodes are rounded, else 0
 
 
 class _Table(NamedTuple):
@@ -211,7 +223,7 @@ def _write(search, k, line):
 
 
 def _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol,
-               per_line_center, ratio, small_step):
+               per_line_center, ratio, small_step, magnitude=None):
     h0 = np.asarray(h0, dtype=np.float64)
     count = h0.size
     jump = np.zeros(count, dtype=int)
@@ -228,8 +240,11 @@ def _make_plan(center, n, h0, levels, max_levels, max_restarts, scale_hint, rtol
         out_shape = center.shape
         center = np.broadcast_to(center, (count,) + out_shape)
     hint = None if scale_hint is None else np.asarray(scale_hint, dtype=np.float64)
+    # the nodes x + t are exact for power-of-two steps (ratio 2), rounded otherwise
+    position = (np.zeros(count) if magnitude is None or ratio == 2.0 else
+                np.broadcast_to(np.asarray(magnitude, dtype=np.float64), (count,)))
     return _Plan(n, levels, max_levels, max_restarts, ratio, rtol, h0, hint, center,
-                 out_shape, width, jump, probe)
+                 out_shape, width, jump, probe, position)
 
 
 def _sample_round(sample, plan, table, search, *, first):
@@ -275,12 +290,16 @@ def _step(plan, table, best, k, line, estimate):
             estimate.unresolved = True
             estimate.error = estimate.score = np.inf
     best.offer(k, estimate, top_step, line.side)
-    if estimate.unresolved and line.jump - line.start > levels:
+    entering = estimate.unresolved and any(np.isfinite(e) for _, e in best.seen[k][:-1])
+    if estimate.unresolved and line.jump - line.start > levels and not entering:
         # The steps do not resolve f: try steps small in absolute terms at once (when
-        # they are more than a window away; nearer, sliding costs no more).
+        # they are more than a window away; nearer, sliding costs no more). Not once
+        # earlier windows were resolved: then the sequence is entering its asymptotic
+        # regime (a pole at distance ~ the step, high orders), and the next windows
+        # are the good ones.
         return line._replace(start=line.jump, jump=0)
     hint = plan.hint
-    if (estimate.kink or estimate.unresolved) and hint is not None \
+    if (estimate.kink or (estimate.unresolved and not entering)) and hint is not None \
             and 0 < 0.5 * hint[k] < top_step:
         # The window straddles 0, where poles and kinks usually sit (1/x near 0): jump
         # below |x| / 2 as for a non-finite value, before judging the kink.
@@ -346,7 +365,7 @@ class _WindowEstimate:
 
 
 def _central_estimates(values, center, active, start, side, h0, n, levels, max_levels,
-                       ratio):
+                       ratio, position=None):
     """Window estimates of every active central line whose window is finite, at once.
 
     Returns {line: _WindowEstimate}; the other lines (non-finite values, one-sided
@@ -362,7 +381,8 @@ def _central_estimates(values, center, active, start, side, h0, n, levels, max_l
     if lines.size == 0:
         return {}
     top = h0[lines] * ratio ** -start[lines]
-    batch = _batch_estimates(blocks, center[lines], n, top, ratio)
+    batch = _batch_estimates(blocks, center[lines], n, top, ratio,
+                             None if position is None else position[lines])
     return {int(k): _from_batch(batch, i) for i, k in enumerate(lines)}
 
 
@@ -373,7 +393,7 @@ def _from_batch(batch, i):
                            float(batch["noise"][i]), bool(batch["unresolved"][i]))
 
 
-def _batch_estimates(blocks, centers, n, top, ratio=2.0):
+def _batch_estimates(blocks, centers, n, top, ratio=2.0, position=None):
     """Central-window estimates for B lines: blocks (B, levels, 2, *out)."""
     count, levels = blocks.shape[:2]
     out_shape = blocks.shape[3:]
@@ -397,6 +417,12 @@ def _batch_estimates(blocks, centers, n, top, ratio=2.0):
     value = combine(high, nodes_values)
     truncation = worst(value - combine(low, nodes_values))
     roundoff = ROUNDOFF_ULPS * EPS * worst(combine(np.abs(high), np.abs(nodes_values)))
+    if position is not None and np.any(position > 0):
+        # rounded nodes: each value off by up to eps |x| |f'| (|f'| from the widest
+        # central difference, doubled for its variation over the window)
+        slope = worst(blocks[:, 0, 0] - blocks[:, 0, 1]) / (2 * top)
+        roundoff = roundoff + 2 * EPS * position * slope * float(np.sum(np.abs(high))) \
+            * top ** -n
     noise, unresolved = _regime(nodes_values, n, levels, ratio, scale, high)
     error = np.where(unresolved, np.inf, truncation + roundoff + noise)
     # The noise part ranks windows (a window at large steps whose "noise" is f's own
@@ -579,6 +605,36 @@ class _Best:
         self.at_floor = np.zeros(count, dtype=bool)
         self.kink = np.zeros(count, dtype=bool)
         self.rounds_since_best = np.zeros(count, dtype=int)
+        # every window offered per line, in order: (value, error, finite-error flag)
+        self.seen = [[] for _ in range(count)]
+        self.chosen = np.full(count, -1)
+
+    def check_neighbours(self):
+        """Widen the chosen window's error where the windows offered just before and
+        after it disagree with it by more than their own error plus ``NEIGHBOUR_FACTOR``
+        times the chosen one's.
+
+        In the asymptotic regime every window's error over-covers (it is the error of
+        the lower-order estimate), so neighbours agree well within it. Steps larger
+        than f's scale (a pole at distance r with steps above r, high orders) give
+        windows whose values wander while each looks converged: arctan's 10th
+        derivative at 0.3 chose -91,545 +- 1,986 between neighbours -107,375 and
+        -69,697 (exact -53,084). The error then becomes the largest disagreement and the
+        line does not count as converged."""
+        for k, seen in enumerate(self.seen):
+            i = int(self.chosen[k])
+            if i < 0 or self.kink[k]:
+                continue
+            value, error = seen[i]
+            worst = 0.0
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(seen) and np.isfinite(seen[j][1]):
+                    gap = float(np.max(np.abs(seen[j][0] - value)))
+                    if gap > NEIGHBOUR_FACTOR * error + seen[j][1]:
+                        worst = max(worst, gap)
+            if worst > 0:
+                self.error[k] = max(self.error[k], worst)
+                self.converged[k] = False
 
     def offer(self, k, estimate, step, side):
         # Windows are ranked by their likely error (round-off at FLOOR_ULPS), reported
@@ -586,7 +642,18 @@ class _Best:
         # still smaller steps round-off would hide the kink, so the kink is kept.
         self.kink_streak[k] = self.kink_streak[k] + 1 if estimate.kink else 0
         conclusive = self.kink_streak[k] >= KINK_WINDOWS
+        self.seen[k].append((np.array(estimate.value, dtype=float), float(estimate.error)))
+        if self.chosen[k] >= 0 and np.isfinite(estimate.error) and not self.kink[k]:
+            # a later window that disagrees with the best beyond both errors shows the
+            # best's error to be at least their gap (pre-asymptotic steps: the values
+            # wander while each window looks converged); the best is demoted to it
+            gap = float(np.max(np.abs(estimate.value - self.value[k])))
+            if gap > NEIGHBOUR_FACTOR * self.error[k] + estimate.error:
+                self.score[k] = max(self.score[k], gap)
+                self.error[k] = max(self.error[k], gap)
+                self.at_floor[k] = False
         if estimate.score < self.score[k] or not np.isfinite(self.score[k]) or conclusive:
+            self.chosen[k] = len(self.seen[k]) - 1
             self.score[k] = estimate.score
             self.value[k] = estimate.value
             self.error[k] = estimate.error
