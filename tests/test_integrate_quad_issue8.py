@@ -194,11 +194,27 @@ def test_bad_weight_options(kwargs, error, match):
 
 
 # --- item 13: consistent results and messages ----------------------------------------------
-@pytest.mark.parametrize("a, b", [(0.0, 1.0), (-np.inf, np.inf), (2.0, np.inf)])
-def test_identically_zero_integrand_in_log_space(a, b):
-    result = quad(lambda x: np.full_like(x, -np.inf), a, b, log=True)
-    assert result.value == -np.inf and result.error == 0.0 and result.success
-    assert "integral is 0" in result.message
+@pytest.mark.parametrize("a, b", [(0.0, 1.0), (-np.inf, np.inf), (2.0, np.inf),
+                                  (-100.0, 100.0)])
+def test_an_integrand_seen_only_as_zero_promises_nothing(a, b):
+    """f = 0 at every node: f may be 0, or a peak no node hit. Same result with and
+    without log=True, in every path: no value is claimed (error inf, success=False); a
+    reported error of 0 (the old result) was a broken promise for the missed peak."""
+    zero = _quiet(lambda x: np.zeros_like(x), a, b)
+    log_zero = _quiet(lambda x: np.full_like(x, -np.inf), a, b, log=True)
+    assert zero.value == 0.0 and log_zero.value == -np.inf
+    for result in (zero, log_zero):
+        assert result.error == np.inf and not result.success
+        assert "at all" in result.message and "narrow peak" in result.message
+
+
+@pytest.mark.parametrize("f, a, b, exact", [
+    (lambda x: np.exp(-(x - 1000.0) ** 2 / 2), 0.0, np.inf, math.sqrt(2 * math.pi)),
+    (lambda x: np.exp(-((x - 0.3) / 1e-2) ** 2), -100.0, 100.0, 1e-2 * math.sqrt(math.pi)),
+])
+def test_a_missed_narrow_peak_has_an_error_that_covers(f, a, b, exact):
+    result = _quiet(f, a, b)
+    assert abs(result.value - exact) <= result.error
 
 
 def test_failure_messages_are_one_sentence_per_rule():

@@ -15,7 +15,7 @@ from .._core.validation import (
     check_tolerances,
 )
 from .._core.warnings import IntegrationWarning, warn_unless_success
-from ._result import IntegrationResult
+from ._result import IntegrationResult, zero_integrand_message
 from .rules.doubling_rules import doubling_gauss_legendre, doubling_simpson
 from .rules.gauss_kronrod import adaptive_gauss_kronrod
 from .rules.qags import adaptive_qags
@@ -168,16 +168,14 @@ def quad(f, a, b, *, rtol=1e-10, atol=0.0, method="auto", log=False, max_evals=5
         return warn_unless_success(result, IntegrationWarning)
     value, error = finish(estimate, log=log)
     success, message = estimate.converged, estimate.message
-    if log and all(wrapper.all_zero for wrapper in wrappers):
-        # log f = -inf at every node: f is 0 there (no underflow in log space)
-        value, error, success = -np.inf, 0.0, True
-        message = (f"log f was -inf at all {integrand.n_evals} nodes: the integral is 0 "
-                   "(log I = -inf)")
-    elif not log and all(wrapper.all_zero for wrapper in wrappers):
-        success = False
-        message = (f"f was exactly 0 at all {integrand.n_evals} nodes: if f underflows "
-                   "float64 (e.g. exp of a log-likelihood), pass log f with log=True; if f "
-                   "is 0 outside a small region, give that region with points=")
+    if all(wrapper.all_zero for wrapper in wrappers) or (
+            error == 0 and value == (-np.inf if log else 0.0)):
+        # Nothing but zeros (or -inf in log space) seen: f may be 0, or be nonzero only
+        # where no node fell (a narrow peak on a wide range, exp(-(x - 1000)^2 / 2) on
+        # [0, inf)): the nodes cannot tell, so nothing is promised. The same result
+        # with and without log=True.
+        value, error, success = (-np.inf if log else 0.0), np.inf, False
+        message = zero_integrand_message(integrand.n_evals, "nodes", log)
     value, error, success, message = _add_tails(tails, value, error, success, message,
                                                 rtol, atol, log)
     if not math.isfinite(value) and not (log and value == -np.inf):

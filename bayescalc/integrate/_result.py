@@ -65,3 +65,13 @@ class MonteCarloResult(IntegrationResult):
     variance_reduction: float = 1.0
     control_coefficients: np.ndarray | None = None
     khat: float = float("nan")
+
+
+def zero_integrand_message(n_evals: int, what: str, log: bool) -> str:
+    """The message of an integral whose integrand was 0 (log: -inf) at every point seen:
+    value 0 (log: -inf), error inf, ``success=False`` in every integrator."""
+    seen = "log f was -inf" if log else "f was exactly 0"
+    return (f"{seen} at all {n_evals} {what}: f may be 0, or nonzero only where no "
+            "point fell (a narrow peak on a wide range: give its region with points= or "
+            "narrower bounds)" + ("" if log else "; if f underflows float64 (e.g. exp of "
+                                  "a log-likelihood), pass log f with log=True"))
