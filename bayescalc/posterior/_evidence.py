@@ -21,6 +21,7 @@ from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, momen
 from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
+from ._flow_check import flow_check
 from .harmonic_mean import harmonic_mean_evidence
 from .importance import draw_weighted, importance_evidence
 from .laplace import laplace_evidence, laplace_from_fit
@@ -118,7 +119,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     check_executor(executor)
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 7)
+    seeds = spawn_seeds(seed, 8)
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0])
     stages = []
 
@@ -132,12 +133,32 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
             warnings.warn(out.message, ReliabilityWarning, stacklevel=3)
         return out
 
+    def _checked_by_flow(result, note=""):
+        checked = flow_check(model, result, seed=seeds[7],
+                             executor=executor)
+        if checked is None:
+            return done(result, "smc", note)
+        cm.n_evals += checked.n_evals
+        stages.append(("flow-importance", checked.diagnostics["flow_log_z"],
+                       checked.diagnostics["flow_error"], checked.diagnostics["khat"] < 0.7))
+        return done(checked, checked.diagnostics["chosen"], note)
+
     def spend(result, base):
         cm.n_evals += result.n_evals - base[0]
         cm.n_grad_evals += result.n_grad_evals - base[1]
         stages.append((result.method, result.log_z, result.error, result.success))
         return result
 
+    if fit.problem and fit.climbing and smc_evidence is not None and model.can_sample_prior:
+        # the search climbed without reaching a stationary point: the log joint may be
+        # unbounded yet integrable (the centred eight schools as tau -> 0) or the
+        # posterior improper; the prior is proper and can be sampled, so tempering from
+        # it decides (no Laplace-based stage applies without a mode)
+        stages.append(("laplace", math.inf, math.inf, False))
+        note = f" (no mode: {fit.problem})"
+        result = spend(_quiet(smc_evidence, model, seed=seeds[3], executor=executor,
+                              progress=progress), (0, 0))
+        return _checked_by_flow(result, note)
     if fit.problem:
         improper = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "laplace",
                                   False, fit.problem + "; no finite log Z", {})
@@ -210,7 +231,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                                                    "n_particles": 8192}
         result = spend(_quiet(smc_evidence, model, seed=seeds[3], executor=executor,
                               progress=progress, **extra), (0, 0))
-        return done(result, "smc")
+        return _checked_by_flow(result)
     result = spend(_quiet(bridge_evidence, model, fit=fit, seed=seeds[3], executor=executor,
                           progress=progress), fit.cost)
     return done(result, "bridge",
