@@ -2,7 +2,7 @@
 ``evidence(method="auto")``, the Jacobi-scaled propriety test, the step-size mixture of
 the tempering kernel and the flow check of the tempering branch.
 
-Default run: one seed each of the funnel (d = 10) and the centred eight schools, the
+Default run: one seed each of the funnel (d = 5) and the centred eight schools, the
 kernel's invariance, the propriety test on a funnel, a banana with a saddle and the true
 improper posteriors (tests/test_posterior_evidence.py keeps its own). The seed studies
 (d = 5 and 10, scales 1.5 and 3, both eight-schools parameterizations, seeds 0-2) are
@@ -70,7 +70,8 @@ def test_flat_direction_still_improper():
 
 
 def test_funnel_auto_is_honest(seed):
-    m = models.funnel(10)
+    # d = 5: SMC alone was 0.35 nats low with success=True; the flow check flags it
+    m = models.funnel(5)
     r = quiet(evidence, m, seed=seed)
     honest(r, m.log_z_exact)
     assert r.diagnostics["chosen"] in ("smc", "flow-importance")

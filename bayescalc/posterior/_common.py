@@ -150,7 +150,8 @@ def _scaled_min_eigenvalue(h: np.ndarray) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> _scaled_min_eigenvalue(-np.diag([1 / 9, 4e17])), _scaled_min_eigenvalue(-np.diag([1.0, 0.0]))
+    >>> funnel_top, flat = -np.diag([1 / 9, 4e17]), -np.diag([1.0, 0.0])
+    >>> round(_scaled_min_eigenvalue(funnel_top), 9), _scaled_min_eigenvalue(flat)
     (1.0, 0.0)
     """
     if not np.all(np.isfinite(h)):

@@ -18,10 +18,10 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor, psis_khat
 from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, moment_matched_proposal
+from ._flow_check import flow_check
 from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
-from ._flow_check import flow_check
 from .harmonic_mean import harmonic_mean_evidence
 from .importance import draw_weighted, importance_evidence
 from .laplace import laplace_evidence, laplace_from_fit
