@@ -22,9 +22,10 @@ from .reference import GaussianReference, PriorReference
 
 
 def rejuvenate(model, z, log_weights, *, seed=None, n_moves=40, step_decades=2.5,
-               max_leapfrog_scaled=32, trajectory=1.5, max_leapfrog=8):
-    """Resample the weighted draws ``z`` (n, d) by ``log_weights`` and move them
-    ``n_moves`` times with the HMC kernel at beta = 1 (the posterior).
+               max_leapfrog_scaled=32, trajectory=1.5, max_leapfrog=8, n_particles=2048):
+    """Resample ``min(n, n_particles)`` of the weighted draws ``z`` (n, d) by
+    ``log_weights`` and move them ``n_moves`` times with the HMC kernel at beta = 1 (the
+    posterior).
 
     Returns ``(z, n_evals, n_grad_evals)``: the moved, equally weighted draws and what
     the moves cost.
@@ -48,7 +49,7 @@ def rejuvenate(model, z, log_weights, *, seed=None, n_moves=40, step_decades=2.5
     generator = torch_generator(seed)
     z = torch.as_tensor(np.asarray(z, dtype=float))
     w = torch.softmax(torch.as_tensor(np.asarray(log_weights, dtype=float)), 0)
-    n = z.shape[0]
+    n = min(z.shape[0], int(n_particles))
     idx = torch.multinomial(w, n, replacement=True, generator=generator)
     particles = path.evaluate(z[idx])
     step = StepSize(1.2 * model.dim ** -0.25)
