@@ -73,7 +73,7 @@ class Mode:
     log_z: float               # Laplace log Z of this mode
     grad_norm: float
     converged: bool
-    min_eigenvalue: float      # smallest eigenvalue of -hessian
+    min_eigenvalue: float      # smallest eigenvalue of -hessian, Jacobi-scaled
 
 
 @dataclasses.dataclass
@@ -82,6 +82,7 @@ class LaplaceFit:
 
     modes: list
     problem: str               # "" when every mode is a proper maximum, else why not
+    climbing: bool = False     # the problem is at a point the search left still climbing
 
     @property
     def best(self) -> Mode:
@@ -135,15 +136,44 @@ def _newton_polish(cm, point, value, h):
     return point, float(v[0])
 
 
+def _scaled_min_eigenvalue(h: np.ndarray) -> float:
+    """The smallest eigenvalue of ``-h`` after Jacobi scaling ``D^-1/2 (-h) D^-1/2``
+    (``D`` its diagonal): 1 on a diagonal Hessian however its curvatures differ, 0 on a
+    flat direction, negative at a saddle. A diagonal entry of ``-h`` at or below 1e-10
+    (in absolute terms, as the unscaled test had for curvatures of order one) is a flat
+    direction (0 returned), a negative one a saddle (that entry returned).
+
+    The scaling matters where the curvatures span many orders of magnitude: at the
+    stationary point of Neal's funnel (v = -40.5, x = 0) they are 1/9 and e^40.5, a
+    proper maximum that the unscaled ratio 3e-19 called singular.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> funnel_top, flat = -np.diag([1 / 9, 4e17]), -np.diag([1.0, 0.0])
+    >>> round(_scaled_min_eigenvalue(funnel_top), 9), _scaled_min_eigenvalue(flat)
+    (1.0, 0.0)
+    """
+    if not np.all(np.isfinite(h)):
+        return math.nan
+    a = -0.5 * (h + h.T)
+    diag = np.diag(a)
+    if diag.min() < 0:
+        return float(diag.min())
+    if diag.min() <= 1e-10:
+        return 0.0
+    inv = 1.0 / np.sqrt(diag)
+    eig = np.linalg.eigvalsh(a * inv[:, None] * inv[None, :])
+    return float(eig.min())
+
+
 def laplace_at(cm, point, value, grad_norm, converged) -> Mode:
     """The Laplace approximation at a (putative) maximum ``point``."""
     d = len(point)
     h = _hessian(cm, point)
     h = 0.5 * (h + h.T)
-    eig = np.linalg.eigvalsh(-h) if np.all(np.isfinite(h)) else np.array([np.nan])
-    lam_min = float(eig.min()) if eig.size else float("nan")
-    scale = max(1.0, float(np.abs(eig).max())) if np.all(np.isfinite(eig)) else 1.0
-    if not np.isfinite(lam_min) or lam_min <= 1e-10 * scale:
+    lam_min = _scaled_min_eigenvalue(h)
+    if not np.isfinite(lam_min) or lam_min <= 1e-10:
         cov = np.full((d, d), np.nan)
         chol = cov
         log_z = math.inf if np.isfinite(lam_min) else math.nan
@@ -230,13 +260,21 @@ def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 5
         # a saddle or a minimum well below a proper maximum (a start on a symmetry point
         # where the gradient vanishes: the centre between two shells) is not a mode, and
         # says nothing about propriety; a flat direction stays level with the best mode
+        # (or clearly indefinite after Jacobi scaling, at any level: the saddle between
+        # the two arms of a banana lies 0.2 nats below them)
         top = max(m.log_joint for m in good)
         saddles = [m for m in bad if np.isfinite(m.min_eigenvalue) and m.min_eigenvalue < 0
-                   and m.log_joint < top - 1.0]
+                   and (m.log_joint < top - 1.0 or m.min_eigenvalue < -1e-3)]
         bad = [m for m in bad if all(m is not s for s in saddles)]
         found = bad + good
+    climbing = False
     if bad:
         m = bad[0]
+        # a point the search left with a gradient far from zero is no stationary point:
+        # the log joint kept rising (an unbounded but possibly integrable density, as the
+        # centred eight schools where tau -> 0), so its Hessian says nothing about a flat
+        # direction
+        climbing = all(b.grad_norm > 1e-4 * (1.0 + abs(b.log_joint)) for b in bad)
         problem = (f"the Hessian of the log joint at the stationary point "
                    f"{np.round(m.point, 4).tolist()} is singular or indefinite (smallest "
                    f"eigenvalue of -H = {m.min_eigenvalue:.3g}): the posterior looks improper "
@@ -249,8 +287,9 @@ def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 5
         if not best.converged and best.grad_norm > 1e-4 * (1 + abs(best.log_joint)):
             problem = (f"the mode search did not converge (gradient norm {best.grad_norm:.3g}"
                        f" at {np.round(best.point, 4).tolist()})")
+            climbing = True
         found = [m for m in found if m.log_z >= best.log_z - keep_nats]
-    return LaplaceFit(found, problem)
+    return LaplaceFit(found, problem, climbing)
 
 
 # -- proposals ----------------------------------------------------------------------------

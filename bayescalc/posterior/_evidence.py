@@ -18,6 +18,7 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor, psis_khat
 from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, moment_matched_proposal
+from ._flow_check import flow_check, flow_recheck
 from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
@@ -59,7 +60,7 @@ def _quiet(fn, *args, **kwargs):
 
 
 def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.005,
-                  max_evals=60_000, n_check=1000) -> EvidenceResult:
+                  max_evals=60_000, n_check=1000, rechecks=3) -> EvidenceResult:
     """log Z by the method that the model's own diagnostics point to.
 
     1. Modes by L-BFGS from several starts, each with its Laplace fit (a singular
@@ -81,7 +82,18 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        when the two succeed and agree within 2 combined errors, the bridge value.
     5. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
        when the prior cannot be sampled), or bridge sampling without tempering; the
-       result's own diagnostics decide ``success``.
+       result's own diagnostics decide ``success``. With zuko (the ``flows`` extra) SMC
+       is checked by importance sampling from a normalizing flow fitted to its weighted
+       draws (8,192 draws, PSIS); where that does not confirm it, the draws are moved 40
+       more times at the posterior (HMC with a step-size mixture) and the flow refitted,
+       up to ``rechecks`` times, until two successive levels agree (error <= 0.025
+       nats); the bar is the largest of the flow's standard error and the changes of the
+       last levels (doubled where k-hat > 0.5).
+
+    A mode search that climbs without reaching a stationary point (an unbounded but
+    possibly integrable density, like the centred eight schools) goes straight to step 5
+    where the prior can be sampled; a flat direction at a stationary point is reported
+    as an improper posterior.
 
     Parameters
     ----------
@@ -96,6 +108,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         Budget of the quadrature and importance stages.
     n_check : int
         Draws of the importance-sampling check.
+    rechecks : int
+        At most this many rounds of moves and flow refits after a flow check that does
+        not confirm SMC (each about 1.4 million evaluations on a 10-d funnel).
 
     Returns
     -------
@@ -118,7 +133,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     check_executor(executor)
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 7)
+    seeds = spawn_seeds(seed, 9)
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0])
     stages = []
 
@@ -132,12 +147,52 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
             warnings.warn(out.message, ReliabilityWarning, stacklevel=3)
         return out
 
+    def _checked_by_flow(result, note=""):
+        checked = flow_check(model, result, seed=seeds[7],
+                             executor=executor)
+        if checked is None:
+            return done(result, "smc", note)
+        cm.n_evals += checked.n_evals
+        stages.append(("flow-importance", checked.diagnostics["flow_log_z"],
+                       checked.diagnostics["flow_error"], checked.diagnostics["khat"] < 0.7))
+        if checked.success:
+            return done(checked, checked.diagnostics["chosen"], note)
+        # not confirmed: move SMC's draws further at the posterior and look again, up
+        # to `rechecks` times, until two successive looks agree within 0.025 nats
+        draws, previous = None, checked
+        history = [checked.diagnostics["flow_log_z"]]
+        for recheck_seed in spawn_seeds(seeds[8], rechecks):
+            again = flow_recheck(model, result, previous, seed=recheck_seed,
+                                 executor=executor, draws=draws, history=history)
+            if again is None:
+                break
+            cm.n_evals += again.n_evals
+            cm.n_grad_evals += again.n_grad_evals
+            stages.append(("flow-importance", again.log_z, again.error, again.success))
+            previous = again
+            history.append(again.log_z)
+            if again.success:
+                break
+            draws = (again.diagnostics["moved_samples"], np.zeros(len(again.diagnostics[
+                "moved_samples"])))
+        return done(previous, previous.diagnostics["chosen"], note)
+
     def spend(result, base):
         cm.n_evals += result.n_evals - base[0]
         cm.n_grad_evals += result.n_grad_evals - base[1]
         stages.append((result.method, result.log_z, result.error, result.success))
         return result
 
+    if fit.problem and fit.climbing and smc_evidence is not None and model.can_sample_prior:
+        # the search climbed without reaching a stationary point: the log joint may be
+        # unbounded yet integrable (the centred eight schools as tau -> 0) or the
+        # posterior improper; the prior is proper and can be sampled, so tempering from
+        # it decides (no Laplace-based stage applies without a mode)
+        stages.append(("laplace", math.inf, math.inf, False))
+        note = f" (no mode: {fit.problem})"
+        result = spend(_quiet(smc_evidence, model, seed=seeds[3], executor=executor,
+                              progress=progress), (0, 0))
+        return _checked_by_flow(result, note)
     if fit.problem:
         improper = EvidenceResult(math.inf, math.inf, cm.n_evals, cm.n_grad_evals, "laplace",
                                   False, fit.problem + "; no finite log Z", {})
@@ -210,7 +265,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                                                    "n_particles": 8192}
         result = spend(_quiet(smc_evidence, model, seed=seeds[3], executor=executor,
                               progress=progress, **extra), (0, 0))
-        return done(result, "smc")
+        return _checked_by_flow(result)
     result = spend(_quiet(bridge_evidence, model, fit=fit, seed=seeds[3], executor=executor,
                           progress=progress), fit.cost)
     return done(result, "bridge",

@@ -46,7 +46,12 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
         ``kernel`` ("hmc"; "slice": coordinate-wise slice sampling along the
         preconditioner's axes, gradient-free, with a step size found per particle and
         per move: on the 10-d funnel it cut the error from 1.25 to 0.2-0.5 nats at 9x
-        the evaluations, still flagged), ``slice_width`` (2.0, in axis units).
+        the evaluations, still flagged), ``slice_width`` (2.0, in axis units),
+        ``step_decades`` (0; > 0: half the particles take a step shrunk by a
+        log-uniform factor over that many decades, with more leapfrog steps up to
+        ``max_leapfrog_scaled``, 32: a state-independent mixture of HMC kernels; on the
+        10-d funnel, 2.5 decades took the error from 0.55 to 0.44 nats at 4.4x the
+        evaluations, and to 0.14 with ``max_leapfrog_scaled=64`` at 13x).
 
     Returns
     -------

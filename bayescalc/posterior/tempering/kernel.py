@@ -115,7 +115,7 @@ def leapfrog_plan(step: float, trajectory: float, max_leapfrog: int) -> int:
 
 def hmc_move(path, particles, beta: float, chol: torch.Tensor, step: float,
              n_leapfrog: int, generator: torch.Generator, trajectory: float | None = None,
-             spread: float = 0.0):
+             spread: float = 0.0, decades: float = 0.0, max_leapfrog: int | None = None):
     """One preconditioned HMC step (MALA when ``n_leapfrog == 1``) for every particle.
 
     Each particle's integration time is random, ``U(0.5, 1.5) * trajectory`` (in units
@@ -127,6 +127,14 @@ def hmc_move(path, particles, beta: float, chol: torch.Tensor, step: float,
     shrink their step by ``exp(-spread * U(0, 1))``: a state-independent mixture of
     scales, so that particles can enter regions much narrower than the particle
     covariance says (the neck of a funnel) without breaking detailed balance.
+
+    With ``decades > 0`` half the particles (at random, independently of their state)
+    take a step ``10^(-decades U(0, 1))`` times the adapted one and correspondingly more
+    leapfrog steps, up to ``max_leapfrog``, so that their integration time is kept
+    where the cap allows: a mixture of HMC kernels, each reversible, chosen without
+    looking at the state, so the mixture leaves the target invariant. The third value
+    returned is then the mask of the particles whose step was shrunk (the adaptation
+    should look at the others).
 
     ``chol`` is one Cholesky factor of the inverse mass matrix (d, d), or a pair
     ``(factors (2, d, d), group (n,))`` giving particle i the factor ``group[i]``.
@@ -163,23 +171,41 @@ def hmc_move(path, particles, beta: float, chol: torch.Tensor, step: float,
         small = torch.rand(n, 1, generator=generator, dtype=torch.float64)
         shrink = torch.exp(-spread * torch.rand(n, 1, generator=generator, dtype=torch.float64))
         eps = torch.where(small < 0.5, eps * shrink, eps)
+    n_leap = torch.full((n,), int(n_leapfrog), dtype=torch.long)
+    scaled = torch.zeros(n, dtype=torch.bool)
+    if decades > 0:  # half the particles: a log-uniform step over `decades` decades down
+        scaled = torch.rand(n, generator=generator, dtype=torch.float64) < 0.5
+        shrink = 10.0 ** (-decades * torch.rand(n, generator=generator, dtype=torch.float64))
+        shrink = torch.where(scaled, shrink, torch.ones_like(shrink))
+        eps = eps * shrink[:, None]
+        cap = int(max_leapfrog or n_leapfrog)
+        more = torch.ceil(n_leapfrog / shrink - 1e-9).long()
+        n_leap = torch.where(scaled, more.clamp(max=max(cap, n_leapfrog)), n_leap)
     h0 = particles.log_density(beta) - 0.5 * (xi * xi).sum(1)
     z = particles.z
     alive = torch.isfinite(h0)
     xi = xi + 0.5 * eps * _apply(particles.grad(beta), chol, False)
     current = particles
-    for k in range(n_leapfrog):
+    for k in range(int(n_leap.max())):
+        active = k < n_leap
         z_new = z + eps * _apply(xi, chol, True)
-        z_new = torch.where(alive[:, None] & torch.isfinite(z_new).all(1, keepdim=True),
-                            z_new, particles.z)
-        current = path.evaluate(z_new)
+        z_new = torch.where(alive[:, None] & active[:, None]
+                            & torch.isfinite(z_new).all(1, keepdim=True), z_new, z)
+        if bool(active.all()):
+            current = path.evaluate(z_new)
+        else:  # only the particles still integrating are evaluated
+            idx = torch.nonzero(active)[:, 0]
+            current = current.put(idx, path.evaluate(z_new[idx]))
         alive = alive & torch.isfinite(current.log_density(beta))
         z = z_new
-        half = 0.5 if k == n_leapfrog - 1 else 1.0
+        half = torch.where(k == n_leap - 1, 0.5, 1.0).to(torch.float64)
+        half = torch.where(active, half, torch.zeros_like(half))[:, None]
         xi = xi + half * eps * _apply(current.grad(beta), chol, False)
     h1 = current.log_density(beta) - 0.5 * (xi * xi).sum(1)
     log_accept = torch.where(alive, h1 - h0, torch.full_like(h0, -torch.inf))
     log_accept = torch.nan_to_num(log_accept, nan=-torch.inf).clamp(max=0.0)
     u = torch.rand(n, generator=generator, dtype=torch.float64)
     accept = torch.log(u) < log_accept
+    if decades > 0:
+        return particles.where(accept, current), torch.exp(log_accept), scaled
     return particles.where(accept, current), torch.exp(log_accept)

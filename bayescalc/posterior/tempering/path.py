@@ -40,6 +40,17 @@ class Particles:
         return Particles(self.z[index], self.log_ref[index], self.u[index],
                          self.g_ref[index], self.g_u[index])
 
+    def put(self, index: torch.Tensor, other: Particles) -> Particles:
+        """A copy with the rows ``index`` replaced by ``other`` (len(index) rows)."""
+        out = []
+        for mine, theirs in ((self.z, other.z), (self.log_ref, other.log_ref),
+                             (self.u, other.u), (self.g_ref, other.g_ref),
+                             (self.g_u, other.g_u)):
+            mine = mine.clone()
+            mine[index] = theirs
+            out.append(mine)
+        return Particles(*out)
+
     def where(self, mask: torch.Tensor, other: Particles) -> Particles:
         """``other`` where ``mask`` (n,) is True, else ``self``."""
         m = mask[:, None]

@@ -68,7 +68,7 @@ def _check_model(model):
 
 def run_replicates(model, *, seed, executor, progress, resample, desc, n_particles=2048,
                    n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20,
-                   mixing=0.3, spread=0.0,
+                   mixing=0.3, spread=0.0, step_decades=0.0, max_leapfrog_scaled=32,
                    n_leapfrog=None,
                    trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
                    widen=1.5, df=5.0, kernel="hmc", slice_width=2.0) -> Replicates:
@@ -86,7 +86,9 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
         raise ValueError(f"n_particles = {n_particles} gives {per_run} particles to each of "
                          f"n_replicates = {n_replicates} runs; at least 8 are needed")
     options = RunOptions(n=per_run, rho=float(rho), n_steps=n_steps, max_steps=max_steps,
-                         mixing=float(mixing), spread=float(spread), n_leapfrog=n_leapfrog,
+                         mixing=float(mixing), spread=float(spread),
+                         step_decades=float(step_decades),
+                         max_leapfrog_scaled=int(max_leapfrog_scaled), n_leapfrog=n_leapfrog,
                          trajectory=float(trajectory), max_leapfrog=max_leapfrog,
                          target_accept=float(target_accept), resample=resample,
                          max_rungs=max_rungs, kernel=kernel, slice_width=float(slice_width))

@@ -37,6 +37,8 @@ class RunOptions:
     max_steps: int = 20
     mixing: float = 0.3
     spread: float = 0.0
+    step_decades: float = 0.0
+    max_leapfrog_scaled: int = 32
     n_leapfrog: int | None = None
     trajectory: float = 1.5
     max_leapfrog: int = 8
@@ -68,6 +70,10 @@ class RunOptions:
             raise ValueError(f"mixing must lie in (0, 1), got {self.mixing!r}")
         if not 0.0 < self.target_accept < 1.0:
             raise ValueError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
+        if not (self.step_decades >= 0 and isinstance(self.max_leapfrog_scaled, int)
+                and self.max_leapfrog_scaled >= 1):
+            raise ValueError("step_decades must be >= 0 and max_leapfrog_scaled a positive "
+                             f"int, got {self.step_decades!r}, {self.max_leapfrog_scaled!r}")
         if self.kernel not in ("hmc", "slice"):
             raise ValueError(f"kernel must be 'hmc' or 'slice', got {self.kernel!r}")
         if not self.slice_width > 0:
@@ -167,15 +173,25 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
                 particles = slice_sweep(path, particles, beta, chol, generator,
                                         options.slice_width)
                 a = torch.ones(n, dtype=torch.float64)
-            elif options.n_leapfrog is None:
-                n_leap = leapfrog_plan(step.value, options.trajectory, options.max_leapfrog)
-                particles, a = hmc_move(path, particles, beta, chol, step.value, n_leap,
-                                        generator, options.trajectory, options.spread)
             else:
-                particles, a = hmc_move(path, particles, beta, chol, step.value,
-                                        options.n_leapfrog, generator, None, options.spread)
-            rate = float((torch.softmax(log_w, 0) * a).sum())
+                if options.n_leapfrog is None:
+                    n_leap = leapfrog_plan(step.value, options.trajectory, options.max_leapfrog)
+                    traj = options.trajectory
+                else:
+                    n_leap, traj = options.n_leapfrog, None
+                out = hmc_move(path, particles, beta, chol, step.value, n_leap, generator,
+                               traj, options.spread, options.step_decades,
+                               options.max_leapfrog_scaled)
+                particles, a = out[0], out[1]
+            w_now = torch.softmax(log_w, 0)
+            rate = float((w_now * a).sum())
             rates.append(rate)
+            if options.kernel == "hmc" and options.step_decades > 0:
+                # adapt on the particles that moved at the adapted step (the others'
+                # steps were shrunk at random)
+                at_step = w_now * (~out[2])
+                if float(at_step.sum()) > 0:
+                    rate = float((at_step * a).sum() / at_step.sum())
             step.update(rate)
             corr = _correlation(u_start, particles.u, log_w)
             if k + 1 >= options.n_steps and corr <= options.mixing:
