@@ -1,6 +1,5 @@
 """bayescalc.integrate.gauss_hermite_expectation: moments, closed forms, log space."""
 
-import warnings
 
 import numpy as np
 import pytest
