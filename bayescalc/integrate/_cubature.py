@@ -78,13 +78,18 @@ def cubature(f, lower, upper, *, rtol=1e-8, atol=0.0, method="auto", log=False,
         ``"gauss-hermite"`` (all of R^d only): adaptive Gauss–Hermite (AGHQ), nodes at
         the mode of log f scaled by its Laplace covariance
         (:func:`~bayescalc.integrate.laplace_map`), tensor rule for d <= 3, sparse above;
-        exact-fast for Gaussian-like integrands. ``"auto"``: :func:`quad` for d = 1; on
-        R^d AGHQ first (a quarter of the budget); then the sparse grid and Genz–Malik by
-        measured convergence (Genz–Malik first up to d = 3, on half the budget; the other
-        gets the rest if the first missed; the smaller relative error wins). Every
-        answer but the tensor rule's is checked against an independent randomized QMC
-        estimate (:func:`randomized_check`), which also bounds the error of a run stopped
-        by its budget.
+        exact-fast for Gaussian-like integrands. Ascents from the draws of a wide
+        Student-t check that lie far above the Gaussian envelope find other modes, and
+        the rule then runs at each (a mixture of their Laplace maps); the check's
+        importance estimate flags mass that it still misses. ``"auto"``: :func:`quad`
+        for d = 1; on R^d AGHQ first (a quarter of the budget); then the sparse grid and
+        Genz–Malik by measured convergence (Genz–Malik first up to d = 3, on half the
+        budget; the other gets the rest if the first missed; the smaller relative error
+        wins; on R^d their error is at least their gap to AGHQ's estimate, and without a
+        concave mode both run and their gap is an error floor). Every answer but the
+        tensor rule's is checked against an independent randomized QMC estimate
+        (:func:`randomized_check`), which also bounds the error of a run stopped by its
+        budget.
     log : bool, keyword-only
     max_evals : int, keyword-only
         Budget of integrand evaluations.

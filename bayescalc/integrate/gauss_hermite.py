@@ -59,7 +59,11 @@ def gauss_hermite_expectation(f, mean, cov, *, order=None, method="tensor", log=
     IntegrationResult
         ``error`` is the difference from the next lower rule (orders ``m`` and
         ``m - 2`` for a fixed ``order``), the error of the coarser rule, so in practice
-        an upper bound.
+        an upper bound, plus the rounding of the weighted sum. Adaptive orders never
+        converge from orders 1 and 3 alone; a run stopped unconverged reports its last
+        change divided by ``1 - rho`` (``rho`` the ratio of its last two changes; ten
+        times the larger when ``rho >= 0.9``; for ``"sparse"`` at least the change since
+        two orders back).
 
     Examples
     --------
