@@ -92,13 +92,15 @@ def adaptive_gauss_hermite(f, d, rtol, atol, log, max_evals) -> IntegrationResul
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
         return IntegrationResult(np.nan, np.inf, function.n_evals, False,
                                  f"gauss-hermite: {error}", "gauss-hermite")
-    x, log_t, values = _draws(log_f, modes, seed=0)
+    # a small budget keeps three quarters of itself for the rules
+    n_draws = int(min(WIDE_CHECK_DRAWS, max(128, max_evals // 4)))
+    x, log_t, values = _draws(log_f, modes, seed=0, n=n_draws)
     for round_ in range(1, _ROUNDS + 1):
         found = _search(log_f, modes, x, values)
         if not found:
             break
         modes = _strongest(modes + found)
-        x, log_t, values = _draws(log_f, modes, seed=round_)
+        x, log_t, values = _draws(log_f, modes, seed=round_, n=n_draws)
     quadrature = _mixture_quadrature(log_f, modes, rtol, max_evals - function.n_evals)
     if isinstance(quadrature, str):
         return IntegrationResult(np.nan, np.inf, function.n_evals, False,
