@@ -13,6 +13,7 @@ from ._result import IntegrationResult
 from .rules.smolyak import sparse_grid, tensor_grid
 
 METHODS = ("tensor", "sparse")
+_EPS = np.finfo(float).eps
 
 
 def gauss_hermite_expectation(f, mean, cov, *, order=None, method="tensor", log=False,
@@ -58,7 +59,11 @@ def gauss_hermite_expectation(f, mean, cov, *, order=None, method="tensor", log=
     IntegrationResult
         ``error`` is the difference from the next lower rule (orders ``m`` and
         ``m - 2`` for a fixed ``order``), the error of the coarser rule, so in practice
-        an upper bound.
+        an upper bound, plus the rounding of the weighted sum. Adaptive orders never
+        converge from orders 1 and 3 alone; a run stopped unconverged reports its last
+        change divided by ``1 - rho`` (``rho`` the ratio of its last two changes; ten
+        times the larger when ``rho >= 0.9``; for ``"sparse"`` at least the change since
+        two orders back).
 
     Examples
     --------
@@ -88,7 +93,9 @@ def gauss_hermite_expectation(f, mean, cov, *, order=None, method="tensor", log=
         x = mean + np.sqrt(2.0) * points @ factor.T
         values = function(x[:, 0] if scalar else x)
         estimates.append(_weighted_sum(values, weights, log=log))
-        if len(estimates) >= 2:
+        # adaptive: never from orders 1 and 3 alone (one node at the centre can agree
+        # with three by accident: a two-mode mixture's piece 1.8e-6 off with 1.3e-9)
+        if len(estimates) >= (2 if order is not None else 3):
             value, error = _value_and_error(estimates[-1], estimates[-2], log=log)
             if error <= rtol * (1.0 if log else abs(value)):
                 converged = True
@@ -100,6 +107,18 @@ def gauss_hermite_expectation(f, mean, cov, *, order=None, method="tensor", log=
         value, error = _value_and_error(estimates[0], None, log=log)
     else:
         value, error = _value_and_error(estimates[-1], estimates[-2], log=log)
+    if not converged and len(estimates) >= 3:
+        # Stopped unresolved: the last change is the error only if the next ones vanish.
+        # Changes shrinking geometrically (ratio rho < 0.9, from the last two) sum to
+        # last / (1 - rho); changes that do not shrink give ten times the larger of the
+        # two. The sparse rules' levels (weights of both signs) need not shrink steadily:
+        # for them the change since two levels back counts too (measured on two-mode
+        # mixtures in d = 4, 5: 1.4x short without it).
+        before = _value_and_error(estimates[-2], estimates[-3], log=log)[1]
+        rho = error / before if before > 0 else np.inf
+        error = error / (1.0 - rho) if rho < 0.9 else 10.0 * max(error, before)
+        if method == "sparse" and d > 1:
+            error = max(error, _value_and_error(estimates[-1], estimates[-3], log=log)[1])
     if not converged and not message:
         message = f"the orders used did not reach rtol = {rtol} (error estimate {error:.2e})"
     if not np.isfinite(value) and not (log and value == -np.inf):
@@ -125,29 +144,37 @@ def _grid(method, m, d):
 
 
 def _weighted_sum(values, weights, *, log):
-    """``(total, shift)``: the weighted sum is ``total * exp(shift)``."""
+    """``(total, shift, magnitude)``: the weighted sum is ``total * exp(shift)``, and
+    ``magnitude * exp(shift)`` is the sum of the terms' magnitudes (its rounding scale)."""
     if not log:
         if not np.all(np.isfinite(values)):
             raise ValueError("f returned a non-finite value at a Gauss-Hermite node")
-        return float(values @ weights), 0.0
+        return float(values @ weights), 0.0, float(np.abs(values) @ np.abs(weights))
     if np.any(np.isnan(values) | (values == np.inf)):
         raise ValueError("log f returned NaN or +inf at a Gauss-Hermite node")
     shift = float(np.max(values))
     if shift == -np.inf:
-        return 0.0, 0.0
-    return float(np.exp(values - shift) @ weights), shift
+        return 0.0, 0.0, 0.0
+    scaled = np.exp(values - shift)
+    return float(scaled @ weights), shift, float(scaled @ np.abs(weights))
 
 
 def _value_and_error(fine, coarse, *, log):
-    total, shift = fine
+    """The value and its error: the change from ``coarse`` plus the rounding of the sum
+    (and, in log space, of the log)."""
+    total, shift, magnitude = fine
+    rounding = 8 * _EPS * magnitude
     if not log:
-        return total, abs(total - coarse[0]) if coarse is not None else np.inf
+        if coarse is None:
+            return total, np.inf
+        return total, abs(total - coarse[0]) + rounding
     if total <= 0:
         return -np.inf if total == 0 else np.nan, np.inf
     value = shift + np.log(total)
     if coarse is None or coarse[0] <= 0:
         return value, np.inf
-    return value, abs(value - (coarse[1] + np.log(coarse[0])))
+    return value, (abs(value - (coarse[1] + np.log(coarse[0]))) + rounding / total
+                   + 2 * _EPS * abs(value))
 
 
 def _gauss_hermite_iv(f, mean, cov, order, method, log, rtol, max_evals):

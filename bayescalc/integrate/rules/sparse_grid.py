@@ -45,6 +45,11 @@ _MAX_LEVEL = 10  # 2^9 + 1 = 513 points per axis at most
 _STABLE_SHARE = 0.75
 # the error's floor: the estimate's largest change since it had this share of the points
 _ERROR_SHARE = 0.5
+# A round whose new values are all below this share of the largest value seen added only
+# (near-)zeros: its agreement with the last is no evidence of convergence (a thin ring
+# over R^2 between the grid's lines "converged" with an error estimate of exactly 0,
+# 7 nats off).
+_NO_EVIDENCE = 1e-12
 _SPREAD_SPAN = 16
 
 
@@ -132,6 +137,7 @@ class SparseGridRefinement:
         self.rounds = []
         self.pending = [(1,) * d]
         self.grids = self.keys = self.fresh = None
+        self.fresh_share = 1.0
 
     def nodes(self, evals_left):
         self.grids = [_grid(index, self.rules) for index in self.pending]
@@ -149,6 +155,12 @@ class SparseGridRefinement:
         self.terms = {i: t * factor for i, t in self.terms.items()}
 
     def estimate(self, values, n_evals, shift):
+        # the largest value this round added, relative to the largest known (issue 8:
+        # a round that adds only zeros is no evidence that the grid has converged)
+        largest = max(float(np.max(np.abs(self.known_values), initial=0.0)),
+                      float(np.max(np.abs(values), initial=0.0)))
+        self.fresh_share = (float(np.max(np.abs(values), initial=0.0)) / largest
+                            if largest > 0 else 0.0)
         if values.size:
             known_keys = np.concatenate([self.known_keys, self.fresh])
             known_values = np.concatenate([self.known_values, values])
@@ -171,6 +183,8 @@ class SparseGridRefinement:
         return total, error
 
     def converged(self, total, error, allowed):
+        if self.fresh_share <= _NO_EVIDENCE:
+            return ""
         if len(self.terms) > 2 * self.d and _drift(self.rounds, _STABLE_SHARE) <= allowed:
             return f"converged: error estimate {error:.2e} ({len(self.terms)} indices)"
         return ""
