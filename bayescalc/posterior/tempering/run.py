@@ -21,8 +21,9 @@ import torch
 
 from ..._core.random import torch_generator
 from ...model.counting import CountedModel
-from .kernel import StepSize, hmc_move, leapfrog_plan, split_preconditioners
+from .kernel import StepSize, hmc_move, leapfrog_plan, preconditioner, split_preconditioners
 from .ladder import next_beta
+from .mixing import position_correlation, u_correlation
 from .path import TemperedPath
 from .slice_kernel import slice_sweep
 
@@ -36,6 +37,7 @@ class RunOptions:
     n_steps: int = 2
     max_steps: int = 20
     mixing: float = 0.3
+    mixing_positions: bool = False
     spread: float = 0.0
     n_leapfrog: int | None = None
     trajectory: float = 1.5
@@ -99,22 +101,21 @@ def _moments(log_w: torch.Tensor, u: torch.Tensor):
     return mean, var
 
 
-def _correlation(a: torch.Tensor, b: torch.Tensor, log_w: torch.Tensor) -> float:
-    """Weighted correlation of ``u`` before and after a rung's moves (1: nothing moved)."""
-    ok = torch.isfinite(a) & torch.isfinite(b)
-    w = torch.where(ok, torch.softmax(log_w, 0), torch.zeros_like(a))
-    if float(w.sum()) <= 0:
-        return 1.0
-    w = w / w.sum()
-    a, b = torch.where(ok, a, 0.0), torch.where(ok, b, 0.0)
-    da, db = a - (w * a).sum(), b - (w * b).sum()
-    va, vb = float((w * da * da).sum()), float((w * db * db).sum())
-    if va <= 1e-300 or vb <= 1e-300:
-        return 0.0
-    return float((w * da * db).sum()) / math.sqrt(va * vb)
+def _rung_correlation(u_start, z_start, particles, log_w, whiten) -> float:
+    """The larger of the correlations of u and (where ``whiten`` is given) of the whitened
+    positions between the start of a rung's moves and now (see :mod:`.mixing`)."""
+    corr = u_correlation(u_start, particles.u, log_w)
+    if whiten is not None:
+        corr = max(corr, position_correlation(z_start, particles.z, log_w, whiten))
+    return corr
 
 
-def tempering_run(model, reference, options: RunOptions, seed) -> dict:
+def _frozen(schedule, t: int):
+    """Rung ``t``'s temperature, step size and number of moves from ``schedule``."""
+    return (float(schedule.betas[t + 1]), float(schedule.steps[t]), int(schedule.moves[t]))
+
+
+def tempering_run(model, reference, options: RunOptions, seed, schedule=None) -> dict:
     """Walk ``options.n`` particles from ``reference`` to the posterior of ``model``.
 
     Returns a dict of numpy arrays and counts (picklable, so that runs can go to worker
@@ -123,6 +124,10 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
     AIS weights), ``samples`` (n, d) and ``log_weights`` (n,) at ``beta = 1``,
     ``complete`` (whether beta reached 1 within ``max_rungs``), ``n_evals``,
     ``n_grad_evals``.
+
+    With a :class:`.schedule.Schedule` the run adapts nothing from its own particles: it
+    takes the schedule's temperatures, step sizes and numbers of moves (the particle
+    covariance is still estimated at each rung).
     """
     counted = CountedModel(model)
     path = TemperedPath(counted, reference)
@@ -139,7 +144,10 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
     mean_u.append(m), var_u.append(v), acceptance.append(math.nan), steps.append(step.value)
     while beta < 1.0 and len(log_ratio) < options.max_rungs:
         u = particles.u
-        new_beta = next_beta(log_w, u, beta, options.rho)
+        if schedule is None:
+            new_beta = next_beta(log_w, u, beta, options.rho)
+        else:
+            new_beta, step.value, fixed_moves = _frozen(schedule, len(log_ratio))
         inc = (new_beta - beta) * u
         inc = torch.where(torch.isnan(inc), torch.full_like(inc, -torch.inf), inc)
         log_r = torch.logsumexp(log_w + inc, 0)
@@ -161,8 +169,9 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
             ancestors = torch.arange(n)
         chol = (chols, 1 - ancestors % 2)  # the half that does not hold the ancestor
         rates = []
-        u_start = particles.u
-        for k in range(options.max_steps):
+        u_start, z_start = particles.u, particles.z
+        whiten = preconditioner(z_start, log_w) if options.mixing_positions else None
+        for k in range(options.max_steps if schedule is None else fixed_moves):
             if options.kernel == "slice":
                 particles = slice_sweep(path, particles, beta, chol, generator,
                                         options.slice_width)
@@ -176,8 +185,10 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
                                         options.n_leapfrog, generator, None, options.spread)
             rate = float((torch.softmax(log_w, 0) * a).sum())
             rates.append(rate)
+            corr = _rung_correlation(u_start, z_start, particles, log_w, whiten)
+            if schedule is not None:
+                continue
             step.update(rate)
-            corr = _correlation(u_start, particles.u, log_w)
             if k + 1 >= options.n_steps and corr <= options.mixing:
                 break
         moves.append(len(rates))
