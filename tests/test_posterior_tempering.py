@@ -132,7 +132,9 @@ def test_laplace_reference_without_prior_sampler_is_automatic(seed):
 def test_non_gaussian_smc_within_error(make, seed):
     model = make()
     r = smc_evidence(model, seed=seed, n_particles=2048)
-    assert r.success and r.error < 0.06
+    # replaying a pilot's schedule widens the runs' spread a little (banana: bars
+    # 0.03-0.07, was 0.02-0.04 with each run adapting to its own particles)
+    assert r.success and r.error < 0.08
     assert _close(r, model.log_z_exact), (r.log_z - model.log_z_exact, r.error)
 
 

@@ -194,6 +194,8 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         fit.cost = (cm.n_evals, cm.n_grad_evals)
         bridge = spend(_quiet(bridge_evidence, model, fit=fit, seed=seeds[5],
                               executor=executor, progress=progress), fit.cost)
+        if bridge.success and _agrees_with_check(bridge, check):
+            return done(bridge, "bridge", _check_note(bridge, check))
         if bridge.success:
             second = spend(_quiet(smc_evidence, model, seed=seeds[6], executor=executor,
                                   progress=progress, reference="student-t"), (0, 0))
@@ -216,6 +218,24 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     return done(result, "bridge",
                 f" (importance check: k-hat {khat:.2f}, |IS - Laplace| = "
                 f"{abs(check.log_z - lap_log_z):.3g})")
+
+
+def _agrees_with_check(bridge, check, khat_limit=0.9) -> bool:
+    """Whether the importance check (draws from the Laplace mixture) vouches for the
+    bridge value: its weights have a mean (k-hat < ``khat_limit``) and the two agree
+    within 2 combined errors. Then the SMC check is not run: at d = 25 (unknown-noise
+    regression) it cost 50,000 of auto's 70,000 evaluations, where the importance check
+    (1,000 draws) and the bridge (20,000) agreed on every seed measured."""
+    khat = check.diagnostics.get("khat", math.inf)
+    if not (khat < khat_limit and math.isfinite(check.log_z) and math.isfinite(check.error)):
+        return False
+    return abs(bridge.log_z - check.log_z) <= 2 * math.hypot(bridge.error, check.error)
+
+
+def _check_note(bridge, check):
+    return (f" (checked by the importance check: {check.log_z:.4f} +- {check.error:.2g}, "
+            f"k-hat {check.diagnostics.get('khat', math.nan):.2f}, gap "
+            f"{abs(bridge.log_z - check.log_z):.2g})")
 
 
 def _laplace_corrected(fit, check, lap_log_z, lap_error):

@@ -152,6 +152,7 @@ def common_diagnostics(reps: Replicates) -> dict:
         "moves": first["moves"],
         "max_correlation": float(max(np.max(r["correlation"], initial=0.0) for r in reps.runs)),
         "seconds": reps.seconds,
+        "pilot_rungs": None if reps.pilot is None else int(len(reps.pilot["log_ratio"])),
     }
     if reps.laplace is not None:
         out["laplace_mode"] = reps.laplace.mode

@@ -139,7 +139,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
     beta = 0.0
     step = StepSize(1.2 * d ** -0.25, target=options.target_accept)
     betas, log_ratio, rel_var, mean_u, var_u, acceptance, steps = [0.0], [], [], [], [], [], []
-    moves, correlation = [], []
+    moves, correlation, drift = [], [], []
     m, v = _moments(log_w, particles.u)
     mean_u.append(m), var_u.append(v), acceptance.append(math.nan), steps.append(step.value)
     while beta < 1.0 and len(log_ratio) < options.max_rungs:
@@ -170,6 +170,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
         chol = (chols, 1 - ancestors % 2)  # the half that does not hold the ancestor
         rates = []
         u_start, z_start = particles.u, particles.z
+        mean_start = _moments(log_w, u_start)[0]
         whiten = preconditioner(z_start, log_w) if options.mixing_positions else None
         for k in range(options.max_steps if schedule is None else fixed_moves):
             if options.kernel == "slice":
@@ -197,12 +198,14 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
         steps.append(step.value)
         m, v = _moments(log_w, particles.u)
         mean_u.append(m), var_u.append(v)
+        drift.append(m - mean_start)
     out = {
         "betas": np.asarray(betas), "log_ratio": np.asarray(log_ratio),
         "rel_var": np.asarray(rel_var), "mean_u": np.asarray(mean_u),
         "var_u": np.asarray(var_u), "acceptance": np.asarray(acceptance),
         "step": np.asarray(steps), "moves": np.asarray(moves),
-        "correlation": np.asarray(correlation), "log_weights_acc": acc_w.numpy().copy(),
+        "correlation": np.asarray(correlation), "drift": np.asarray(drift),
+        "log_weights_acc": acc_w.numpy().copy(),
         "complete": bool(beta >= 1.0), "mixing": options.mixing, "n_evals": counted.n_evals,
         "n_grad_evals": counted.n_grad_evals,
     }
