@@ -331,7 +331,7 @@ def test_auto_bridge_path_error_bar_over_seeds():
 
 # dynesty's default run (NestedSampler, 500 live points) on the unknown-noise regression
 # at d = 25 + 1: more than 200,000 likelihood calls (bench/results/evidence.md: the
-# 200,000-call cap was hit, 302 nats off); DYNESTYNOTE
+# 200,000-call cap was hit, 302 nats off), so 1/10 of 200,551 is a bound on the safe side
 DYNESTY_DEFAULT_CALLS_D25 = 200_551
 
 
