@@ -110,6 +110,15 @@ def _rung_correlation(u_start, z_start, particles, log_w, whiten) -> float:
     return corr
 
 
+def _validated_step(tried, target: float) -> float:
+    """Of the (step, acceptance) pairs a rung's moves used, the step whose acceptance came
+    closest to ``target``: what a replay of the rung should use. (The step after the
+    rung's last update is only a proposal for the next rung: replayed at this rung on
+    the 32-d correlated Gaussian it crossed the leapfrog stability limit every fourth
+    rung, acceptance 0.15, and the replicates lagged there.)"""
+    return float(min(tried, key=lambda sr: abs(sr[1] - target))[0])
+
+
 def _frozen(schedule, t: int):
     """Rung ``t``'s temperature, step size and number of moves from ``schedule``."""
     return (float(schedule.betas[t + 1]), float(schedule.steps[t]), int(schedule.moves[t]))
@@ -139,7 +148,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
     beta = 0.0
     step = StepSize(1.2 * d ** -0.25, target=options.target_accept)
     betas, log_ratio, rel_var, mean_u, var_u, acceptance, steps = [0.0], [], [], [], [], [], []
-    moves, correlation, drift = [], [], []
+    moves, correlation, drift, rung_step = [], [], [], []
     m, v = _moments(log_w, particles.u)
     mean_u.append(m), var_u.append(v), acceptance.append(math.nan), steps.append(step.value)
     while beta < 1.0 and len(log_ratio) < options.max_rungs:
@@ -168,7 +177,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
         else:
             ancestors = torch.arange(n)
         chol = (chols, 1 - ancestors % 2)  # the half that does not hold the ancestor
-        rates = []
+        rates, tried = [], []
         u_start, z_start = particles.u, particles.z
         mean_start = _moments(log_w, u_start)[0]
         whiten = preconditioner(z_start, log_w) if options.mixing_positions else None
@@ -186,6 +195,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
                                         options.n_leapfrog, generator, None, options.spread)
             rate = float((torch.softmax(log_w, 0) * a).sum())
             rates.append(rate)
+            tried.append((step.value, rate))
             corr = _rung_correlation(u_start, z_start, particles, log_w, whiten)
             if schedule is not None:
                 continue
@@ -193,6 +203,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
             if k + 1 >= options.n_steps and corr <= options.mixing:
                 break
         moves.append(len(rates))
+        rung_step.append(_validated_step(tried, options.target_accept))
         correlation.append(corr)
         acceptance.append(float(np.mean(rates)))
         steps.append(step.value)
@@ -205,6 +216,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
         "var_u": np.asarray(var_u), "acceptance": np.asarray(acceptance),
         "step": np.asarray(steps), "moves": np.asarray(moves),
         "correlation": np.asarray(correlation), "drift": np.asarray(drift),
+        "rung_step": np.asarray(rung_step),
         "log_weights_acc": acc_w.numpy().copy(),
         "complete": bool(beta >= 1.0), "mixing": options.mixing, "n_evals": counted.n_evals,
         "n_grad_evals": counted.n_grad_evals,

@@ -37,8 +37,9 @@ class Schedule:
 
 def schedule_from_pilot(pilot: dict, *, extra_moves: float = 1.0) -> Schedule:
     """The schedule a completed pilot run (a :func:`.run.tempering_run` dict) adapted:
-    its ladder, the step size it ended each rung with, and its moves per rung times
-    ``extra_moves`` (rounded up).
+    its ladder, per rung the step size whose acceptance came closest to the target
+    (``rung_step``; without it, the step the rung ended with), and its moves per rung
+    times ``extra_moves`` (rounded up).
 
     Examples
     --------
@@ -49,7 +50,8 @@ def schedule_from_pilot(pilot: dict, *, extra_moves: float = 1.0) -> Schedule:
     (2, [0.7, 0.6], [2, 3])
     """
     betas = np.asarray(pilot["betas"], dtype=np.float64)
-    steps = np.asarray(pilot["step"], dtype=np.float64)[1:]
+    steps = np.asarray(pilot["rung_step"] if "rung_step" in pilot else pilot["step"][1:],
+                       dtype=np.float64)
     moves = np.ceil(np.asarray(pilot["moves"], dtype=np.float64) * extra_moves).astype(int)
     if not (len(steps) == len(moves) == len(betas) - 1 and betas[-1] >= 1.0):
         raise ValueError("the pilot run did not reach beta = 1: no schedule to freeze")
