@@ -111,11 +111,15 @@ def _rung_correlation(u_start, z_start, particles, log_w, whiten) -> float:
 
 
 def _validated_step(tried, target: float) -> float:
-    """Of the (step, acceptance) pairs a rung's moves used, the step whose acceptance came
-    closest to ``target``: what a replay of the rung should use. (The step after the
-    rung's last update is only a proposal for the next rung: replayed at this rung on
-    the 32-d correlated Gaussian it crossed the leapfrog stability limit every fourth
-    rung, acceptance 0.15, and the replicates lagged there.)"""
+    """The step a replay of this rung should use, from the (step, acceptance) pairs its
+    moves used: the last move's step, unless that move accepted less than half the
+    ``target``; then the step whose acceptance came closest to ``target``. (The step
+    after the rung's last update is only a proposal for the next rung: replayed at this
+    rung on the 32-d correlated Gaussian it crossed the leapfrog stability limit every
+    fourth rung, acceptance 0.15, and the replicates lagged there.)"""
+    step, rate = tried[-1]
+    if rate >= 0.5 * target:
+        return float(step)
     return float(min(tried, key=lambda sr: abs(sr[1] - target))[0])
 
 
