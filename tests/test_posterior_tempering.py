@@ -132,7 +132,9 @@ def test_laplace_reference_without_prior_sampler_is_automatic(seed):
 def test_non_gaussian_smc_within_error(make, seed):
     model = make()
     r = smc_evidence(model, seed=seed, n_particles=2048)
-    assert r.success and r.error < 0.06
+    # replaying a pilot's schedule widens the runs' spread a little (banana: bars
+    # 0.03-0.07, was 0.02-0.04 with each run adapting to its own particles)
+    assert r.success and r.error < 0.08
     assert _close(r, model.log_z_exact), (r.log_z - model.log_z_exact, r.error)
 
 
@@ -279,3 +281,48 @@ def test_slice_kernel_keeps_the_target_and_is_an_option():
     assert abs(r.log_z - m.log_z_exact) <= 3 * r.error + 0.02
     with pytest.raises(ValueError, match="kernel"):
         smc_evidence(m, seed=0, n_particles=64, n_replicates=2, kernel="gibbs")
+
+
+def test_replicates_replay_the_pilots_schedule(seed):
+    # issue 10: the replicates take the pilot's ladder (refined where its variance is
+    # large), step sizes and moves; none adapts to its own particles
+    model, _ = linear_regression(5)
+    r = smc_evidence(model, seed=seed, n_particles=1024, run_variance=1e-3, max_refine=3)
+    d = r.diagnostics
+    assert d["n_rungs"] == [3 * d["pilot_rungs"]] * 8  # every rung split 3 ways
+    assert np.all(np.diff(d["betas"]) > 0) and d["betas"][-1] == 1.0
+    assert _close(r, model.log_z_exact)
+    free = smc_evidence(model, seed=seed, n_particles=1024, freeze=False)
+    assert free.diagnostics["pilot_rungs"] is None
+    assert free.n_evals < r.n_evals and _close(free, model.log_z_exact)
+
+
+def test_refine_schedule_and_pilot_schedule():
+    from bayescalc.posterior.tempering.schedule import (
+        Schedule,
+        refine_schedule,
+        schedule_from_pilot,
+    )
+    s = Schedule(np.array([0.0, 0.1, 1.0]), np.array([0.5, 0.4]), np.array([2, 5]))
+    assert refine_schedule(s, [0.01, 0.01], 0.03) is s            # already below target
+    r = refine_schedule(s, [0.5, 0.5], 0.03, max_factor=4)        # capped at 4 ways
+    assert r.n_rungs == 8 and r.moves.tolist() == [2] * 4 + [5] * 4
+    assert np.allclose(r.betas[:5], np.linspace(0, 0.1, 5)) and r.betas[-1] == 1.0
+    with pytest.raises(ValueError, match="did not reach"):
+        schedule_from_pilot({"betas": np.array([0.0, 0.5]), "step": np.array([1.0, 1.0]),
+                             "moves": np.array([2])})
+
+
+def test_position_correlation_sees_what_u_misses():
+    from bayescalc.posterior.tempering.mixing import position_correlation, u_correlation
+    g = torch.Generator().manual_seed(0)
+    z0 = torch.randn(4000, 2, generator=g, dtype=torch.float64)
+    z1 = torch.stack([z0[:, 0], torch.randn(4000, generator=g, dtype=torch.float64)], 1)
+    u0, u1 = -0.5 * (z0 ** 2).sum(1), -0.5 * (z1 ** 2).sum(1)
+    lw = torch.zeros(4000, dtype=torch.float64)
+    # one coordinate kept, one refreshed: positions correlate 0.5, u only ~0.5 as well,
+    # an antithetic flip z1 = -z0 keeps u exactly and correlates positions at -1
+    assert abs(position_correlation(z0, z1, lw, torch.eye(2, dtype=torch.float64)) - 0.5) < 0.05
+    assert abs(u_correlation(u0, u1, lw) - 0.5) < 0.06
+    assert position_correlation(z0, -z0, lw, torch.eye(2, dtype=torch.float64)) < -0.99
+    assert u_correlation(u0, -0.5 * (z0 ** 2).sum(1), lw) > 0.99

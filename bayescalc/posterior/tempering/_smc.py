@@ -51,7 +51,15 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
         log-uniform factor over that many decades, with more leapfrog steps up to
         ``max_leapfrog_scaled``, 32: a state-independent mixture of HMC kernels; on the
         10-d funnel, 2.5 decades took the error from 0.55 to 0.44 nats at 4.4x the
-        evaluations, and to 0.14 with ``max_leapfrog_scaled=64`` at 13x).
+        evaluations, and to 0.14 with ``max_leapfrog_scaled=64`` at 13x),
+        ``freeze`` (True: one pilot run of ``n_particles / n_replicates`` particles adapts
+        the ladder, step sizes and moves per rung, and the replicates replay them, so
+        that no replicate's estimate depends on choices made from its own noise),
+        ``run_variance`` (0.03: where the pilot's per-rung variances add up to more,
+        its rungs are split, up to ``max_refine`` = 4 ways), ``mixing`` (0.3: moves
+        continue, up to ``max_steps`` = 20, until the correlation of u with the rung's
+        start is below it), ``mixing_positions`` (False; True also asks it of the
+        whitened positions).
 
     Returns
     -------
@@ -61,7 +69,9 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
         ``diagnostics``: ``samples`` (n, d) on the unconstrained space and their
         normalized ``log_weights`` (pooled over the runs: weighted posterior draws),
         ``log_z_replicates``, ``betas`` (the first run's ladder), ``n_rungs``,
-        ``acceptance``, ``step_size``, ``reference``.
+        ``acceptance``, ``step_size``, ``reference``, ``pilot_rungs`` (the pilot's
+        ladder length before refinement; None without ``freeze``). ``n_evals``
+        counts the pilot too.
 
     Examples
     --------

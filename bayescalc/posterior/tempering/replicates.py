@@ -23,6 +23,7 @@ from ...integrate.sampling import check_executor, map_batches
 from ...model.counting import CountedModel
 from .reference import make_reference
 from .run import RunOptions, tempering_run
+from .schedule import refine_schedule, schedule_from_pilot
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Replicates:
     n_evals: int
     n_grad_evals: int
     seconds: float
+    pilot: dict | None = None
 
     @property
     def complete(self) -> bool:
@@ -68,12 +70,22 @@ def _check_model(model):
 
 def run_replicates(model, *, seed, executor, progress, resample, desc, n_particles=2048,
                    n_replicates=8, reference="auto", rho=0.7, n_steps=2, max_steps=20,
-                   mixing=0.3, spread=0.0, step_decades=0.0, max_leapfrog_scaled=32,
+                   mixing=0.3, mixing_positions=False, spread=0.0, step_decades=0.0,
+                   max_leapfrog_scaled=32,
                    n_leapfrog=None,
                    trajectory=1.5, max_leapfrog=8, target_accept=0.65, max_rungs=500,
-                   widen=1.5, df=5.0, kernel="hmc", slice_width=2.0) -> Replicates:
+                   widen=1.5, df=5.0, kernel="hmc", slice_width=2.0,
+                   freeze=True, run_variance=0.03, max_refine=4) -> Replicates:
     """Build the reference, run ``n_replicates`` runs of ``n_particles // n_replicates``
-    particles each (``resample``: SMC-style, else AIS-style), and collect them."""
+    particles each (``resample``: SMC-style, else AIS-style), and collect them.
+
+    ``freeze=True``: one more run of the same size, the pilot, adapts the ladder, the
+    step sizes and the moves per rung; its estimate is discarded and the replicates
+    replay its schedule (:mod:`.schedule`), so that each replicate's estimate does not
+    depend on choices made from its own noise. A pilot that does not reach beta = 1
+    leaves the replicates adaptive. Where the pilot's per-rung variances add up to more
+    than ``run_variance`` (the predicted variance of one run's log Z), each of its rungs
+    is split into up to ``max_refine`` (:func:`.schedule.refine_schedule`)."""
     model = _check_model(model)
     check_executor(executor)
     if isinstance(n_replicates, bool) or not isinstance(n_replicates, (int, np.integer)) \
@@ -86,16 +98,18 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
         raise ValueError(f"n_particles = {n_particles} gives {per_run} particles to each of "
                          f"n_replicates = {n_replicates} runs; at least 8 are needed")
     options = RunOptions(n=per_run, rho=float(rho), n_steps=n_steps, max_steps=max_steps,
-                         mixing=float(mixing), spread=float(spread),
-                         step_decades=float(step_decades),
+                         mixing=float(mixing), mixing_positions=bool(mixing_positions),
+                         spread=float(spread), step_decades=float(step_decades),
                          max_leapfrog_scaled=int(max_leapfrog_scaled), n_leapfrog=n_leapfrog,
                          trajectory=float(trajectory), max_leapfrog=max_leapfrog,
                          target_accept=float(target_accept), resample=resample,
                          max_rungs=max_rungs, kernel=kernel, slice_width=float(slice_width))
     start = time.perf_counter()
-    setup_seed, *run_seeds = spawn_seeds(seed, int(n_replicates) + 1)
+    setup_seed, pilot_seed, *run_seeds = spawn_seeds(seed, int(n_replicates) + 2)
     counted = CountedModel(model)
     ref, fit = make_reference(model, counted, reference, widen=widen, df=df, seed=setup_seed)
+    pilot, schedule = (_pilot(model, ref, options, pilot_seed, float(run_variance),
+                              int(max_refine)) if freeze else (None, None))
     bar = progress_bar(int(n_replicates), enabled=progress, desc=desc)
 
     def seeds():
@@ -104,15 +118,26 @@ def run_replicates(model, *, seed, executor, progress, resample, desc, n_particl
             bar.update(1)
 
     try:
-        runs = map_batches(partial(tempering_run, model, ref, options), seeds(),
-                           executor=executor)
+        runs = map_batches(partial(tempering_run, model, ref, options, schedule=schedule),
+                           seeds(), executor=executor)
     finally:
         bar.close()
+    done = runs if pilot is None else [pilot, *runs]
     return Replicates(
         runs=runs, reference=ref, laplace=fit,
-        n_evals=counted.n_evals + sum(r["n_evals"] for r in runs),
-        n_grad_evals=counted.n_grad_evals + sum(r["n_grad_evals"] for r in runs),
-        seconds=time.perf_counter() - start)
+        n_evals=counted.n_evals + sum(r["n_evals"] for r in done),
+        n_grad_evals=counted.n_grad_evals + sum(r["n_grad_evals"] for r in done),
+        seconds=time.perf_counter() - start, pilot=pilot)
+
+
+def _pilot(model, ref, options, seed, run_variance, max_refine):
+    """The pilot run and the schedule it adapted, refined to ``run_variance`` (None where
+    the pilot did not reach beta = 1)."""
+    pilot = tempering_run(model, ref, options, seed)
+    if not pilot["complete"]:
+        return pilot, None
+    return pilot, refine_schedule(schedule_from_pilot(pilot), pilot["rel_var"], run_variance,
+                                  max_factor=max_refine)
 
 
 def common_diagnostics(reps: Replicates) -> dict:
@@ -129,6 +154,7 @@ def common_diagnostics(reps: Replicates) -> dict:
         "moves": first["moves"],
         "max_correlation": float(max(np.max(r["correlation"], initial=0.0) for r in reps.runs)),
         "seconds": reps.seconds,
+        "pilot_rungs": None if reps.pilot is None else int(len(reps.pilot["log_ratio"])),
     }
     if reps.laplace is not None:
         out["laplace_mode"] = reps.laplace.mode
@@ -148,7 +174,8 @@ def status(reps: Replicates, what: str, extra_ok: bool = True, extra_message: st
         return False, (f"{what}: the HMC kernel accepted {low:.1%} of moves at some rung, "
                        "the particles did not move; try n_leapfrog=1 (MALA) or a "
                        "different reference")
-    stuck = [float(c) for r in reps.runs for c in r["correlation"] if c > r["mixing"]]
+    adapted = reps.runs if reps.pilot is None else [reps.pilot]  # the runs that chose moves
+    stuck = [float(c) for r in adapted for c in r["correlation"] if c > r["mixing"]]
     if stuck:
         return False, (f"{what}: at {len(stuck)} rung(s) the particles had not decorrelated "
                        f"after max_steps moves (correlation of u up to {max(stuck):.2f} > "

@@ -21,8 +21,9 @@ import torch
 
 from ..._core.random import torch_generator
 from ...model.counting import CountedModel
-from .kernel import StepSize, hmc_move, leapfrog_plan, split_preconditioners
+from .kernel import StepSize, hmc_move, leapfrog_plan, preconditioner, split_preconditioners
 from .ladder import next_beta
+from .mixing import position_correlation, u_correlation
 from .path import TemperedPath
 from .slice_kernel import slice_sweep
 
@@ -36,6 +37,7 @@ class RunOptions:
     n_steps: int = 2
     max_steps: int = 20
     mixing: float = 0.3
+    mixing_positions: bool = False
     spread: float = 0.0
     step_decades: float = 0.0
     max_leapfrog_scaled: int = 32
@@ -105,22 +107,34 @@ def _moments(log_w: torch.Tensor, u: torch.Tensor):
     return mean, var
 
 
-def _correlation(a: torch.Tensor, b: torch.Tensor, log_w: torch.Tensor) -> float:
-    """Weighted correlation of ``u`` before and after a rung's moves (1: nothing moved)."""
-    ok = torch.isfinite(a) & torch.isfinite(b)
-    w = torch.where(ok, torch.softmax(log_w, 0), torch.zeros_like(a))
-    if float(w.sum()) <= 0:
-        return 1.0
-    w = w / w.sum()
-    a, b = torch.where(ok, a, 0.0), torch.where(ok, b, 0.0)
-    da, db = a - (w * a).sum(), b - (w * b).sum()
-    va, vb = float((w * da * da).sum()), float((w * db * db).sum())
-    if va <= 1e-300 or vb <= 1e-300:
-        return 0.0
-    return float((w * da * db).sum()) / math.sqrt(va * vb)
+def _rung_correlation(u_start, z_start, particles, log_w, whiten) -> float:
+    """The larger of the correlations of u and (where ``whiten`` is given) of the whitened
+    positions between the start of a rung's moves and now (see :mod:`.mixing`)."""
+    corr = u_correlation(u_start, particles.u, log_w)
+    if whiten is not None:
+        corr = max(corr, position_correlation(z_start, particles.z, log_w, whiten))
+    return corr
 
 
-def tempering_run(model, reference, options: RunOptions, seed) -> dict:
+def _validated_step(tried, target: float) -> float:
+    """The step a replay of this rung should use, from the (step, acceptance) pairs its
+    moves used: the last move's step, unless that move accepted less than half the
+    ``target``; then the step whose acceptance came closest to ``target``. (The step
+    after the rung's last update is only a proposal for the next rung: replayed at this
+    rung on the 32-d correlated Gaussian it crossed the leapfrog stability limit every
+    fourth rung, acceptance 0.15, and the replicates lagged there.)"""
+    step, rate = tried[-1]
+    if rate >= 0.5 * target:
+        return float(step)
+    return float(min(tried, key=lambda sr: abs(sr[1] - target))[0])
+
+
+def _frozen(schedule, t: int):
+    """Rung ``t``'s temperature, step size and number of moves from ``schedule``."""
+    return (float(schedule.betas[t + 1]), float(schedule.steps[t]), int(schedule.moves[t]))
+
+
+def tempering_run(model, reference, options: RunOptions, seed, schedule=None) -> dict:
     """Walk ``options.n`` particles from ``reference`` to the posterior of ``model``.
 
     Returns a dict of numpy arrays and counts (picklable, so that runs can go to worker
@@ -129,6 +143,10 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
     AIS weights), ``samples`` (n, d) and ``log_weights`` (n,) at ``beta = 1``,
     ``complete`` (whether beta reached 1 within ``max_rungs``), ``n_evals``,
     ``n_grad_evals``.
+
+    With a :class:`.schedule.Schedule` the run adapts nothing from its own particles: it
+    takes the schedule's temperatures, step sizes and numbers of moves (the particle
+    covariance is still estimated at each rung).
     """
     counted = CountedModel(model)
     path = TemperedPath(counted, reference)
@@ -140,12 +158,15 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
     beta = 0.0
     step = StepSize(1.2 * d ** -0.25, target=options.target_accept)
     betas, log_ratio, rel_var, mean_u, var_u, acceptance, steps = [0.0], [], [], [], [], [], []
-    moves, correlation = [], []
+    moves, correlation, drift, rung_step = [], [], [], []
     m, v = _moments(log_w, particles.u)
     mean_u.append(m), var_u.append(v), acceptance.append(math.nan), steps.append(step.value)
     while beta < 1.0 and len(log_ratio) < options.max_rungs:
         u = particles.u
-        new_beta = next_beta(log_w, u, beta, options.rho)
+        if schedule is None:
+            new_beta = next_beta(log_w, u, beta, options.rho)
+        else:
+            new_beta, step.value, fixed_moves = _frozen(schedule, len(log_ratio))
         inc = (new_beta - beta) * u
         inc = torch.where(torch.isnan(inc), torch.full_like(inc, -torch.inf), inc)
         log_r = torch.logsumexp(log_w + inc, 0)
@@ -166,9 +187,11 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
         else:
             ancestors = torch.arange(n)
         chol = (chols, 1 - ancestors % 2)  # the half that does not hold the ancestor
-        rates = []
-        u_start = particles.u
-        for k in range(options.max_steps):
+        rates, tried = [], []
+        u_start, z_start = particles.u, particles.z
+        mean_start = _moments(log_w, u_start)[0]
+        whiten = preconditioner(z_start, log_w) if options.mixing_positions else None
+        for k in range(options.max_steps if schedule is None else fixed_moves):
             if options.kernel == "slice":
                 particles = slice_sweep(path, particles, beta, chol, generator,
                                         options.slice_width)
@@ -192,22 +215,29 @@ def tempering_run(model, reference, options: RunOptions, seed) -> dict:
                 at_step = w_now * (~out[2])
                 if float(at_step.sum()) > 0:
                     rate = float((at_step * a).sum() / at_step.sum())
+            tried.append((step.value, rate))
+            corr = _rung_correlation(u_start, z_start, particles, log_w, whiten)
+            if schedule is not None:
+                continue
             step.update(rate)
-            corr = _correlation(u_start, particles.u, log_w)
             if k + 1 >= options.n_steps and corr <= options.mixing:
                 break
         moves.append(len(rates))
+        rung_step.append(_validated_step(tried, options.target_accept))
         correlation.append(corr)
         acceptance.append(float(np.mean(rates)))
         steps.append(step.value)
         m, v = _moments(log_w, particles.u)
         mean_u.append(m), var_u.append(v)
+        drift.append(m - mean_start)
     out = {
         "betas": np.asarray(betas), "log_ratio": np.asarray(log_ratio),
         "rel_var": np.asarray(rel_var), "mean_u": np.asarray(mean_u),
         "var_u": np.asarray(var_u), "acceptance": np.asarray(acceptance),
         "step": np.asarray(steps), "moves": np.asarray(moves),
-        "correlation": np.asarray(correlation), "log_weights_acc": acc_w.numpy().copy(),
+        "correlation": np.asarray(correlation), "drift": np.asarray(drift),
+        "rung_step": np.asarray(rung_step),
+        "log_weights_acc": acc_w.numpy().copy(),
         "complete": bool(beta >= 1.0), "mixing": options.mixing, "n_evals": counted.n_evals,
         "n_grad_evals": counted.n_grad_evals,
     }
