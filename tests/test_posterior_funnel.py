@@ -70,18 +70,20 @@ def test_flat_direction_still_improper():
     assert not r.success and r.log_z == math.inf
 
 
-def test_flow_check_flags_smc_on_the_funnel(seed):
-    # d = 5: SMC alone is 0.3 nats low with success=True (its runs lag alike); the flow
-    # importance check disagrees, flags it and widens the bar over the gap
+def test_flow_check_of_smc_on_the_funnel_is_honest(seed):
+    # d = 5: SMC alone was 0.3 nats low with success=True (its runs lagged alike) and the
+    # flow importance check flagged it. Since the replicates replay a pilot's frozen
+    # schedule SMC's own bar covers that (~0.3), so the check may agree with it; either
+    # way what comes back covers the truth, at 8,192 gradient-free evaluations
     from bayescalc.posterior._flow_check import flow_check
     from bayescalc.posterior.tempering import smc_evidence
 
     m = models.funnel(5)
     smc = quiet(smc_evidence, m, seed=seed)
     checked = flow_check(m, smc, seed=seed)
-    assert not checked.success and checked.n_evals == 8192 and checked.n_grad_evals == 0
-    honest(checked, m.log_z_exact)
-    assert abs(checked.log_z - m.log_z_exact) < abs(smc.log_z - m.log_z_exact)
+    assert checked.n_evals == 8192 and checked.n_grad_evals == 0
+    for r in (smc, checked):
+        assert abs(r.log_z - m.log_z_exact) <= 2 * r.error, (r.log_z, r.error)
 
 
 @pytest.mark.slow
