@@ -14,18 +14,14 @@ d = 5 and 10, scales 1.5 and 3, both eight-schools parameterizations, seeds 0-2)
 import math
 import warnings
 
-import numpy as np
 import pytest
 import torch
 
 import bayescalc as bc
 from bayescalc import models
-from bayescalc.model import CountedModel, Model
+from bayescalc.model import Model
 from bayescalc.posterior import evidence
 from bayescalc.posterior._common import counted, fit_laplace
-from bayescalc.posterior.tempering.kernel import hmc_move, preconditioner
-from bayescalc.posterior.tempering.path import TemperedPath
-from bayescalc.posterior.tempering.reference import GaussianReference
 
 LOG2PI = math.log(2 * math.pi)
 
@@ -114,32 +110,6 @@ def test_centred_eight_schools_auto_is_not_improper(seed):
     r = quiet(evidence, m, seed=seed)
     honest(r, m.log_z_exact)
     assert r.diagnostics["chosen"] in ("smc", "flow-importance")
-
-
-def test_step_size_mixture_leaves_the_target_invariant():
-    # beta = 1 on a correlated Gaussian, exact draws in; half the particles take steps
-    # shrunk over 2 decades with up to 16 leapfrog steps: the moments stay put
-    cov = np.array([[1.0, 0.9], [0.9, 1.0]])
-    model = Model(lambda t: -0.5 * (t * t).sum(-1) / 100 - LOG2PI - 2 * math.log(10),
-                  lambda t: torch.distributions.MultivariateNormal(
-                      torch.zeros(2, dtype=torch.float64), torch.as_tensor(cov)).log_prob(t), 2)
-    path = TemperedPath(CountedModel(model), GaussianReference(np.zeros(2), 100 * np.eye(2)))
-    post = np.linalg.inv(np.linalg.inv(cov) + np.eye(2) / 100)
-    g = torch.Generator().manual_seed(0)
-    z = torch.randn(20000, 2, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(
-        torch.as_tensor(post)).T
-    p = path.evaluate(z)
-    chol = preconditioner(p.z)
-    before = path.counted.n_evals
-    for _ in range(5):
-        p, acc, shrunk = hmc_move(path, p, 1.0, chol, 0.8, 2, g, 1.5, decades=2.0,
-                                  max_leapfrog=16)
-    emp = np.cov(p.z.numpy().T)
-    assert 0.3 < float(shrunk.double().mean()) < 0.7
-    assert float(acc[shrunk].mean()) > float(acc[~shrunk].mean())
-    assert np.allclose(emp, post, atol=0.04) and np.allclose(p.z.mean(0), 0, atol=0.03)
-    # only the particles still integrating are evaluated: fewer than 16 per particle-move
-    assert 2 * 5 * 20000 < path.counted.n_evals - before < 16 * 5 * 20000
 
 
 def test_step_decades_option_and_bad_input():

@@ -204,25 +204,46 @@ def test_cess_and_bisection():
     assert next_beta(lw, torch.zeros(500, dtype=torch.float64), 0.3, 0.8) == 1.0
 
 
-def test_hmc_kernel_leaves_the_target_invariant():
-    # beta = 1 on a correlated Gaussian posterior, started from exact draws
+def _exact_draws_at_beta_one(n=20000):
+    """A correlated Gaussian posterior at beta = 1, its path, 20,000 exact draws on it,
+    their preconditioner, the exact posterior covariance and a generator."""
     cov = np.array([[1.0, 0.9], [0.9, 1.0]])
     model = Model(lambda t: -0.5 * (t * t).sum(-1) / 100 - LOG2PI - 2 * math.log(10),
                   lambda t: torch.distributions.MultivariateNormal(
                       torch.zeros(2, dtype=torch.float64), torch.as_tensor(cov)).log_prob(t), 2)
-    ref = GaussianReference(np.zeros(2), 100 * np.eye(2))
-    path = TemperedPath(CountedModel(model), ref)
+    path = TemperedPath(CountedModel(model), GaussianReference(np.zeros(2), 100 * np.eye(2)))
     post = np.linalg.inv(np.linalg.inv(cov) + np.eye(2) / 100)
     g = torch.Generator().manual_seed(0)
-    z = torch.randn(20000, 2, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(
+    z = torch.randn(n, 2, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(
         torch.as_tensor(post)).T
     p = path.evaluate(z)
-    chol = preconditioner(p.z)
+    return path, p, preconditioner(p.z), post, g
+
+
+def test_hmc_kernel_leaves_the_target_invariant():
+    # beta = 1 on a correlated Gaussian posterior, started from exact draws
+    path, p, chol, post, g = _exact_draws_at_beta_one()
     for _ in range(5):
         p, acc = hmc_move(path, p, 1.0, chol, 0.8, 2, g, 1.5)
     emp = np.cov(p.z.numpy().T)
     assert 0.3 < float(acc.mean()) < 1
     assert np.allclose(emp, post, atol=0.04) and np.allclose(p.z.mean(0), 0, atol=0.03)
+
+
+def test_step_size_mixture_leaves_the_target_invariant():
+    # half the particles take steps shrunk over 2 decades with up to 16 leapfrog steps
+    # (the funnel option step_decades): the moments stay put
+    path, p, chol, post, g = _exact_draws_at_beta_one()
+    before = path.counted.n_evals
+    for _ in range(5):
+        p, acc, shrunk = hmc_move(path, p, 1.0, chol, 0.8, 2, g, 1.5, decades=2.0,
+                                  max_leapfrog=16)
+    emp = np.cov(p.z.numpy().T)
+    assert 0.3 < float(shrunk.double().mean()) < 0.7
+    assert float(acc[shrunk].mean()) > float(acc[~shrunk].mean())
+    assert np.allclose(emp, post, atol=0.04) and np.allclose(p.z.mean(0), 0, atol=0.03)
+    # only the particles still integrating are evaluated: fewer than 16 per particle-move
+    assert 2 * 5 * 20000 < path.counted.n_evals - before < 16 * 5 * 20000
 
 
 def test_hermite_trapezoid_is_exact_for_cubics():
