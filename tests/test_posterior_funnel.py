@@ -23,7 +23,6 @@ from bayescalc.model import Model
 from bayescalc.posterior import evidence
 from bayescalc.posterior._common import counted, fit_laplace
 
-LOG2PI = math.log(2 * math.pi)
 
 
 def quiet(fn, *args, **kwargs):
