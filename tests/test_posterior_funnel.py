@@ -24,7 +24,6 @@ from bayescalc.posterior import evidence
 from bayescalc.posterior._common import counted, fit_laplace
 
 
-
 def quiet(fn, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
