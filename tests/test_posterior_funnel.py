@@ -31,11 +31,14 @@ def quiet(fn, *args, **kwargs):
 
 
 def honest(r, exact, tol=0.05):
+    """Whether ``r`` keeps its promise: the truth within 2 bars, and within ``tol`` where
+    it claims success (the acceptance line of issue 10)."""
     delta = abs(r.log_z - exact)
-    assert math.isfinite(r.log_z) and delta <= 2 * r.error, (r.log_z - exact, r.error, r.message)
-    if r.success:
-        assert delta <= tol, (r.log_z - exact, r.error, r.message)
-    return delta
+    return math.isfinite(r.log_z) and delta <= 2 * r.error and (not r.success or delta <= tol)
+
+
+def _why(r, exact):
+    return (r.log_z - exact, r.error, r.success, r.message)
 
 
 def test_funnel_stationary_point_is_a_proper_maximum():
@@ -84,7 +87,7 @@ def test_flow_check_of_smc_on_the_funnel_is_honest(seed):
 def test_funnel_auto_is_honest(seed):
     m = models.funnel(5)
     r = quiet(evidence, m, seed=seed)
-    honest(r, m.log_z_exact)
+    assert honest(r, m.log_z_exact), _why(r, m.log_z_exact)
     assert r.diagnostics["chosen"] in ("smc", "flow-importance")
     assert r.n_evals > r.n_grad_evals > 0  # the importance draws need no gradients
 
@@ -106,7 +109,7 @@ def test_centred_eight_schools_search_is_climbing_not_flat():
 def test_centred_eight_schools_auto_is_not_improper(seed):
     m = models.eight_schools(centered=True)
     r = quiet(evidence, m, seed=seed)
-    honest(r, m.log_z_exact)
+    assert honest(r, m.log_z_exact), _why(r, m.log_z_exact)
     assert r.diagnostics["chosen"] in ("smc", "flow-importance")
 
 
@@ -133,7 +136,8 @@ _RECHECK_BAR = pytest.mark.xfail(
 def test_funnel_auto_over_seeds(d, scale):
     m = models.funnel(d, scale=scale)
     for s in range(3):
-        honest(quiet(evidence, m, seed=s), m.log_z_exact)
+        r = quiet(evidence, m, seed=s)
+        assert honest(r, m.log_z_exact), _why(r, m.log_z_exact)
 
 
 @pytest.mark.slow
@@ -141,4 +145,5 @@ def test_funnel_auto_over_seeds(d, scale):
 def test_eight_schools_auto_over_seeds(centered):
     m = models.eight_schools(centered=centered)
     for s in range(3):
-        honest(quiet(evidence, m, seed=s), m.log_z_exact)
+        r = quiet(evidence, m, seed=s)
+        assert honest(r, m.log_z_exact), _why(r, m.log_z_exact)
