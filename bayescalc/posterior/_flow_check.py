@@ -44,12 +44,19 @@ def heavy_tail_bar(error, khat):
     return 2.0 * error if khat > 0.5 else error
 
 
+def _spread(result) -> float:
+    """The tempering runs' own spread: the bar of ``result``, or what it was before a
+    heavy-tail flag made the bar inf (it still says how far apart the runs were)."""
+    return float(result.diagnostics.get("replicate_error", result.error))
+
+
 def flow_check(model, result, *, seed, executor=None, n=8192):
     """The tempering ``result`` checked by ``n`` importance draws from a flow fitted to its
     weighted draws; None where no flow can be fitted (zuko missing, too few draws).
 
-    With ``s +- e_s`` SMC's value and ``v +- e`` importance sampling's (k-hat ``k``; ``e``
-    doubled where ``k > 0.5``, :func:`heavy_tail_bar`),
+    With ``s +- e_s`` SMC's value and its runs' spread (``replicate_error``; SMC's own
+    bar is inf where its increments were heavy-tailed) and ``v +- e`` importance
+    sampling's (k-hat ``k``; ``e`` doubled where ``k > 0.5``, :func:`heavy_tail_bar`),
     ``gap = |v - s|``, and agreement meaning ``gap <= 2 sqrt(e^2 + e_s^2)``:
 
     - ``k <= 0.7`` and agreement with ``sqrt(e^2 + e_s^2) <= CONFIRM_TOL`` (0.025): ``v``,
@@ -57,8 +64,9 @@ def flow_check(model, result, *, seed, executor=None, n=8192):
       agreement with a wider combined bar resolves nothing finer: ``v``, error
       ``max(e, gap, sqrt(e^2 + e_s^2))``, ``success=False``;
     - ``k <= 0.7``, no agreement: ``v``, error ``max(e, gap)``, ``success=False``;
-    - ``k > 0.7`` and agreement: SMC's value and bar, ``success=False`` (inconclusive);
-    - ``k > 0.7``, no agreement: ``s``, error ``max(e_s, gap)``, ``success=False``.
+    - ``k > 0.7`` and agreement: SMC's value and its bar, ``success=False``
+      (inconclusive);
+    - ``k > 0.7``, no agreement: ``s``, error ``max(SMC's bar, gap)``, ``success=False``.
 
     The returned result's ``n_evals`` counts the importance draws only;
     ``diagnostics["chosen"]`` names the estimator whose value it carries.
@@ -76,7 +84,7 @@ def flow_check(model, result, *, seed, executor=None, n=8192):
     check = _finish(cm, zz, lw, True, "flow-importance")
     k = float(check.diagnostics["khat"])
     v, e = check.log_z, heavy_tail_bar(check.error, k)
-    s, e_s = result.log_z, result.error
+    s, e_s = result.log_z, _spread(result)
     if not (math.isfinite(v) and math.isfinite(e)):
         return None
     gap = abs(v - s)
@@ -109,10 +117,10 @@ def flow_check(model, result, *, seed, executor=None, n=8192):
     diagnostics.update(extra, chosen="smc")
     if agree:
         # an unreliable check confirms nothing: SMC's value and bar, not vouched for
-        return EvidenceResult(s, e_s, len(lw), 0, "smc", False,
+        return EvidenceResult(s, result.error, len(lw), 0, "smc", False,
                               f"{result.message}; checked by {what} (inconclusive k-hat, "
                               f"agreeing within {gap:.2g}): not confirmed", diagnostics)
-    return EvidenceResult(s, max(e_s, gap), len(lw), 0, "smc", False,
+    return EvidenceResult(s, max(result.error, gap), len(lw), 0, "smc", False,
                           f"{result.message}; {what}: they disagree (gap {gap:.2g}), the "
                           "error covers the gap", diagnostics)
 
@@ -149,7 +157,7 @@ def flow_recheck(model, result, checked, *, seed, executor=None, n=8192, n_moves
     v1 = levels[-1]
     v2, e2, k2 = (second.diagnostics["flow_log_z"], second.diagnostics["flow_error"],
                   second.diagnostics["khat"])
-    s, e_s = result.log_z, result.error
+    s, e_s = result.log_z, _spread(result)
     error = max(e2, heavy_tail_bar(max(abs(v2 - v) for v in levels), k2))
     below = s - v2 > 2.0 * math.hypot(e2, e_s)
     if below:

@@ -65,7 +65,10 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
     -------
     EvidenceResult
         ``log_z`` = log of the mean of the R runs' unbiased Z estimates; ``error`` = the
-        standard error of log Z over the runs, widened by ``t_{R-1,0.975} / 1.96``.
+        standard error of log Z over the runs, widened by ``t_{R-1,0.975} / 1.96``
+        (``diagnostics["replicate_error"]``), or ``inf`` where a rung's incremental
+        weights are heavy-tailed (pooled Pareto k-hat > 0.5, ``increment_khat``; then
+        ``success=False``: the runs' spread does not bound what they all miss).
         ``diagnostics``: ``samples`` (n, d) on the unconstrained space and their
         normalized ``log_weights`` (pooled over the runs: weighted posterior draws),
         ``log_z_replicates``, ``betas`` (the first run's ladder), ``n_rungs``,
@@ -91,14 +94,16 @@ def smc_evidence(model, *, seed=None, executor=None, progress=False, n_particles
     log_zs = reps.total("log_ratio")
     r = len(log_zs)
     log_z = float(logsumexp(log_zs) - math.log(r))
-    error = t_factor(r) * float(np.std(log_zs, ddof=1)) / math.sqrt(r)
+    spread = t_factor(r) * float(np.std(log_zs, ddof=1)) / math.sqrt(r)
+    error = reps.promised(spread)
     samples = np.concatenate([run["samples"] for run in reps.runs])
     log_w = np.concatenate([run["log_weights"] + lz
                             for run, lz in zip(reps.runs, log_zs, strict=False)])
     log_w = log_w - logsumexp(log_w)
     diagnostics = common_diagnostics(reps)
-    diagnostics.update(samples=samples, log_weights=log_w, log_z_replicates=log_zs)
-    ok, message = status(reps, "SMC", np.isfinite(log_z) and np.isfinite(error),
+    diagnostics.update(samples=samples, log_weights=log_w, log_z_replicates=log_zs,
+                       replicate_error=spread)
+    ok, message = status(reps, "SMC", np.isfinite(log_z) and np.isfinite(spread),
                          "log Z is not finite")
     return warn_unless_success(EvidenceResult(
         log_z, error, reps.n_evals, reps.n_grad_evals, "smc", ok, message, diagnostics))

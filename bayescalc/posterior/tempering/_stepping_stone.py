@@ -57,7 +57,7 @@ def stepping_stone_evidence(model, *, seed=None, executor=None, progress=False,
     log_z = float(logsumexp(log_zs) - math.log(r))
     per_rung = float(math.sqrt(np.mean(variances) / r))
     spread = t_factor(r) * float(np.std(log_zs, ddof=1)) / math.sqrt(r)
-    error = max(per_rung, spread)
+    error = reps.promised(max(per_rung, spread))
     diagnostics = common_diagnostics(reps)
     diagnostics.update(rung_variance=reps.runs[0]["rel_var"], log_z_replicates=log_zs,
                        rung_error=per_rung, replicate_error=spread)

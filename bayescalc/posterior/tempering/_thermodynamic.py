@@ -87,7 +87,7 @@ def thermodynamic_evidence(model, *, seed=None, executor=None, progress=False,
     log_z = float(np.mean(full))
     mc = t_factor(r) * float(np.std(full, ddof=1)) / math.sqrt(r)
     disc = float(np.abs(np.mean(full) - np.mean(half))) / 15.0
-    error = math.hypot(mc, disc)
+    error = reps.promised(math.hypot(mc, disc))
     diagnostics = common_diagnostics(reps)
     diagnostics.update(mc_error=mc, discretization_error=disc, trapezoid=float(np.mean(trap)),
                        mean_u=reps.runs[0]["mean_u"], log_z_replicates=full)

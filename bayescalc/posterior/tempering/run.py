@@ -142,7 +142,8 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
     ``var_u`` (T+1,), ``acceptance`` and ``step`` (T+1,), ``log_weights_acc`` (n,) (the
     AIS weights), ``samples`` (n, d) and ``log_weights`` (n,) at ``beta = 1``,
     ``complete`` (whether beta reached 1 within ``max_rungs``), ``n_evals``,
-    ``n_grad_evals``.
+    ``n_grad_evals``, ``log_increments`` (a list of T arrays (n,): each rung's log
+    incremental weights, for the tail check of :mod:`.replicates`).
 
     With a :class:`.schedule.Schedule` the run adapts nothing from its own particles: it
     takes the schedule's temperatures, step sizes and numbers of moves (the particle
@@ -158,7 +159,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
     beta = 0.0
     step = StepSize(1.2 * d ** -0.25, target=options.target_accept)
     betas, log_ratio, rel_var, mean_u, var_u, acceptance, steps = [0.0], [], [], [], [], [], []
-    moves, correlation, drift, rung_step = [], [], [], []
+    moves, correlation, drift, rung_step, increments = [], [], [], [], []
     m, v = _moments(log_w, particles.u)
     mean_u.append(m), var_u.append(v), acceptance.append(math.nan), steps.append(step.value)
     while beta < 1.0 and len(log_ratio) < options.max_rungs:
@@ -173,6 +174,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
         w = torch.softmax(log_w, 0)
         ratio_terms = torch.exp(inc - log_r) - 1.0  # w_i / r - 1
         log_ratio.append(float(log_r))
+        increments.append((log_w + inc).numpy().copy())  # for the tail check (replicates.py)
         rel_var.append(float((w * w * ratio_terms * ratio_terms).sum()))
         acc_w = acc_w + inc
         log_w = torch.log_softmax(log_w + inc, 0)
@@ -236,7 +238,7 @@ def tempering_run(model, reference, options: RunOptions, seed, schedule=None) ->
         "var_u": np.asarray(var_u), "acceptance": np.asarray(acceptance),
         "step": np.asarray(steps), "moves": np.asarray(moves),
         "correlation": np.asarray(correlation), "drift": np.asarray(drift),
-        "rung_step": np.asarray(rung_step),
+        "rung_step": np.asarray(rung_step), "log_increments": increments,
         "log_weights_acc": acc_w.numpy().copy(),
         "complete": bool(beta >= 1.0), "mixing": options.mixing, "n_evals": counted.n_evals,
         "n_grad_evals": counted.n_grad_evals,
