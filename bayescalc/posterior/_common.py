@@ -226,11 +226,10 @@ def _saddle_escapes(cm, point):
     return [point + step, point - step]
 
 
-def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 500,
-                keep_nats: float = 30.0) -> LaplaceFit:
-    """Modes from ``n_starts`` L-BFGS runs (distinct ones kept), each with its Laplace fit."""
-    found = []
-    queue = [(start, 1) for start in _starts(cm, n_starts, seed, x0)]
+def _search(cm, starts, max_steps, found):
+    """L-BFGS from each start (restarting on both sides of a saddle); the new distinct
+    maxima, each with its Laplace fit, are appended to ``found``."""
+    queue = [(start, 1) for start in starts]
     while queue:
         start, escapes = queue.pop(0)
         point, value, grad_norm, ok = find_mode(cm, start, max_steps)
@@ -250,6 +249,25 @@ def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 5
         if same:
             continue
         found.append(laplace_at(cm, point, value, grad_norm, ok))
+
+
+def fit_laplace(cm, *, n_starts: int = 1, seed=None, x0=None, max_steps: int = 500,
+                keep_nats: float = 30.0, hunt: int = 0) -> LaplaceFit:
+    """Modes from ``n_starts`` L-BFGS runs (distinct ones kept), each with its Laplace fit.
+
+    ``hunt > 0``: then ``hunt`` dispersed points climb together for 25 batched gradient
+    steps, and L-BFGS starts again from those that end outside every known mode's basin
+    (:func:`._mode_hunt.hunt_starts`; ``25 hunt`` more evaluations)."""
+    found = []
+    rng = as_generator(seed)
+    _search(cm, _starts(cm, n_starts, rng, x0), max_steps, found)
+    proper = sorted((m for m in found if np.isfinite(m.log_z) and m.min_eigenvalue > 0),
+                    key=lambda m: -m.log_z)
+    if hunt and proper:
+        from ._mode_hunt import hunt_starts
+
+        _search(cm, hunt_starts(cm, proper, n=int(hunt), seed=rng, keep_nats=keep_nats),
+                max_steps, found)
     if not found:
         raise ValueError("the log joint is -inf at every starting point of the mode search: "
                          "give x0= inside the support")
