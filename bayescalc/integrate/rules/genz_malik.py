@@ -57,6 +57,21 @@ _KINK = 0.02
 # a decade of accuracy at equal n_evals against uniform halving). A region whose error was
 # raised by a jump or a broken parent (not smooth) keeps priority = error.
 _ORDER_GAIN = 2.0
+# Before calling a result converged, uniform probes at _AUDIT_SHARE of the evaluations so
+# far (at least _AUDIT_MIN), spread over the regions by volume, look for values above
+# twice the largest the region's own nodes saw: a feature between the nodes (a thin ring
+# that no node of a large region comes near). A ring of width 0.17 and radius 3 in a box
+# of side 27 had 10% of its mass in regions whose 21 nodes saw nothing, converged with
+# error 8e-7 (relative); random thin rings (width 0.01-0.2) in boxes of side 8-50: 7 of
+# 40 such silent misses (scipy's cubature: 8 of 40), 0 of 40 with the audit. A flagged
+# region's error becomes the probe's value times its volume, refinement goes on, and
+# that mass stays in the error until a later audit finds nothing (the children's nodes
+# may miss the feature again). Cost: 10% more evaluations on a converged run.
+_AUDIT_SHARE = 0.1
+_AUDIT_MIN = 256
+_AUDIT_RISE = 2.0
+_AUDIT_LEAST = 256      # fewer probes than this left in the budget: no audit
+_MAX_AUDITS = 8
 
 
 @lru_cache(maxsize=16)
@@ -164,9 +179,17 @@ class GenzMalikRefinement:
         self.estimates = self.errors = np.empty(0)
         self.axis = np.empty(0, dtype=np.intp)
         self.weight = np.empty(0)
+        self.node_max = np.empty(0)
         self.parent_estimate = self.parent_error = np.empty(0)
+        self.audit = None          # (points, region index) of a pending audit round
+        self.audit_evals = 0       # n_evals at the last audit that found nothing (0: none)
+        self.n_audits = 0
+        self.n_evals = 0
+        self.unresolved = 0.0      # mass an audit found and no later audit cleared
 
     def nodes(self, evals_left):
+        if self.audit is not None:
+            return self.audit[0]
         if self.per_region > evals_left:
             return (f"max_evals = {self.max_evals} is below one Genz-Malik region "
                     f"({self.per_region} points in d = {self.d})")
@@ -175,8 +198,13 @@ class GenzMalikRefinement:
 
     def rescale(self, factor):
         self.estimates, self.errors = self.estimates * factor, self.errors * factor
+        self.node_max = self.node_max * factor
+        self.unresolved *= factor
 
     def estimate(self, values, n_evals, shift):
+        self.n_evals = n_evals
+        if self.audit is not None:
+            return self._audited(values, n_evals)
         d, halves, w7 = self.d, self.halves, self.w7
         values = values.reshape(self.centers.shape[0], self.per_region)
         volume = np.prod(2 * halves, axis=1)
@@ -197,12 +225,63 @@ class GenzMalikRefinement:
         self.estimates = np.concatenate([self.estimates, new_estimate])
         self.errors = np.concatenate([self.errors, new_error])
         self.axis = np.concatenate([self.axis, new_axis])
-        return float(self.estimates.sum()), float(self.errors.sum())
+        self.node_max = np.concatenate([self.node_max, np.max(np.abs(values), axis=1)])
+        return float(self.estimates.sum()), float(self.errors.sum()) + self.unresolved
 
     def converged(self, total, error, allowed):
+        if (self.audit_evals == 0 and self.n_audits < _MAX_AUDITS
+                and self.max_evals - self.n_evals >= _AUDIT_LEAST):
+            return ""  # refine() runs an audit round first
         return converged_message(error, allowed)
 
+    def _plan_audit(self, evals_left):
+        """Uniform probes in the regions, their number by volume (multinomial)."""
+        self.n_audits += 1
+        n = int(min(evals_left, max(_AUDIT_MIN, _AUDIT_SHARE * self.n_evals)))
+        rng = np.random.default_rng([self.n_audits, 20240611])  # a deterministic rule
+        volume = np.prod(2 * self.state_half, axis=1)
+        counts = rng.multinomial(n, volume / volume.sum())
+        region = np.repeat(np.arange(volume.size), counts)
+        u = rng.uniform(-1.0, 1.0, (n, self.d))
+        self.audit = (self.state_center[region] + self.state_half[region] * u, region)
+
+    def _audited(self, values, n_evals):
+        """After an audit round: raise the error of every region where a probe rose above
+        ``_AUDIT_RISE`` times the largest value its nodes saw (and mattered: probe x
+        volume above its error), and keep what was flagged as ``unresolved`` (added to
+        the error) until an audit finds nothing."""
+        _, region = self.audit
+        self.audit = None
+        volume = np.prod(2 * self.state_half, axis=1)
+        seen = np.zeros(volume.size)
+        np.maximum.at(seen, region, np.abs(values))
+        missed = seen * volume
+        flagged = (seen > _AUDIT_RISE * self.node_max) & (missed > self.errors)
+        if flagged.any():
+            self.errors = np.where(flagged, missed, self.errors)
+            self.weight = np.where(flagged, 1.0, self.weight)
+            self.axis = np.where(flagged, np.argmax(self.state_half, axis=1), self.axis)
+            self.node_max = np.maximum(self.node_max, seen)
+            # the flagged regions' children may miss the feature again: what was found
+            # stays in the error until an audit of the refined regions finds nothing
+            self.unresolved = float(missed[flagged].sum())
+            self.audit_evals = 0
+        else:
+            self.unresolved = 0.0
+            self.audit_evals = n_evals
+        self.parent_estimate = self.parent_error = np.empty(0)
+        return float(self.estimates.sum()), float(self.errors.sum()) + self.unresolved
+
     def refine(self, total, error, allowed, evals_left):
+        if (self.errors.sum() <= allowed and self.audit_evals == 0
+                and self.n_audits < _MAX_AUDITS):
+            if evals_left >= _AUDIT_LEAST:  # the regions converged: audit them first
+                self._plan_audit(evals_left)
+                return ""
+            if self.unresolved > 0:
+                return ("the budget ran out before the regions where an audit found "
+                        "missed mass (a thin feature between the nodes) could be audited "
+                        "again; the error includes that mass")
         errors = self.errors
         splits_left = evals_left // (2 * self.per_region)
         if splits_left < 1:
@@ -225,6 +304,7 @@ class GenzMalikRefinement:
         self.state_center, self.state_half = self.state_center[keep], self.state_half[keep]
         self.estimates, self.errors = self.estimates[keep], errors[keep]
         self.axis, self.weight = axis[keep], self.weight[keep]
+        self.node_max = self.node_max[keep]
         return ""
 
 
