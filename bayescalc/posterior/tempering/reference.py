@@ -114,12 +114,63 @@ class StudentTReference(GaussianReference):
         return self._const - 0.5 * (self.df + d) * torch.log1p(q / self.df), grad
 
 
+class MixtureReference:
+    """A mixture of references (one per mode of the Laplace fit), weights ``exp(log_weights)``
+    normalized: tempering from one mode's Gaussian never reaches a mode it gives no mass
+    (SMC from the Laplace reference on a 70/30 two-mode mixture: 0.34-0.39 nats low with
+    bars of 0.01-0.02 and ``success=True``).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> two = MixtureReference([GaussianReference(np.zeros(1), np.eye(1)),
+    ...                         GaussianReference(np.full(1, 5.0), np.eye(1))], [0.0, 0.0])
+    >>> z = torch.tensor([[0.0], [5.0]], dtype=torch.float64)
+    >>> v, g = two.log_prob_and_grad(z)
+    >>> bool(torch.allclose(v, two.log_prob(z))), round(float(v[0]), 4)
+    (True, -1.6121)
+    """
+
+    def __init__(self, components, log_weights):
+        self.components = list(components)
+        lw = torch.as_tensor(np.asarray(log_weights, dtype=np.float64))
+        self.log_weights = lw - torch.logsumexp(lw, 0)
+        self.kind = self.components[0].kind
+
+    def sample(self, model, n: int, generator: torch.Generator) -> torch.Tensor:
+        which = torch.multinomial(torch.exp(self.log_weights), n, replacement=True,
+                                  generator=generator)
+        out = None
+        for j, c in enumerate(self.components):
+            idx = torch.nonzero(which == j).flatten()
+            if len(idx):
+                draws = c.sample(model, len(idx), generator)
+                if out is None:
+                    out = torch.empty(n, draws.shape[1], dtype=draws.dtype)
+                out[idx] = draws
+        return out
+
+    def log_prob(self, z):
+        return torch.logsumexp(torch.stack([w + c.log_prob(z) for w, c in
+                                            zip(self.log_weights, self.components,
+                                                strict=True)]), 0)
+
+    def log_prob_and_grad(self, z):
+        parts = [c.log_prob_and_grad(z) for c in self.components]
+        lp = torch.stack([w + p[0] for w, p in zip(self.log_weights, parts, strict=True)])
+        share = torch.softmax(lp, 0)  # each component's responsibility, (K, n)
+        grad = sum(share[k][:, None] * parts[k][1] for k in range(len(parts)))
+        return torch.logsumexp(lp, 0), grad
+
+
 def make_reference(model, counted, kind: str = "auto", *, widen: float = 1.5,
                    df: float = 5.0, seed=None):
     """The reference named ``kind``, and the Laplace fit when one was made (else None).
 
     ``"auto"`` is the prior where the model can sample it, else the widened Laplace
-    Gaussian; ``widen`` multiplies the Laplace standard deviations.
+    Gaussian; ``widen`` multiplies the Laplace standard deviations. Where the Laplace fit
+    found several modes, the reference is their mixture (:class:`MixtureReference`,
+    weighted by their Laplace masses).
     """
     if kind not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {kind!r}")
@@ -135,7 +186,10 @@ def make_reference(model, counted, kind: str = "auto", *, widen: float = 1.5,
     from .laplace_fit import laplace_fit
 
     fit = laplace_fit(counted, seed=seed)
-    cov = fit.cov * float(widen) ** 2
-    if kind == "laplace":
-        return GaussianReference(fit.mode, cov), fit
-    return StudentTReference(fit.mode, cov, df=df), fit
+    components = fit.components or ((0.0, fit.mode, fit.cov),)
+    scale = float(widen) ** 2
+    refs = [GaussianReference(mode, cov * scale) if kind == "laplace"
+            else StudentTReference(mode, cov * scale, df=df) for _, mode, cov in components]
+    if len(refs) == 1:
+        return refs[0], fit
+    return MixtureReference(refs, [log_mass for log_mass, _, _ in components]), fit
