@@ -56,7 +56,7 @@ def posterior_draws(cm, fit, seed, *, n_chains=64, n_steps=100, n_warmup=150,
 
 def bridge_evidence(model, *, seed=None, executor=None, progress=False, n_chains=64,
                     n_steps=100, n_warmup=150, proposal="gaussian", df=5.0, n_starts=4,
-                    tol=1e-10, max_iter=1000, fit=None) -> EvidenceResult:
+                    tol=1e-10, max_iter=1000, fit=None, hunt=16) -> EvidenceResult:
     """log Z by the iterative optimal bridge between MALA posterior draws and a proposal.
 
     Parameters
@@ -77,6 +77,11 @@ def bridge_evidence(model, *, seed=None, executor=None, progress=False, n_chains
         Degrees of freedom of the t proposal.
     n_starts : int
         Starting points of the mode search that places the chains.
+    hunt : int
+        Dispersed points that climb together after the L-BFGS starts, looking for modes
+        those missed (25 batched gradient steps, ``25 hunt`` evaluations; 0: none). On
+        two-Gaussian mixtures in d = 4-8 the starts alone missed a mode on a third of
+        random draws, with a confident bar.
     tol, max_iter
         Convergence of the fixed-point iteration (change of log r) and its budget.
     fit : LaplaceFit, optional
@@ -107,7 +112,7 @@ def bridge_evidence(model, *, seed=None, executor=None, progress=False, n_chains
     cm = counted(model)
     seeds = spawn_seeds(seed, 3)
     if fit is None:
-        fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0])
+        fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0], hunt=int(hunt))
     else:
         cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
     failed = failed_fit(cm, fit, "bridge", "bridge")

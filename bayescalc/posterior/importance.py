@@ -81,7 +81,7 @@ class _star:
 
 def importance_evidence(model, *, seed=None, executor=None, progress=False, n=4000,
                         proposal="mixture", df=4.0, widen=1.0, n_starts=4, smooth=True,
-                        batch_size=1024, fit=None) -> EvidenceResult:
+                        batch_size=1024, fit=None, hunt=16) -> EvidenceResult:
     """log Z by (Pareto-smoothed) importance sampling.
 
     Parameters
@@ -104,6 +104,11 @@ def importance_evidence(model, *, seed=None, executor=None, progress=False, n=40
         Factor on the Laplace scale of the Laplace-based proposals.
     n_starts : int
         Starting points of the mode search.
+    hunt : int
+        Dispersed points that climb together after the L-BFGS starts, looking for modes
+        those missed (25 batched gradient steps, ``25 hunt`` evaluations; 0: none). On
+        two-Gaussian mixtures in d = 4-8 the starts alone missed a mode on a third of
+        random draws, with a confident bar.
     smooth : bool
         Pareto-smooth the largest weights (PSIS) before averaging.
     batch_size : int
@@ -144,7 +149,7 @@ def importance_evidence(model, *, seed=None, executor=None, progress=False, n=40
         q = UserProposal(proposal, model.dim)
     else:
         if fit is None:
-            fit = fit_laplace(cm, n_starts=int(n_starts), seed=seed)
+            fit = fit_laplace(cm, n_starts=int(n_starts), seed=seed, hunt=int(hunt))
         else:
             cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
         failed = failed_fit(cm, fit, "importance", "importance")

@@ -91,7 +91,8 @@ def laplace_from_fit(cm, fit, correction=True, n_check=None, seed=None):
 
 
 def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_starts=4, x0=None,
-                     max_steps=500, correction=True, n_check=None) -> EvidenceResult:
+                     max_steps=500, correction=True, n_check=None,
+                     hunt=16) -> EvidenceResult:
     """log Z by the Laplace approximation at the mode(s) of the log joint.
 
     Parameters
@@ -104,6 +105,11 @@ def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_start
     n_starts : int
         Starting points of L-BFGS (the origin, then prior draws where the prior can be
         sampled, else N(0, 4 I) draws). Distinct modes each contribute their Laplace mass.
+    hunt : int
+        Dispersed points that climb together after the L-BFGS starts, looking for modes
+        those missed (25 batched gradient steps, ``25 hunt`` evaluations; 0: none). On
+        two-Gaussian mixtures in d = 4-8 the starts alone missed a mode on a third of
+        random draws, with a confident bar.
     x0 : array_like, optional
         The first starting point (unconstrained), default the origin.
     max_steps : int
@@ -140,7 +146,8 @@ def laplace_evidence(model, *, seed=None, executor=None, progress=False, n_start
     """
     cm = counted(model)
     seeds = spawn_seeds(seed, 2)
-    fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0], x0=x0, max_steps=max_steps)
+    fit = fit_laplace(cm, n_starts=int(n_starts), seed=seeds[0], x0=x0, max_steps=max_steps,
+                      hunt=int(hunt))
     diagnostics = {"modes": [m.point for m in fit.modes], "mode": fit.best.point,
                    "cov": fit.best.cov, "hessian": fit.best.hessian,
                    "log_joint_at_mode": fit.best.log_joint, "n_modes": len(fit.modes)}

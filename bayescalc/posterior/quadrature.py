@@ -206,7 +206,7 @@ def _geometric_error(spreads):
 
 def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=1e-6,
                         max_evals=60_000, rule=None, n_starts=4, scale=1.0,
-                        fit=None) -> EvidenceResult:
+                        fit=None, hunt=16) -> EvidenceResult:
     """log Z by Laplace-adapted Gauss-Hermite quadrature (``d <= 10``).
 
     Parameters
@@ -228,6 +228,11 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     n_starts : int
         Starting points of the mode search; with several modes the rule is centred on
         the moment-matched mixture of their Laplace Gaussians.
+    hunt : int
+        Dispersed points that climb together after the L-BFGS starts, looking for modes
+        those missed (25 batched gradient steps, ``25 hunt`` evaluations; 0: none). On
+        two-Gaussian mixtures in d = 4-8 the starts alone missed a mode on a third of
+        random draws, with a confident bar.
     scale : float
         Widening of the Laplace covariance (1 = AGHQ; exact on Gaussian posteriors).
     fit : LaplaceFit, optional
@@ -266,7 +271,7 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
         raise ValueError(f"rule must be 'tensor' or 'sparse', got {rule!r}")
     cm = counted(model)
     if fit is None:
-        fit = fit_laplace(cm, n_starts=int(n_starts), seed=seed)
+        fit = fit_laplace(cm, n_starts=int(n_starts), seed=seed, hunt=int(hunt))
     else:
         cm.n_evals, cm.n_grad_evals = getattr(fit, "cost", (0, 0))
     failed = failed_fit(cm, fit, "quadrature", "quadrature")
