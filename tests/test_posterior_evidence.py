@@ -459,3 +459,26 @@ def test_mode_hunt_costs_little_on_a_unimodal_posterior():
     fit = fit_laplace(cm1, n_starts=4, seed=0, hunt=16)
     assert len(fit.modes) == 1
     assert cm1.n_evals - cm0.n_evals <= 16 * 26  # the climb, and no further L-BFGS run
+
+
+def test_compare_adds_the_vi_bounds_below_log_z():
+    # issue 10, item 4: VI's ELBO and IWAE bounds join the table, as lower bounds
+    from bayescalc.posterior import EvidenceTable, compare
+    from bayescalc.posterior.result import EvidenceResult
+
+    m = M.linear_regression(3)
+    table = compare(m, methods=["laplace"], seed=0, vi=True)
+    elbo, iw = table["vi-elbo"], table["vi-iwae"]
+    exact = m.log_z_exact
+    assert elbo.diagnostics["bound"] == iw.diagnostics["bound"] == "lower"
+    # ELBO <= IWAE_64 <= log Z, each within its own sampling error
+    assert elbo.log_z <= iw.log_z + 3 * math.hypot(elbo.error, iw.error)
+    assert iw.log_z <= exact + 3 * iw.error and elbo.log_z <= exact + 3 * elbo.error
+    assert exact - elbo.log_z < 0.05  # a Gaussian posterior: the full-rank fit is close
+    assert table.disagreements == [] and "vi-iwae" in repr(table)
+    # a bound is flagged only when it lies above an estimate beyond their errors
+    est = EvidenceResult(-1.0, 0.01, 1, 0, "est", True, "", {})
+    below = EvidenceResult(-3.0, 0.01, 1, 0, "vi-elbo", True, "", {"bound": "lower"})
+    above = EvidenceResult(-0.5, 0.01, 1, 0, "vi-iwae", True, "", {"bound": "lower"})
+    t = EvidenceTable([est, below, above], [0.0] * 3, exact=-1.0)
+    assert t.disagreements == [("est", "vi-iwae")]

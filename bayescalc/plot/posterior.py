@@ -10,7 +10,8 @@ from ._common import new_figure
 
 
 def plot_evidence(table, ax=None, linthresh=1e-3):
-    """Each method's log Z with its ±2-error bar, and the exact value as a line.
+    """Each method's log Z with its ±2-error bar, and the exact value as a line. Lower
+    bounds (the VI rows of ``compare(..., vi=...)``) are drawn as green ``>``.
 
     With the exact value known, the axis shows ``log Z - exact`` on a symmetric log scale
     (linear within ``linthresh`` nats), so that methods 1e-8 and 4 nats off both show.
@@ -28,8 +29,10 @@ def plot_evidence(table, ax=None, linthresh=1e-3):
     shift = table.exact if table.exact is not None else 0.0
     for k, r in zip(y, rows, strict=False):
         err = 2 * r.error if math.isfinite(r.error) else 0.0
-        ax.errorbar(r.log_z - shift, k, xerr=err, fmt="o" if r.success else "x",
-                    color="C0" if r.success else "C3", capsize=3)
+        bound = r.diagnostics.get("bound") == "lower"  # a VI bound: log Z lies right of it
+        ax.errorbar(r.log_z - shift, k, xerr=err,
+                    fmt=(">" if bound else "o") if r.success else "x",
+                    color=("C2" if bound else "C0") if r.success else "C3", capsize=3)
     ax.set_yticks(y, [r.method for r in rows])
     if table.exact is not None:
         ax.axvline(0.0, color="k", ls="--", lw=1, label=f"exact ({table.exact:.6g})")

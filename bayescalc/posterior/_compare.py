@@ -8,6 +8,7 @@ import warnings
 
 from .._core.random import spawn_seeds
 from ._evidence import METHODS
+from ._vi_bounds import is_lower_bound, vi_bound_rows
 from .result import EvidenceResult
 
 _DEFAULT_SKIP = ("auto",)
@@ -27,7 +28,8 @@ class EvidenceTable:
         ``model.log_z_exact`` where known.
     disagreements : list of (str, str)
         Pairs of successful methods whose estimates differ by more than
-        ``2 sqrt(e1^2 + e2^2)`` (and 1e-8).
+        ``2 sqrt(e1^2 + e2^2)`` (and 1e-8); a lower bound (the VI rows) only where it
+        lies that far *above* an estimate.
 
     Examples
     --------
@@ -46,8 +48,14 @@ class EvidenceTable:
         self.disagreements = []
         for i, a in enumerate(ok):
             for b in ok[i + 1:]:
-                bar = 2 * math.hypot(_finite(a.error), _finite(b.error))
-                if abs(a.log_z - b.log_z) > max(bar, 1e-8):
+                bar = max(2 * math.hypot(_finite(a.error), _finite(b.error)), 1e-8)
+                if is_lower_bound(a) and is_lower_bound(b):
+                    continue  # two bounds may lie anywhere below log Z
+                if is_lower_bound(a) or is_lower_bound(b):
+                    bound, estimate = (a, b) if is_lower_bound(a) else (b, a)
+                    if bound.log_z - estimate.log_z > bar:  # a bound above the estimate
+                        self.disagreements.append((a.method, b.method))
+                elif abs(a.log_z - b.log_z) > bar:
                     self.disagreements.append((a.method, b.method))
 
     def __getitem__(self, method):
@@ -96,7 +104,7 @@ def _finite(x):
 
 
 def compare(model, methods=None, seed=None, executor=None, progress=False,
-            options=None) -> EvidenceTable:
+            options=None, vi=None) -> EvidenceTable:
     """Run several evidence methods on ``model`` and tabulate them.
 
     Parameters
@@ -111,6 +119,10 @@ def compare(model, methods=None, seed=None, executor=None, progress=False,
     progress : bool
     options : dict, optional
         ``{method: {option: value}}`` passed to the methods.
+    vi : bayescalc.vi.VIResult or bool, optional
+        Add the lower bounds of a VI fit as rows ``"vi-elbo"`` and ``"vi-iwae"``
+        (:func:`._vi_bounds.vi_bound_rows`): a fit already made, or True to fit the
+        default full-rank Gaussian here.
 
     Returns
     -------
@@ -134,7 +146,7 @@ def compare(model, methods=None, seed=None, executor=None, progress=False,
     if unknown:
         raise ValueError(f"methods must be among {sorted(METHODS)}, got {unknown}")
     options = options or {}
-    seeds = spawn_seeds(seed, len(methods))
+    seeds = spawn_seeds(seed, len(methods) + 1)
     rows, times = [], []
     for name, s in zip(methods, seeds, strict=False):
         start = time.perf_counter()
@@ -147,4 +159,12 @@ def compare(model, methods=None, seed=None, executor=None, progress=False,
             r = EvidenceResult(float("nan"), float("inf"), 0, 0, name, False, str(exc), {})
         times.append(time.perf_counter() - start)
         rows.append(r._replace(method=name))
+    if vi is not None and vi is not False:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bounds = vi_bound_rows(model, vi, seed=int(seeds[-1].generate_state(1)[0]))
+        spent = time.perf_counter() - start
+        rows.extend(bounds)
+        times.extend([spent, 0.0])
     return EvidenceTable(rows, times, getattr(model, "log_z_exact", None))
