@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+from .._core.random import torch_generator
 from .result import EvidenceResult
 
 #: ``diagnostics["bound"]`` of a row that is a lower bound on log Z.
@@ -58,7 +59,7 @@ def vi_bound_rows(model, vi, *, seed=None, k=64, n_groups=128):
     if vi is True:
         vi = fit(model, seed=seed, progress=False)
     approx = vi.approx
-    generator = torch.Generator().manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+    generator = torch_generator(seed)
     k, n_groups = int(k), int(n_groups)
     with torch.no_grad():
         z = approx.sample((n_groups * k,), generator=generator)
