@@ -24,7 +24,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from .._core.batch import BatchFunction
 from .._core.progress import is_long, progress_bar
 from .._core.random import spawn_seeds
 from .._core.validation import check_callable, check_choice, check_int, check_positive
@@ -33,7 +32,7 @@ from ._bounds import oriented_bounds
 from ._result import IntegrationResult
 from .sampling import point_sets as samplers
 from .sampling.estimate import design_estimate, evaluate_plan, stratified_estimate
-from .sampling.parallel import check_executor
+from .sampling.parallel import Integrand, check_executor
 from .sampling.vegas_map import AdaptiveMap, map_points, map_tables
 
 SAMPLINGS = ("auto", "stratified", "mc", "qmc")
@@ -67,47 +66,6 @@ class VegasResult(IntegrationResult):
     q_value: float = float("nan")
     iterations: tuple = ()
     map: AdaptiveMap | None = None
-
-
-class _MappedIntegrand:
-    """``f(x(y)) * J(y) * volume``, picklable with f, for the batches of one iteration."""
-
-    def __init__(self, f, lower, width, grid, device=None, squeeze=False, *, volume=None,
-                 unit_box=None):
-        self.f, self.lower, self.width = f, lower, width
-        self.grid, self.device, self.squeeze = grid, device, squeeze
-        self.tables = map_tables(grid)
-        self.volume = float(np.prod(width)) if volume is None else volume
-        self.unit_box = (bool(np.all(lower == 0) and np.all(width == 1)) if unit_box is None
-                         else unit_box)
-
-    def _map(self, y):
-        unit, jacobian = map_points(self.grid, y, self.tables)
-        if not self.unit_box:
-            unit *= self.width
-            unit += self.lower
-        return unit, jacobian
-
-    def to_x(self, y):
-        """The point of the box where ``y`` of the unit cube lands."""
-        return self._map(np.atleast_2d(y))[0][0]
-
-    def __call__(self, y):
-        x, jacobian = self._map(y)
-        if self.squeeze:
-            x = x[:, 0]
-        if self.device is None:
-            values = self.f(x)
-        else:
-            import torch
-
-            from .._core.arraykind import to_numpy
-
-            values = to_numpy(self.f(torch.as_tensor(x, device=self.device)))
-        if self.volume != 1.0:
-            jacobian *= self.volume
-        jacobian *= values
-        return jacobian[:, None]
 
 
 def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: int = 5,
@@ -221,10 +179,9 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
         adaptive.grid = initial_map.grid.copy()
         adaptive._sum, adaptive._count = np.zeros_like(adaptive.grid[:, 1:]), np.zeros_like(
             adaptive.grid[:, 1:])
-    wrapped = BatchFunction(f) if device is None else f
     user_batch_size = batch_size is not None
     batch_size = batch_size or max(2048, -(-n_eval // 8))  # few batches: the map is per batch
-    run = _Runner(wrapped, low, high - low, adaptive, device, squeeze, executor, batch_size)
+    run = _Runner(f, low, high - low, adaptive, device, squeeze, executor, batch_size)
     run.user_batch_size = user_batch_size
     run.beta = beta
     seeds = spawn_seeds(seed, n_adapt + n_iter + 1)
@@ -257,14 +214,18 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
 
 
 class _Runner:
-    """Runs iterations on one map and counts evaluations."""
+    """Runs iterations on one map and counts evaluations.
+
+    The map is applied here, in the calling process, to every point of an iteration at
+    once (one bin search that the training reuses); only ``f`` at the mapped points goes
+    to the executor's workers (:class:`~.sampling.parallel.Integrand`), so the map and its
+    training are the same for any executor.
+    """
 
     def __init__(self, f, lower, width, adaptive, device, squeeze, executor, batch_size):
-        self.f, self.lower, self.width, self.adaptive = f, lower, width, adaptive
-        self.device, self.squeeze = device, squeeze
+        self.adaptive = adaptive
+        self.integrand = Integrand(f, lower, width, device=device, squeeze=squeeze)
         self.executor, self.batch_size = executor, batch_size
-        self.volume = float(np.prod(width))
-        self.unit_box = bool(np.all(lower == 0) and np.all(width == 1))
         self.n_evals = 0
         self.last_replicates = ()
         self.beta = 0.0
@@ -275,9 +236,9 @@ class _Runner:
         """One iteration: its estimate (``value``, ``error``), training the map if asked.
 
         Lean on purpose (bench/montecarlo.py times it against the compiled vegas
-        package): the map is applied with one flat gather, the strata statistics are
-        computed once for the estimate and the VEGAS+ allocation, and only the final
-        Sobol' estimate builds a full result.
+        package): the points are mapped with one flat gather whose bins the training
+        reuses, the strata statistics are computed once for the estimate and the VEGAS+
+        allocation, and only the final Sobol' estimate builds a full result.
         """
         strata = {}
         if design == "stratified":
@@ -289,15 +250,21 @@ class _Runner:
                       else None)
         layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=batch_size,
                                n_replicates=n_replicates, base=base, **strata)
-        # the grid is only changed after every batch is back (adapt, below)
-        grid = self.adaptive.grid if self.executor is None else self.adaptive.grid.copy()
-        integrand = _MappedIntegrand(self.f, self.lower, self.width, grid, self.device,
-                                     self.squeeze, volume=self.volume, unit_box=self.unit_box)
-        # the points are made once, for the evaluation and for the training
+        # the points of the whole iteration, mapped at once (overwriting y: its bins are
+        # all the training needs); the map is only changed after every batch is back
         inputs = [samplers.points(layout, b) for b in layout.batches]
-        values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
-        self.n_evals += layout.n_used
+        y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
+        grid = self.adaptive.grid
+        unit, jacobian, bins = map_points(grid, y, map_tables(grid), with_bins=True,
+                                          overwrite=True)
+        if len(inputs) > 1:
+            inputs = np.split(unit, np.cumsum([b.count for b in layout.batches])[:-1])
+        else:
+            inputs = [unit]
+        values = evaluate_plan(self.integrand, layout, executor=self.executor, inputs=inputs)
         f_values = values[:, 0]
+        f_values *= jacobian  # f J volume (values: a fresh array of the integrand's)
+        self.n_evals += layout.n_used
         if design == "stratified":
             mean, variance, cell_variances = stratified_estimate(f_values, layout.counts)
             estimate = _Iteration(float(mean), float(np.sqrt(variance)))
@@ -312,11 +279,10 @@ class _Runner:
             estimate = design_estimate(values, layout, np.empty(0), False)
             self.last_replicates = samplers.replicate_means(f_values, layout.sizes)[0]
         if train:
-            y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
             weights = None
             if design == "stratified":  # unequal counts: weight by inverse density
                 weights = np.repeat(1.0 / layout.counts, layout.counts)
-            self.adaptive.add_training_data(y, values[:, 0], weights)
+            self.adaptive.add_binned_data(bins, f_values, weights)
             self.adaptive.adapt(alpha)
         return estimate
 

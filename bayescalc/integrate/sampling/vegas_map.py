@@ -19,9 +19,9 @@ axis, the best separable proposal.
 
 from __future__ import annotations
 
-import numpy as np
+from functools import lru_cache
 
-_FLAT_BINCOUNT = 2**15  # points x axes below which one flat bincount beats one per axis
+import numpy as np
 
 
 class AdaptiveMap:
@@ -80,31 +80,24 @@ class AdaptiveMap:
         by the inverse of their density, so each bin average still estimates the mean of
         ``(f J)^2`` over the bin.
         """
-        n_bins = self.n_bins
-        # bins per axis from the transposed points: contiguous rows, one bincount per
-        # axis on the same weights (no repeat of the weights d times)
-        index = (y.T * n_bins).astype(np.intp)  # y >= 0: truncation is the floor
-        np.minimum(index, n_bins - 1, out=index)
-        if weights is None:
-            squared, weights = values * values, None
-        else:
+        self.add_binned_data(bins_of(y, self.n_bins), values, weights)
+
+    def add_binned_data(self, bins: np.ndarray, values: np.ndarray, weights=None) -> None:
+        """:meth:`add_training_data` for points whose bins are known: ``bins`` of shape
+        ``(n, d)``, the flat bin ``n_bins * axis + i`` of each point on each axis, as
+        :func:`map_points` returns them with ``with_bins=True`` (one bin search for the
+        map and the training)."""
+        n_bins, d = self.n_bins, self.d
+        squared = values * values
+        if weights is not None:
             weights = np.asarray(weights, dtype=float)
-            squared = weights * values * values
-        d = index.shape[0]
-        if index.size <= _FLAT_BINCOUNT:  # small batches: two calls, not 2 d
-            index += n_bins * np.arange(d)[:, None]
-            flat = index.ravel()
-            size = d * n_bins
-            tiled = np.broadcast_to(squared, (d, squared.size)).ravel()
-            self._sum += np.bincount(flat, weights=tiled, minlength=size).reshape(d, n_bins)
-            if weights is not None:
-                weights = np.broadcast_to(weights, (d, weights.size)).ravel()
-            counts = np.bincount(flat, weights=weights, minlength=size)
-            self._count += counts.reshape(d, n_bins)
-            return
-        for axis, bins in enumerate(index):
-            self._sum[axis] += np.bincount(bins, weights=squared, minlength=n_bins)
-            self._count[axis] += np.bincount(bins, weights=weights, minlength=n_bins)
+            squared *= weights
+            weights = np.repeat(weights, d)
+        flat = bins.ravel()  # point after point: each point's d bins side by side
+        size = d * n_bins
+        self._sum += np.bincount(flat, weights=np.repeat(squared, d),
+                                 minlength=size).reshape(d, n_bins)
+        self._count += np.bincount(flat, weights=weights, minlength=size).reshape(d, n_bins)
 
     def adapt(self, alpha: float = 0.5) -> None:
         """Move the grid so each bin holds an equal share of the damped training data.
@@ -164,21 +157,27 @@ def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return new
 
 
-def map_points(grid: np.ndarray, y: np.ndarray, tables=None):
+def map_points(grid: np.ndarray, y: np.ndarray, tables=None, *, with_bins: bool = False,
+               overwrite: bool = False):
     """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1).
 
     The bin of ``y`` is ``floor(N y)`` (no search); the left edges and the widths are
     gathered with one flat ``take`` each from ``tables`` (:func:`map_tables` of the
     grid, made here when not given); the Jacobian is a product over the columns.
+    ``with_bins``: also return the flat bins ``(n, d)`` (``N * axis + i``) for
+    :meth:`AdaptiveMap.add_binned_data`; ``overwrite``: ``x`` is written over ``y``.
     """
     d, n_bins = grid.shape[0], grid.shape[1] - 1
     left_edges, widths = map_tables(grid) if tables is None else tables
-    scaled = y * n_bins
-    floor = np.floor(scaled)
-    np.minimum(floor, n_bins - 1, out=floor)
-    scaled -= floor
-    index = floor.astype(np.intp)
-    index += n_bins * np.arange(d)
+    if overwrite:
+        scaled = y
+        scaled *= n_bins
+    else:
+        scaled = y * n_bins
+    index = scaled.astype(np.intp)  # y >= 0: truncation is the floor
+    np.minimum(index, n_bins - 1, out=index)
+    scaled -= index
+    index += _axis_offsets(d, n_bins)
     left = np.take(left_edges, index)
     width = np.take(widths, index)
     scaled *= width
@@ -186,7 +185,24 @@ def map_points(grid: np.ndarray, y: np.ndarray, tables=None):
     jacobian = width[:, 0] * float(n_bins) ** d
     for axis in range(1, d):  # a column product: ~5x faster than prod(axis=1)
         jacobian *= width[:, axis]
+    if with_bins:
+        return scaled, jacobian, index
     return scaled, jacobian
+
+
+def bins_of(y: np.ndarray, n_bins: int) -> np.ndarray:
+    """The flat bins ``(n, d)`` of the points ``y`` (``n_bins * axis + floor(n_bins y)``)."""
+    index = (y * n_bins).astype(np.intp)
+    np.minimum(index, n_bins - 1, out=index)
+    index += _axis_offsets(y.shape[1], n_bins)
+    return index
+
+
+@lru_cache(maxsize=32)
+def _axis_offsets(d: int, n_bins: int) -> np.ndarray:
+    offsets = n_bins * np.arange(d, dtype=np.intp)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def map_tables(grid: np.ndarray):
