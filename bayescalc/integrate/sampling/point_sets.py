@@ -221,26 +221,27 @@ _BASE_CACHE: dict = {}
 _BASE_LOCK = threading.Lock()
 
 
-def points(layout: Plan, batch: Batch) -> np.ndarray:
+def points(layout: Plan, batch: Batch, out=None, scratch=None) -> np.ndarray:
     """The ``(batch.count, d)`` points of one batch, in [0, 1)^d (deterministic).
 
     Antithetic points come as interleaved pairs (row 2i and 2i+1 are ``u`` and
-    ``1 - u``); stratified points cell by cell, ``per_group`` in each.
+    ``1 - u``); stratified points cell by cell, ``per_group`` in each. ``out``: write
+    the ``"mc"`` and ``"stratified"`` points there (``scratch``, as large, takes the
+    strata's corners: VEGAS reuses its buffers instead of fresh temporaries).
     """
     d = layout.d
     if layout.design == "mc":
-        return _generator(batch.seed).random((batch.count, d))
+        return _generator(batch.seed).random((batch.count, d), out=out)
     if layout.design == "antithetic":
         u = _generator(batch.seed).random((batch.count // 2, d))
         return np.stack([u, 1.0 - u], axis=1).reshape(batch.count, d)
     if layout.design == "stratified":
-        cells = np.asarray(layout.cells)
         stop = batch.start + batch.group
-        corner = np.repeat(_corners(layout.cells)[batch.start:stop],
-                           layout.counts[batch.start:stop], axis=0)
-        u = _generator(batch.seed).random((batch.count, d))
-        u += corner
-        u /= cells
+        corners, scale = _scaled_corners(layout.cells)
+        cell = np.repeat(np.arange(batch.start, stop), layout.counts[batch.start:stop])
+        u = _generator(batch.seed).random((batch.count, d), out=out)
+        u *= scale
+        u += np.take(corners, cell, axis=0, out=scratch)
         return u
     if layout.design == "qmc" and layout.base is not None:
         return _shifted_net(layout, batch)
@@ -291,6 +292,17 @@ def _corners(cells: tuple) -> np.ndarray:
     corners = np.stack(np.unravel_index(np.arange(math.prod(cells)), cells), axis=1)
     corners.flags.writeable = False
     return corners
+
+
+@lru_cache(maxsize=16)
+def _scaled_corners(cells: tuple):
+    """The lower corners of the strata in the unit cube ``(prod(cells), d)`` and the
+    cell widths ``1 / cells`` (read-only)."""
+    scale = 1.0 / np.asarray(cells, dtype=float)
+    corners = _corners(cells) * scale
+    corners.flags.writeable = False
+    scale.flags.writeable = False
+    return corners, scale
 
 
 def _split(total: int, size: int) -> list[int]:
