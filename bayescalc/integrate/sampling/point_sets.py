@@ -241,7 +241,7 @@ def points(layout: Plan, batch: Batch, out=None, scratch=None) -> np.ndarray:
         cell = np.repeat(np.arange(batch.start, stop), layout.counts[batch.start:stop])
         u = _generator(batch.seed).random((batch.count, d), out=out)
         u *= scale
-        u += np.take(corners, cell, axis=0, out=scratch)
+        u += np.take(corners, cell, axis=0, out=scratch, mode="clip")  # "raise" buffers
         return u
     if layout.design == "qmc" and layout.base is not None:
         return _shifted_net(layout, batch)
