@@ -46,6 +46,41 @@ def scipy_layout(budget):
     return budget // per, per
 
 
+def package_neval(batch, d, n_eval, target, seed):
+    """The vegas package's ``neval`` at which its run (5 warm-up + 10 iterations) costs
+    ``target`` evaluations, as ours does: the package spends fewer than ``neval`` per
+    iteration (measured 9001 of 15 x 666 in d = 10), so equal ``neval`` is not equal
+    evaluations. Secant steps on the counted total; the closest of at most 5 tries.
+    Returns ``(neval, evaluations)``."""
+    import vegas as vegas_package
+
+    def count(neval):
+        counter = [0]
+
+        @vegas_package.lbatchintegrand
+        def counted(x):
+            counter[0] += x.shape[0]
+            return batch(x)
+
+        integrator = vegas_package.Integrator(
+            [[0, 1]] * d, ran_array_generator=np.random.default_rng(seed).random)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            integrator(counted, nitn=5, neval=neval)
+            integrator(counted, nitn=10, neval=neval)
+        return counter[0]
+
+    neval, best = n_eval, None
+    for _ in range(5):
+        used = count(neval)
+        if best is None or abs(used - target) < abs(best[1] - target):
+            best = (neval, used)
+        if abs(used - target) <= 0.005 * target:
+            break
+        neval = max(2, round(neval * target / used))
+    return best
+
+
 def contenders(case, budget, seed):
     """name -> (value, stderr, n_evals, seconds) for one case."""
     import vegas as vegas_package
@@ -77,12 +112,15 @@ def contenders(case, budget, seed):
         counter[0] += x.shape[0]
         return case(x)
 
+    # the package at the evaluations ours spent (vegas-auto), warm-up included
+    package_n, _ = package_neval(case, d, n_eval, out["vegas-auto"][2], seed)
+
     def package():
         generator = np.random.default_rng(seed)
         integrator = vegas_package.Integrator([[0, 1]] * d,
                                               ran_array_generator=generator.random)
-        integrator(batch, nitn=5, neval=n_eval)
-        return integrator(batch, nitn=10, neval=n_eval)
+        integrator(batch, nitn=5, neval=package_n)
+        return integrator(batch, nitn=10, neval=package_n)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,7 +169,9 @@ def genz_table(dims, budgets, draws):
     table.notes.append("vegas-mc/-stratified/-qmc/-auto: ours (auto, the default, is qmc for "
                        "d <= 6 and stratified above), 5 warm-up + 10 iterations of budget/15; "
                        "the vegas package the same (nitn=5 discarded, then nitn=10), seeded "
-                       "through ran_array_generator")
+                       "through ran_array_generator, its neval set so that it spends the "
+                       "evaluations vegas-auto spent (counted, within 0.5%: at neval = "
+                       "budget/15 it spends 5-10% fewer)")
     return table, records
 
 
@@ -147,6 +187,7 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
     from scipy.stats import qmc
 
     from bayescalc.integrate import monte_carlo
+    from bayescalc.integrate.sampling import point_sets as samplers
 
     table = Table("RQMC vs scipy qmc_quad per Genz cell (equal evaluations)",
                   ["family", "d", "evals", "layout ours", "layout scipy", "RMS rel. error ours",
@@ -188,9 +229,9 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
                 band = (math.exp(2 * statistics.stdev(logs) / math.sqrt(len(logs)))
                         if len(logs) > 1 else float("nan"))
                 rows.append((family, d, budget, ratio, t_ours / t_theirs))
-                doubled = sets - 8
-                layout = (f"{doubled} x {2 * per} + {8 - doubled} x {per}" if doubled
-                          else f"8 x {per}")
+                sizes = samplers.plan("qmc", budget, d, seed=0).sizes
+                layout = " + ".join(f"{sizes.count(size)} x {size}"
+                                    for size in sorted(set(sizes), reverse=True))
                 table.add(family, d, budget, layout, f"{sets} x {per}",
                           statistics.median(ours_rms), statistics.median(theirs_rms), ratio,
                           band, ratio <= 1.0, t_ours / t_theirs, f"{covered}/{total}")
@@ -199,9 +240,13 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
                        "is the factor of the ratio's 2-standard-error band over the "
                        "integrands (the RMS of each integrand carries ~1/sqrt(2 seeds) "
                        "noise besides)")
-    table.notes.append("ours: 8 scrambled Sobol' nets, k of them of 2^(m+1) points (the same "
-                       "points as scipy's 8 + k nets of 2^m); scipy: its best power-of-two "
-                       "layout at the budget, LMS + digital shift as ours")
+    table.notes.append("ours: in d <= 8, 8 scrambled Sobol' nets, k of them of 2^(m+1) points "
+                       "(as many points as scipy's 8 + k nets of 2^m); in d > 8 the 8 + k "
+                       "equal nets, scipy's layout (a doubled net's halves correlate "
+                       "positively there for some integrands: docs/montecarlo.md), so the "
+                       "d = 10 ratios measure the noise of two samples of one estimator; "
+                       "scipy: its best power-of-two layout at the budget, LMS + digital "
+                       "shift as ours")
     return table, rows
 
 
@@ -214,8 +259,8 @@ def vegas_speed_table(cases, budgets, repeats):
     from bayescalc.integrate import vegas
 
     table = Table("VEGAS wall time, ours vs the vegas package (equal evaluations)",
-                  ["family", "d", "evals", "sampling (ours)", "ours (ms)", "package (ms)",
-                   "ratio", "<= 1.5"])
+                  ["family", "d", "evals", "sampling (ours)", "evals ours", "evals package",
+                   "ours (ms)", "package (ms)", "ratio", "<= 1.5"])
     ratios = []
     rng = np.random.default_rng(2028)
     for family, d in cases:
@@ -232,15 +277,19 @@ def vegas_speed_table(cases, budgets, repeats):
             def ours():
                 return vegas(case, low, high, n_eval=n_eval, n_iter=10, n_adapt=5, seed=0)
 
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                first = ours()
+            package_n, package_evals = package_neval(case, d, n_eval, first.n_evals, 0)
+
             def package():
                 integrator = vegas_package.Integrator(
                     [[0, 1]] * d, ran_array_generator=np.random.default_rng(0).random)
-                integrator(batch, nitn=5, neval=n_eval)
-                return integrator(batch, nitn=10, neval=n_eval)
+                integrator(batch, nitn=5, neval=package_n)
+                return integrator(batch, nitn=10, neval=package_n)
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                method = ours().method
                 package()
                 t_ours, t_package = [], []
                 for _ in range(repeats):
@@ -248,12 +297,13 @@ def vegas_speed_table(cases, budgets, repeats):
                     t_package.append(_time(package)[1])
             ratio = statistics.median(t_ours) / statistics.median(t_package)
             ratios.append(ratio)
-            table.add(family, d, budget, method.removeprefix("vegas-"),
-                      1e3 * statistics.median(t_ours), 1e3 * statistics.median(t_package),
-                      ratio, ratio <= 1.5)
+            table.add(family, d, budget, first.method.removeprefix("vegas-"), first.n_evals,
+                      package_evals, 1e3 * statistics.median(t_ours),
+                      1e3 * statistics.median(t_package), ratio, ratio <= 1.5)
     geo = math.exp(statistics.fmean(math.log(r) for r in ratios))
     table.notes.append(f"medians of {repeats} interleaved repeats; geometric mean of the "
-                       f"ratios {geo:.2f}, worst {max(ratios):.2f}")
+                       f"ratios {geo:.2f}, worst {max(ratios):.2f}; the package's neval set so "
+                       "that it spends the evaluations ours spent (package_neval)")
     return table, ratios
 
 

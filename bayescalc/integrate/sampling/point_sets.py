@@ -40,11 +40,11 @@ DESIGNS = ("mc", "antithetic", "stratified", "qmc", "halton")
 #: Fewest scrambled Sobol' replicates of the default RQMC layout (scipy's qmc_quad's 8).
 MIN_REPLICATES = 8
 #: Highest dimension in which the default RQMC layout doubles some of its nets. Measured
-#: (docs/montecarlo.md, "Doubled nets"): the two halves of a scrambled Sobol' net of
-#: ``2^(m+1)`` points are negatively correlated on every Genz family in d = 3, 6, 8 (the
-#: doubled net beats two independent nets) but positively on four of six in d = 10
-#: (up to +0.49 at 2^14 points: Sobol' nets of that size do not stratify the
-#: projections those integrands live in), where it loses to scipy's equal nets.
+#: (bench/rqmc_layout.py, docs/montecarlo.md "Doubled nets"): the two halves of a
+#: scrambled Sobol' net of ``2^(m+1)`` points (m = 10, 13) are negatively correlated on
+#: average on every Genz family in d = 3, 6 and 8 (the doubled net beats two independent
+#: nets), but positively on 2 to 5 of the 6 families in d = 9, 10 and 12 at 2^14 (single
+#: integrands up to +0.84), where the doubled net loses to scipy's equal nets.
 MAX_DOUBLED_DIM = 8
 
 
