@@ -39,6 +39,7 @@ SAMPLINGS = ("auto", "stratified", "mc", "qmc")
 _AUTO_QMC_MAX_DIM = 6  # bench/montecarlo.py: Sobol'-driven VEGAS wins up to d = 6 on Genz
 _Q_FAIL = 1e-3  # iterations this inconsistent (chi^2 p-value) make the result suspect
 _MEAN_PER_CELL = 8  # VEGAS+ strata: 2 fixed points each, the rest allocated by variance
+_WHOLE = 2**62  # a batch size that puts all of an iteration's points in one batch
 
 
 @dataclass(frozen=True, repr=False)
@@ -246,25 +247,27 @@ class _Runner:
             cells = samplers._strata_grid(max(1, n // _MEAN_PER_CELL), self.adaptive.d)
             counts = self.counts if self.counts is not None else _even_counts(n, cells)
             strata = {"cells": cells, "counts": counts}
-        # Sobol' replicates: one batch (one scrambled engine) per replicate by default
-        batch_size = (self.batch_size if design != "qmc" or self.user_batch_size
-                      else None)
-        layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=batch_size,
-                               n_replicates=n_replicates, base=base, **strata)
-        # the points of the whole iteration, mapped at once (overwriting y: its bins are
-        # all the training needs); the map is only changed after every batch is back
         d = self.adaptive.d
-        if design in ("mc", "stratified"):  # written into one fresh array (f receives it)
-            y = np.empty((layout.n_used, d))
-            scratch = self.work.views(layout.n_used, d)[1]
-            start = 0
-            for b in layout.batches:
-                samplers.points(layout, b, out=y[start:start + b.count],
-                                scratch=scratch[:b.count])
-                start += b.count
+        if design in ("mc", "stratified"):
+            # one stream for all the iteration's points (no seed spawned per batch: the
+            # same points for any batch_size), written into one fresh array (f gets it);
+            # the batches only cut the evaluation
+            whole = samplers.plan(design, n, d, seed, batch_size=_WHOLE, **strata)
+            y = np.empty((whole.n_used, d))
+            samplers.points(whole, whole.batches[0], out=y,
+                            scratch=self.work.views(whole.n_used, d)[1])
+            layout = whole._replace(batches=tuple(
+                samplers.Batch(seed, count)
+                for count in samplers._split(whole.n_used, self.batch_size)))
         else:
+            # Sobol' replicates: one batch (one scrambled engine) per replicate by default
+            batch_size = self.batch_size if self.user_batch_size else None
+            layout = samplers.plan(design, n, d, seed, batch_size=batch_size,
+                                   n_replicates=n_replicates, base=base)
             inputs = [samplers.points(layout, b) for b in layout.batches]
             y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
+        # the points of the whole iteration are mapped at once (overwriting y: its bins
+        # are all the training needs); the map is only changed after every batch is back
         grid = self.adaptive.grid
         unit, jacobian, bins = map_points(grid, y, map_tables(grid), with_bins=True,
                                           overwrite=True, work=self.work)
