@@ -40,11 +40,12 @@ DESIGNS = ("mc", "antithetic", "stratified", "qmc", "halton")
 #: Fewest scrambled Sobol' replicates of the default RQMC layout (scipy's qmc_quad's 8).
 MIN_REPLICATES = 8
 #: Highest dimension in which the default RQMC layout doubles some of its nets. Measured
-#: (bench/rqmc_layout.py, docs/montecarlo.md "Doubled nets"): the two halves of a
-#: scrambled Sobol' net of ``2^(m+1)`` points (m = 10, 13) are negatively correlated on
-#: average on every Genz family in d = 3, 6 and 8 (the doubled net beats two independent
-#: nets), but positively on 2 to 5 of the 6 families in d = 9, 10 and 12 at 2^14 (single
-#: integrands up to +0.84), where the doubled net loses to scipy's equal nets.
+#: (bench/rqmc_layout.py, docs/monte_carlo.md): ``g = 1 + rho``, ``rho`` the correlation
+#: of the two halves of a scrambled Sobol' net of ``2^(m+1)`` points, is below 1 (the
+#: doubled net beats two independent nets) on every Genz family in d = 3, 6 and 8 at
+#: 2^11 and 2^14 points (mean over integrands at most 0.92), but above 1 on 5 of the 6
+#: families in d = 9 and on 4 in d = 10 (single integrands up to g = 1.84), and 0.36-1.01
+#: in d = 12: there the doubled net loses to, or merely ties, scipy's equal nets.
 MAX_DOUBLED_DIM = 8
 
 
@@ -99,11 +100,12 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
     larger nets. That wins only while a doubled net's two halves are negatively
     correlated (:func:`replicate_means`), measured so for d <= ``MAX_DOUBLED_DIM`` (8);
     above, and with ``mixed=False``, the layout is the ``8 + k`` equal sets (scipy's
-    ``qmc_quad`` at its best for the budget). Each replicate has its own scramble and digital shift; ``base`` (a seed)
-    makes all of them share one scramble, each with its own digital shift: cheaper
-    (one engine), as accurate on average, but the error then varies more from seed to
-    seed (the variance given the scramble spreads over two decades for smooth f); VEGAS
-    uses it, where one engine per replicate would cost more than the integrand.
+    ``qmc_quad`` at its best for the budget). Each replicate has its own scramble and
+    digital shift; ``base`` (a seed) makes all of them share one scramble, each with its
+    own digital shift: cheaper (one engine), as accurate on average, but the error then
+    varies more from seed to seed (the variance given the scramble spreads over two
+    decades for smooth f); VEGAS uses it, where one engine per replicate would cost more
+    than the integrand.
 
     Examples
     --------
@@ -189,16 +191,17 @@ def replicate_means(values: np.ndarray, sizes) -> tuple[np.ndarray, np.ndarray]:
     variance of one of ``n`` points (exactly half at the Monte Carlo rate ``1/n``, an
     eighth at the ``n^-3`` rate of smooth f). That is ``x = (1 + rho) / 2`` with ``rho``
     the correlation of the net's two halves (each a scrambled net of ``n``), and it
-    fails where ``rho > 0``: measured up to ``rho = 0.49`` for Sobol' nets of 2^14 points
-    in d = 10, below 0.22 in d <= 8 (where the estimate below is then at most ~3% low),
-    hence ``MAX_DOUBLED_DIM``. With ``k`` nets of ``2n`` and ``8 - k`` of ``n``, the
-    expected estimate minus the true variance is ``(8 + k)(2kx + 8 - k)/8 - (4kx + 8 -
-    k)`` (times 8/7, in units of ``Var Q_n / N^2``; ``x`` = the variance ratio of the
-    two sizes):
-    zero at ``x = 1/2`` and decreasing in ``x``, so never negative for ``x <= 1/2``. And
-    then it never loses to ``8 + k`` equal nets of ``n``: the variance ``sum_r n_r^2
-    Var Q_r / N^2`` is the same at ``x = 1/2`` and smaller below (half at ``n^-3`` for
-    ``k = 4``); above, it loses.
+    fails where ``rho > 0``: measured (bench/rqmc_layout.py) up to ``rho = 0.84`` for
+    single Genz integrands in d = 9-12, hence ``MAX_DOUBLED_DIM``; in d <= 8 negative on
+    average for every family, up to 0.28 for single integrands (where the estimate below
+    is then at most ~5% low, well inside the t factor's margin). With ``k`` nets of
+    ``2n`` and ``8 - k`` of ``n``, the expected estimate minus the true variance is
+    ``(8 + k)(2kx + 8 - k)/8 - (4kx + 8 - k)`` (times 8/7, in units of ``Var Q_n /
+    N^2``; ``x`` = the variance ratio of the two sizes): zero at ``x = 1/2`` and
+    decreasing in ``x``, so never negative for ``x <= 1/2``. And then it never loses to
+    ``8 + k`` equal nets of ``n``: the variance ``sum_r n_r^2 Var Q_r / N^2`` is the
+    same at ``x = 1/2`` and smaller below (half at ``n^-3`` for ``k = 4``); above, it
+    loses.
     """
     sizes = np.asarray(sizes, dtype=float)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
