@@ -228,8 +228,9 @@ def rqmc_cells_table(dims, budgets, draws, seeds):
                 ratio = math.exp(statistics.fmean(logs))
                 band = (math.exp(2 * statistics.stdev(logs) / math.sqrt(len(logs)))
                         if len(logs) > 1 else float("nan"))
-                rows.append((family, d, budget, ratio, t_ours / t_theirs))
                 sizes = samplers.plan("qmc", budget, d, seed=0).sizes
+                rows.append((family, d, budget, ratio, t_ours / t_theirs, band,
+                             len(set(sizes)) > 1))
                 layout = " + ".join(f"{sizes.count(size)} x {size}"
                                     for size in sorted(set(sizes), reverse=True))
                 table.add(family, d, budget, layout, f"{sets} x {per}",
@@ -345,6 +346,25 @@ def summary_table(records, cell_rows=(), speed_ratios=()):
                       f"{max(ratios):.2f} ({sum(r <= 1 for r in ratios)}/{len(ratios)} "
                       f"cells <= 1); wall time ratio {geo_time:.2f}",
                       max(ratios) <= 1.0 and geo_time <= 1.0)
+            # the same claim, read at the resolution of the measurement: where our layout
+            # differs from scipy's (doubled nets, d <= 8) each ratio is <= 1 within its
+            # 2-se band; where it is scipy's (d > 8) the two are one estimator
+            differ = [r for r in rows if r[6]]
+            same = [r for r in rows if not r[6]]
+            if differ:
+                table.add(f"the same, cells where our layout differs from scipy's (doubled "
+                          f"nets, d <= 8; {budget}): every ratio <= 1 within its 2-se band",
+                          f"ratios {min(r[3] for r in differ):.2f} to "
+                          f"{max(r[3] for r in differ):.2f}; worst ratio / band "
+                          f"{max(r[3] / r[5] for r in differ):.2f}",
+                          all(r[3] / r[5] <= 1.0 for r in differ))
+            if same:
+                table.add(f"cells where our layout is scipy's (equal nets, d > 8; {budget}): "
+                          "the same estimator, so the ratio is sampling noise around 1",
+                          f"ratios {min(r[3] for r in same):.2f} to "
+                          f"{max(r[3] for r in same):.2f} (20 seeds x 5 integrands; the worst "
+                          "cell of an earlier run, corner_peak d = 10 at 1e4, over 1000 seeds: "
+                          "bench/results/rqmc_layout.md)", "reported")
     if speed_ratios:
         table.add("our vegas within 1.5x of the vegas package's wall time (interleaved "
                   "repeats, table below)",
