@@ -319,14 +319,19 @@ def _allocate(n, cell_variances, beta):
     """
     n_cells = cell_variances.size
     spare = n - 2 * n_cells
-    weights = np.sqrt(np.maximum(cell_variances, 0.0)) ** beta
-    if spare <= 0 or not np.isfinite(weights.sum()) or weights.sum() <= 0:
+    weights = np.maximum(cell_variances, 0.0) ** (0.5 * beta)  # sigma_h^beta
+    total = float(weights.sum())
+    if spare <= 0 or not 0.0 < total < np.inf:
         return _even_counts(n, [n_cells])
-    shares = spare * weights / weights.sum()
-    counts = 2 + np.floor(shares).astype(np.intp)
+    shares = weights
+    shares *= spare / total
+    floor = np.floor(shares)
+    counts = floor.astype(np.intp)
+    counts += 2
     leftover = n - int(counts.sum())
     if leftover > 0:
-        counts[np.argsort(-(shares - np.floor(shares)), kind="stable")[:leftover]] += 1
+        shares -= floor  # the fractional parts: the largest get the leftover points
+        counts[np.argsort(-shares, kind="stable")[:leftover]] += 1
     return counts
 
 

@@ -174,10 +174,12 @@ def stratified_estimate(values, counts):
     ``I = (1/K) sum_h mean_h`` and ``Var = (1/K^2) sum_h s_h^2 / n_h``.
     """
     n_cells = counts.size
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.cumsum(counts)
+    starts -= counts
     means = np.add.reduceat(values, starts) / counts
     deviations = values - np.repeat(means, counts)
-    cell_variances = np.add.reduceat(deviations**2, starts) / (counts - 1)
+    deviations *= deviations
+    cell_variances = np.add.reduceat(deviations, starts) / (counts - 1)
     mean = means.mean()
     variance = np.sum(cell_variances / counts) / n_cells**2
     return mean, variance, cell_variances
