@@ -221,3 +221,18 @@ def test_binned_training_is_the_training():
     a.adapt(0.5)
     b.adapt(0.5)
     assert np.array_equal(a.grid, b.grid)
+
+
+@pytest.mark.parametrize("sampling", ["stratified", "mc", "qmc"])
+def test_f_may_return_a_read_only_or_kept_array(sampling):
+    # f J is formed in vegas's own buffer, never in the array f returned
+    kept = []
+
+    def constant(x):
+        out = np.broadcast_to(2.0, (x.shape[0],))  # read-only
+        kept.append(out)
+        return out
+
+    r = vegas(constant, [0, 0], [1, 1], n_eval=500, n_iter=3, n_adapt=1, seed=0,
+              sampling=sampling)
+    assert abs(r.value - 2.0) < 1e-9 and all(np.all(k == 2.0) for k in kept)

@@ -276,8 +276,9 @@ class _Runner:
         else:
             inputs = [unit]
         values = evaluate_plan(self.integrand, layout, executor=self.executor, inputs=inputs)
-        f_values = values[:, 0]
-        f_values *= jacobian  # f J volume (values: a fresh array of the integrand's)
+        # f J volume, in the Jacobian's buffer: f's own array may be read-only or kept by f
+        f_values = jacobian
+        f_values *= values[:, 0]
         self.n_evals += layout.n_used
         if design == "stratified":
             mean, variance, cell_variances = stratified_estimate(f_values, layout.counts)
@@ -290,7 +291,7 @@ class _Runner:
         elif train:  # a Sobol' training set: its estimate is discarded
             estimate = _Iteration(float(f_values.mean()), float("nan"))
         else:
-            estimate = design_estimate(values, layout, np.empty(0), False)
+            estimate = design_estimate(f_values[:, None], layout, np.empty(0), False)
             self.last_replicates = samplers.replicate_means(f_values, layout.sizes)[0]
         if train:
             weights = None
