@@ -4,13 +4,16 @@ Tables (all measured in the same run, seeded):
 
 1. Genz families x d = 2, 4, 6, 10 x budgets 1e4, 1e5: median relative error over
    parameter draws of plain MC, replicated RQMC (ours), ``scipy.integrate.qmc_quad``,
-   our VEGAS (``sampling="mc"`` and the Sobol'-driven ``"qmc"``) and the vegas package;
-   the wall-time ratio of our VEGAS to the package's; whether the reported errors cover.
+   our VEGAS (``sampling="mc"`` and the Sobol'-driven ``"qmc"``) and the vegas package
+   (its ``neval`` matched to the evaluations ours spends, :func:`package_neval`); the
+   wall-time ratio of our VEGAS to the package's; whether the reported errors cover.
 2. The acceptance summary: RQMC vs MC on the smooth families (d <= 6, 1e5), RQMC vs
    scipy's qmc_quad per cell, our VEGAS vs the package over all cases and in wall time,
    VEGAS-QMC vs VEGAS and plain RQMC on peaked/kinked ones.
-3. RQMC vs ``qmc_quad`` per Genz cell (d = 6, 10): RMS errors over seeds, ratio and band.
-4. VEGAS wall time vs the vegas package, interleaved repeats.
+3. RQMC vs ``qmc_quad`` per Genz cell (d = 6, 10): RMS errors over seeds, ratio and band
+   (why the layouts differ only in d <= 8: ``bench/rqmc_layout.py``).
+4. VEGAS wall time vs the vegas package at equal evaluations: the fastest of interleaved
+   repeats (and the CPU-time ratio of adjacent runs).
 5. Coverage of ``|error| <= 2 stderr`` over 200 seeded repeats on 3 cases, per method.
 6. Process-pool speed-up with 2 workers on an integrand costing >= 1 ms per point.
 
