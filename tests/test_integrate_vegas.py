@@ -181,3 +181,58 @@ def test_progress_bar_counts_iterations_and_leaves_the_numbers_alone(capsys):
     assert "vegas" in capsys.readouterr().err          # tqdm writes to stderr
     with pytest.raises(TypeError, match="progress"):
         vegas(peak, [0, 0], [1, 1], n_eval=2000, progress="yes")
+
+
+# ---- issue 8, item 15: the lean iteration keeps its answers ---------------------------
+
+@pytest.mark.parametrize("sampling", ["stratified", "mc"])
+def test_points_do_not_depend_on_the_batch_size(sampling):
+    # one stream per iteration: the batches only cut the evaluation
+    runs = [vegas(peak, np.zeros(3), np.ones(3), n_eval=3000, n_iter=3, n_adapt=2, seed=4,
+                  sampling=sampling, batch_size=b) for b in (None, 700, 3000)]
+    assert len({(r.value, r.error, r.n_evals) for r in runs}) == 1
+
+
+def test_nan_names_the_mapped_point_in_the_box():
+    # the map runs before f: the point named is where f was called, inside the box
+    def f(x):
+        return np.where(x[:, 0] > 2.9, np.nan, 1.0)
+
+    with pytest.raises(ValueError, match="non-finite") as info:
+        vegas(f, [2, -1], [3, 1], n_eval=2000, seed=0, sampling="stratified")
+    x = np.array([float(v) for v in str(info.value).split("[")[1].split("]")[0].split()])
+    assert 2.9 < x[0] <= 3 and -1 <= x[1] <= 1
+
+
+def test_binned_training_is_the_training():
+    # add_binned_data with map_points' bins equals add_training_data on the points
+    from bayescalc.integrate.sampling.vegas_map import map_points
+
+    rng = np.random.default_rng(0)
+    a, b = AdaptiveMap(3, 20), AdaptiveMap(3, 20)
+    y = rng.random((500, 3))
+    a.grid[:, 1:-1] = np.sort(rng.random((3, 19)), axis=1)
+    b.grid = a.grid.copy()
+    x, jac, bins = map_points(a.grid, y.copy(), with_bins=True)
+    values, weights = peak(x) * jac, rng.random(500) + 0.5
+    a.add_training_data(y, values, weights)
+    b.add_binned_data(bins, values, weights)
+    assert np.allclose(a._sum, b._sum) and np.allclose(a._count, b._count)
+    a.adapt(0.5)
+    b.adapt(0.5)
+    assert np.array_equal(a.grid, b.grid)
+
+
+@pytest.mark.parametrize("sampling", ["stratified", "mc", "qmc"])
+def test_f_may_return_a_read_only_or_kept_array(sampling):
+    # f J is formed in vegas's own buffer, never in the array f returned
+    kept = []
+
+    def constant(x):
+        out = np.broadcast_to(2.0, (x.shape[0],))  # read-only
+        kept.append(out)
+        return out
+
+    r = vegas(constant, [0, 0], [1, 1], n_eval=500, n_iter=3, n_adapt=1, seed=0,
+              sampling=sampling)
+    assert abs(r.value - 2.0) < 1e-9 and all(np.all(k == 2.0) for k in kept)

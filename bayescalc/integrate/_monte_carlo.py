@@ -50,8 +50,9 @@ def monte_carlo(f, lower, upper, *, n: int = 2**14, method: str = "qmc", seed=No
     method : {"qmc", "halton", "mc", "antithetic", "stratified"}
         ``"qmc"``: 8 independently scrambled Sobol' nets, of ``2^m`` points (the
         largest with ``8 * 2^m <= n``) and, as the budget allows, ``k`` of them of
-        ``2^(m+1)`` (the points of ``8 + k`` equal nets in fewer, larger ones; error ~
-        1/n for smooth f; the standard error carries the t quantile of the 7 degrees of
+        ``2^(m+1)`` (the points of ``8 + k`` equal nets in fewer, larger ones; in
+        d > 8 the ``8 + k`` equal nets, where doubling was measured to lose; error ~
+        1/n for smooth f; the standard error carries the t quantile of the degrees of
         freedom); ``"halton"``: 16 scrambled Halton sets; ``"mc"``: independent
         uniform points (error ~ 1/sqrt(n)); ``"antithetic"``: pairs ``u, 1 - u``;
         ``"stratified"``: about n/2 equal cells with 2 or more points each.

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
-from .._core.batch import BatchFunction
 from .._core.progress import is_long, progress_bar
 from .._core.random import spawn_seeds
 from .._core.validation import check_callable, check_choice, check_int, check_positive
@@ -33,13 +32,14 @@ from ._bounds import oriented_bounds
 from ._result import IntegrationResult
 from .sampling import point_sets as samplers
 from .sampling.estimate import design_estimate, evaluate_plan, stratified_estimate
-from .sampling.parallel import check_executor
-from .sampling.vegas_map import AdaptiveMap, map_points, map_tables
+from .sampling.parallel import Integrand, check_executor
+from .sampling.vegas_map import AdaptiveMap, MapWork, map_points, map_tables
 
 SAMPLINGS = ("auto", "stratified", "mc", "qmc")
 _AUTO_QMC_MAX_DIM = 6  # bench/montecarlo.py: Sobol'-driven VEGAS wins up to d = 6 on Genz
 _Q_FAIL = 1e-3  # iterations this inconsistent (chi^2 p-value) make the result suspect
 _MEAN_PER_CELL = 8  # VEGAS+ strata: 2 fixed points each, the rest allocated by variance
+_WHOLE = 2**62  # a batch size that puts all of an iteration's points in one batch
 
 
 @dataclass(frozen=True, repr=False)
@@ -67,47 +67,6 @@ class VegasResult(IntegrationResult):
     q_value: float = float("nan")
     iterations: tuple = ()
     map: AdaptiveMap | None = None
-
-
-class _MappedIntegrand:
-    """``f(x(y)) * J(y) * volume``, picklable with f, for the batches of one iteration."""
-
-    def __init__(self, f, lower, width, grid, device=None, squeeze=False, *, volume=None,
-                 unit_box=None):
-        self.f, self.lower, self.width = f, lower, width
-        self.grid, self.device, self.squeeze = grid, device, squeeze
-        self.tables = map_tables(grid)
-        self.volume = float(np.prod(width)) if volume is None else volume
-        self.unit_box = (bool(np.all(lower == 0) and np.all(width == 1)) if unit_box is None
-                         else unit_box)
-
-    def _map(self, y):
-        unit, jacobian = map_points(self.grid, y, self.tables)
-        if not self.unit_box:
-            unit *= self.width
-            unit += self.lower
-        return unit, jacobian
-
-    def to_x(self, y):
-        """The point of the box where ``y`` of the unit cube lands."""
-        return self._map(np.atleast_2d(y))[0][0]
-
-    def __call__(self, y):
-        x, jacobian = self._map(y)
-        if self.squeeze:
-            x = x[:, 0]
-        if self.device is None:
-            values = self.f(x)
-        else:
-            import torch
-
-            from .._core.arraykind import to_numpy
-
-            values = to_numpy(self.f(torch.as_tensor(x, device=self.device)))
-        if self.volume != 1.0:
-            jacobian *= self.volume
-        jacobian *= values
-        return jacobian[:, None]
 
 
 def vegas(f, lower, upper, *, n_iter: int = 10, n_eval: int = 10_000, n_adapt: int = 5,
@@ -221,10 +180,9 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
         adaptive.grid = initial_map.grid.copy()
         adaptive._sum, adaptive._count = np.zeros_like(adaptive.grid[:, 1:]), np.zeros_like(
             adaptive.grid[:, 1:])
-    wrapped = BatchFunction(f) if device is None else f
     user_batch_size = batch_size is not None
     batch_size = batch_size or max(2048, -(-n_eval // 8))  # few batches: the map is per batch
-    run = _Runner(wrapped, low, high - low, adaptive, device, squeeze, executor, batch_size)
+    run = _Runner(f, low, high - low, adaptive, device, squeeze, executor, batch_size)
     run.user_batch_size = user_batch_size
     run.beta = beta
     seeds = spawn_seeds(seed, n_adapt + n_iter + 1)
@@ -257,47 +215,71 @@ def _vegas(f, low, high, *, n_iter, n_eval, n_adapt, sampling, alpha, beta, n_bi
 
 
 class _Runner:
-    """Runs iterations on one map and counts evaluations."""
+    """Runs iterations on one map and counts evaluations.
+
+    The map is applied here, in the calling process, to every point of an iteration at
+    once (one bin search that the training reuses); only ``f`` at the mapped points goes
+    to the executor's workers (:class:`~.sampling.parallel.Integrand`), so the map and its
+    training are the same for any executor.
+    """
 
     def __init__(self, f, lower, width, adaptive, device, squeeze, executor, batch_size):
-        self.f, self.lower, self.width, self.adaptive = f, lower, width, adaptive
-        self.device, self.squeeze = device, squeeze
+        self.adaptive = adaptive
+        self.integrand = Integrand(f, lower, width, device=device, squeeze=squeeze)
         self.executor, self.batch_size = executor, batch_size
-        self.volume = float(np.prod(width))
-        self.unit_box = bool(np.all(lower == 0) and np.all(width == 1))
         self.n_evals = 0
         self.last_replicates = ()
         self.beta = 0.0
         self.counts = None  # points per stratum for the next iteration (VEGAS+)
         self.user_batch_size = False
+        self.work = MapWork()  # the map's buffers, reused by every iteration
 
     def iteration(self, design, n, seed, *, train, alpha, n_replicates=None, base=None):
         """One iteration: its estimate (``value``, ``error``), training the map if asked.
 
         Lean on purpose (bench/montecarlo.py times it against the compiled vegas
-        package): the map is applied with one flat gather, the strata statistics are
-        computed once for the estimate and the VEGAS+ allocation, and only the final
-        Sobol' estimate builds a full result.
+        package): the points are mapped with one flat gather whose bins the training
+        reuses, the strata statistics are computed once for the estimate and the VEGAS+
+        allocation, and only the final Sobol' estimate builds a full result.
         """
         strata = {}
         if design == "stratified":
             cells = samplers._strata_grid(max(1, n // _MEAN_PER_CELL), self.adaptive.d)
             counts = self.counts if self.counts is not None else _even_counts(n, cells)
             strata = {"cells": cells, "counts": counts}
-        # Sobol' replicates: one batch (one scrambled engine) per replicate by default
-        batch_size = (self.batch_size if design != "qmc" or self.user_batch_size
-                      else None)
-        layout = samplers.plan(design, n, self.adaptive.d, seed, batch_size=batch_size,
-                               n_replicates=n_replicates, base=base, **strata)
-        # the grid is only changed after every batch is back (adapt, below)
-        grid = self.adaptive.grid if self.executor is None else self.adaptive.grid.copy()
-        integrand = _MappedIntegrand(self.f, self.lower, self.width, grid, self.device,
-                                     self.squeeze, volume=self.volume, unit_box=self.unit_box)
-        # the points are made once, for the evaluation and for the training
-        inputs = [samplers.points(layout, b) for b in layout.batches]
-        values = evaluate_plan(integrand, layout, executor=self.executor, inputs=inputs)
+        d = self.adaptive.d
+        if design in ("mc", "stratified"):
+            # one stream for all the iteration's points (no seed spawned per batch: the
+            # same points for any batch_size), written into one fresh array (f gets it);
+            # the batches only cut the evaluation
+            whole = samplers.plan(design, n, d, seed, batch_size=_WHOLE, **strata)
+            y = np.empty((whole.n_used, d))
+            samplers.points(whole, whole.batches[0], out=y,
+                            scratch=self.work.views(whole.n_used, d)[1])
+            layout = whole._replace(batches=tuple(
+                samplers.Batch(seed, count)
+                for count in samplers._split(whole.n_used, self.batch_size)))
+        else:
+            # Sobol' replicates: one batch (one scrambled engine) per replicate by default
+            batch_size = self.batch_size if self.user_batch_size else None
+            layout = samplers.plan(design, n, d, seed, batch_size=batch_size,
+                                   n_replicates=n_replicates, base=base)
+            inputs = [samplers.points(layout, b) for b in layout.batches]
+            y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
+        # the points of the whole iteration are mapped at once (overwriting y: its bins
+        # are all the training needs); the map is only changed after every batch is back
+        grid = self.adaptive.grid
+        unit, jacobian, bins = map_points(grid, y, map_tables(grid), with_bins=True,
+                                          overwrite=True, work=self.work)
+        if len(layout.batches) > 1:
+            inputs = np.split(unit, np.cumsum([b.count for b in layout.batches])[:-1])
+        else:
+            inputs = [unit]
+        values = evaluate_plan(self.integrand, layout, executor=self.executor, inputs=inputs)
+        # f J volume, in the Jacobian's buffer: f's own array may be read-only or kept by f
+        f_values = jacobian
+        f_values *= values[:, 0]
         self.n_evals += layout.n_used
-        f_values = values[:, 0]
         if design == "stratified":
             mean, variance, cell_variances = stratified_estimate(f_values, layout.counts)
             estimate = _Iteration(float(mean), float(np.sqrt(variance)))
@@ -309,14 +291,13 @@ class _Runner:
         elif train:  # a Sobol' training set: its estimate is discarded
             estimate = _Iteration(float(f_values.mean()), float("nan"))
         else:
-            estimate = design_estimate(values, layout, np.empty(0), False)
+            estimate = design_estimate(f_values[:, None], layout, np.empty(0), False)
             self.last_replicates = samplers.replicate_means(f_values, layout.sizes)[0]
         if train:
-            y = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
             weights = None
             if design == "stratified":  # unequal counts: weight by inverse density
                 weights = np.repeat(1.0 / layout.counts, layout.counts)
-            self.adaptive.add_training_data(y, values[:, 0], weights)
+            self.adaptive.add_binned_data(bins, f_values, weights, work=self.work)
             self.adaptive.adapt(alpha)
         return estimate
 
@@ -339,14 +320,19 @@ def _allocate(n, cell_variances, beta):
     """
     n_cells = cell_variances.size
     spare = n - 2 * n_cells
-    weights = np.sqrt(np.maximum(cell_variances, 0.0)) ** beta
-    if spare <= 0 or not np.isfinite(weights.sum()) or weights.sum() <= 0:
+    weights = np.maximum(cell_variances, 0.0) ** (0.5 * beta)  # sigma_h^beta
+    total = float(weights.sum())
+    if spare <= 0 or not 0.0 < total < np.inf:
         return _even_counts(n, [n_cells])
-    shares = spare * weights / weights.sum()
-    counts = 2 + np.floor(shares).astype(np.intp)
+    shares = weights
+    shares *= spare / total
+    floor = np.floor(shares)
+    counts = floor.astype(np.intp)
+    counts += 2
     leftover = n - int(counts.sum())
     if leftover > 0:
-        counts[np.argsort(-(shares - np.floor(shares)), kind="stable")[:leftover]] += 1
+        shares -= floor  # the fractional parts: the largest get the leftover points
+        counts[np.argsort(-shares, kind="stable")[:leftover]] += 1
     return counts
 
 
@@ -362,7 +348,7 @@ def _combine(estimates, n_evals, sampling, adaptive):
         error = float(1.0 / np.sqrt(weights.sum()))
         chi2 = float(np.sum(weights * (values - value) ** 2))
     dof = len(estimates) - 1
-    q_value = float(stats.chi2.sf(chi2, dof))
+    q_value = float(special.chdtrc(dof, chi2))  # chi2.sf, without its ~35 us of checks
     success = q_value >= _Q_FAIL
     message = (f"{len(estimates)} iterations agree: chi2/dof = {chi2 / dof:.2f}" if success
                else f"iterations disagree (chi2/dof = {chi2 / dof:.2f}, Q = {q_value:.1e}): "

@@ -49,10 +49,12 @@ def tail_khat(f_values, *, log: bool = False) -> float:
 def evaluate_plan(function, layout, *, executor=None, log=False, inputs=None) -> np.ndarray:
     """Values ``(n_used, c)`` of ``function`` on every batch of ``layout``, in order.
 
-    ``inputs``: the batches' points when the caller already made them (else made here).
+    ``inputs``: the batches' points when the caller already made them (else made here);
+    a list of them is what ``function`` receives (VEGAS passes the mapped points).
     Raises ValueError naming the first point where the integrand (column 0) is NaN or
     infinite (``log=True``: NaN or +inf).
     """
+    given = inputs if isinstance(inputs, list) else None
     if inputs is None:
         inputs = (point_sets.points(layout, batch) for batch in layout.batches)
     results = map_batches(function, inputs, executor=executor)
@@ -63,7 +65,8 @@ def evaluate_plan(function, layout, *, executor=None, log=False, inputs=None) ->
     if bad.any():
         row = int(np.flatnonzero(bad.any(axis=1))[0])
         batch_index, offset = _locate(layout, row)
-        unit = point_sets.points(layout, layout.batches[batch_index])[offset]
+        unit = (given[batch_index] if given is not None else
+                point_sets.points(layout, layout.batches[batch_index]))[offset]
         x = function.to_x(unit) if hasattr(function, "to_x") else unit
         which = "f" if bad[row, 0] else "a control variate"
         raise ValueError(f"{which} returned a non-finite value {values[row, bad[row]][0]} "
@@ -171,10 +174,12 @@ def stratified_estimate(values, counts):
     ``I = (1/K) sum_h mean_h`` and ``Var = (1/K^2) sum_h s_h^2 / n_h``.
     """
     n_cells = counts.size
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.cumsum(counts)
+    starts -= counts
     means = np.add.reduceat(values, starts) / counts
     deviations = values - np.repeat(means, counts)
-    cell_variances = np.add.reduceat(deviations**2, starts) / (counts - 1)
+    deviations *= deviations
+    cell_variances = np.add.reduceat(deviations, starts) / (counts - 1)
     mean = means.mean()
     variance = np.sum(cell_variances / counts) / n_cells**2
     return mean, variance, cell_variances

@@ -39,6 +39,14 @@ from ..._core.random import spawn_seeds
 DESIGNS = ("mc", "antithetic", "stratified", "qmc", "halton")
 #: Fewest scrambled Sobol' replicates of the default RQMC layout (scipy's qmc_quad's 8).
 MIN_REPLICATES = 8
+#: Highest dimension in which the default RQMC layout doubles some of its nets. Measured
+#: (bench/rqmc_layout.py, docs/monte_carlo.md): ``g = 1 + rho``, ``rho`` the correlation
+#: of the two halves of a scrambled Sobol' net of ``2^(m+1)`` points, is below 1 (the
+#: doubled net beats two independent nets) on every Genz family in d = 3, 6 and 8 at
+#: 2^11 and 2^14 points (mean over integrands at most 0.92), but above 1 on 5 of the 6
+#: families in d = 9 and on 4 in d = 10 (single integrands up to g = 1.84), and 0.36-1.01
+#: in d = 12: there the doubled net loses to, or merely ties, scipy's equal nets.
+MAX_DOUBLED_DIM = 8
 
 
 class Batch(NamedTuple):
@@ -88,13 +96,16 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
     The default ``"qmc"`` layout (``n_replicates=None``, ``mixed=True``) takes the
     largest ``2^m`` with ``8 * 2^m <= n`` and makes 8 replicates of it, ``k`` of them
     doubled to ``2^(m+1)`` points, as many as the budget allows (``k = n // 2^m - 8``,
-    0 to 7): the same points as ``8 + k`` equal sets of ``2^m``, in fewer, larger nets
-    (see :func:`replicate_means` for why this never loses). ``mixed=False`` gives the
-    equal sets. Each replicate has its own scramble and digital shift; ``base`` (a seed)
-    makes all of them share one scramble, each with its own digital shift: cheaper
-    (one engine), as accurate on average, but the error then varies more from seed to
-    seed (the variance given the scramble spreads over two decades for smooth f); VEGAS
-    uses it, where one engine per replicate would cost more than the integrand.
+    0 to 7): the same number of points as ``8 + k`` equal sets of ``2^m``, in fewer,
+    larger nets. That wins only while a doubled net's two halves are negatively
+    correlated (:func:`replicate_means`), measured so for d <= ``MAX_DOUBLED_DIM`` (8);
+    above, and with ``mixed=False``, the layout is the ``8 + k`` equal sets (scipy's
+    ``qmc_quad`` at its best for the budget). Each replicate has its own scramble and
+    digital shift; ``base`` (a seed) makes all of them share one scramble, each with its
+    own digital shift: cheaper (one engine), as accurate on average, but the error then
+    varies more from seed to seed (the variance given the scramble spreads over two
+    decades for smooth f); VEGAS uses it, where one engine per replicate would cost more
+    than the integrand.
 
     Examples
     --------
@@ -138,7 +149,7 @@ def plan(design: str, n: int, d: int, seed, *, batch_size: int | None = None,
         return Plan(design, d, int(ends[-1]), n_cells, int(counts[0]), batches, tuple(cells),
                     counts)
     # replicated randomized QMC
-    sizes = _replicate_layout(design, n, n_replicates, mixed)
+    sizes = _replicate_layout(design, n, n_replicates, mixed and d <= MAX_DOUBLED_DIM)
     seeds = spawn_seeds(seed, len(sizes))
     base = None if base is None else _seed_sequence(base)
     batches = []
@@ -176,16 +187,21 @@ def replicate_means(values: np.ndarray, sizes) -> tuple[np.ndarray, np.ndarray]:
     ``s^2 = sum_r w_r (Q_r - Q)^2 / (R - 1)`` with ``w_r = n_r / n_min`` and
     ``Var Q = s^2 / sum_r w_r``; for equal sizes, the usual ``s^2 / R``.
 
-    Why it is honest: a scrambled net of ``2n`` points has at most half the variance of
-    one of ``n`` points (exactly half at the Monte Carlo rate ``1/n``, an eighth at the
-    ``n^-3`` rate of smooth f). With ``k`` nets of ``2n`` and ``8 - k`` of ``n``, the
-    expected estimate minus the true variance is ``(8 + k)(2kx + 8 - k)/8 - (4kx + 8 -
-    k)`` (times 8/7, in units of ``Var Q_n / N^2``; ``x`` = the variance ratio of the
-    two sizes):
-    zero at ``x = 1/2`` and decreasing in ``x``, so never negative for ``x <= 1/2``. And
-    it never loses to ``8 + k`` equal nets of ``n``: the variance ``sum_r n_r^2 Var Q_r
-    / N^2`` is the same at the Monte Carlo rate and smaller at any faster one (half at
-    ``n^-3`` for ``k = 4``).
+    When it is honest: while a scrambled net of ``2n`` points has at most half the
+    variance of one of ``n`` points (exactly half at the Monte Carlo rate ``1/n``, an
+    eighth at the ``n^-3`` rate of smooth f). That is ``x = (1 + rho) / 2`` with ``rho``
+    the correlation of the net's two halves (each a scrambled net of ``n``), and it
+    fails where ``rho > 0``: measured (bench/rqmc_layout.py) up to ``rho = 0.84`` for
+    single Genz integrands in d = 9-12, hence ``MAX_DOUBLED_DIM``; in d <= 8 negative on
+    average for every family, up to 0.28 for single integrands (where the estimate below
+    is then at most ~5% low, well inside the t factor's margin). With ``k`` nets of
+    ``2n`` and ``8 - k`` of ``n``, the expected estimate minus the true variance is
+    ``(8 + k)(2kx + 8 - k)/8 - (4kx + 8 - k)`` (times 8/7, in units of ``Var Q_n /
+    N^2``; ``x`` = the variance ratio of the two sizes): zero at ``x = 1/2`` and
+    decreasing in ``x``, so never negative for ``x <= 1/2``. And then it never loses to
+    ``8 + k`` equal nets of ``n``: the variance ``sum_r n_r^2 Var Q_r / N^2`` is the
+    same at ``x = 1/2`` and smaller below (half at ``n^-3`` for ``k = 4``); above, it
+    loses.
     """
     sizes = np.asarray(sizes, dtype=float)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
@@ -221,26 +237,27 @@ _BASE_CACHE: dict = {}
 _BASE_LOCK = threading.Lock()
 
 
-def points(layout: Plan, batch: Batch) -> np.ndarray:
+def points(layout: Plan, batch: Batch, out=None, scratch=None) -> np.ndarray:
     """The ``(batch.count, d)`` points of one batch, in [0, 1)^d (deterministic).
 
     Antithetic points come as interleaved pairs (row 2i and 2i+1 are ``u`` and
-    ``1 - u``); stratified points cell by cell, ``per_group`` in each.
+    ``1 - u``); stratified points cell by cell, ``per_group`` in each. ``out``: write
+    the ``"mc"`` and ``"stratified"`` points there (``scratch``, as large, takes the
+    strata's corners: VEGAS reuses its buffers instead of fresh temporaries).
     """
     d = layout.d
     if layout.design == "mc":
-        return _generator(batch.seed).random((batch.count, d))
+        return _generator(batch.seed).random((batch.count, d), out=out)
     if layout.design == "antithetic":
         u = _generator(batch.seed).random((batch.count // 2, d))
         return np.stack([u, 1.0 - u], axis=1).reshape(batch.count, d)
     if layout.design == "stratified":
-        cells = np.asarray(layout.cells)
         stop = batch.start + batch.group
-        corner = np.repeat(_corners(layout.cells)[batch.start:stop],
-                           layout.counts[batch.start:stop], axis=0)
-        u = _generator(batch.seed).random((batch.count, d))
-        u += corner
-        u /= cells
+        corners, scale = _scaled_corners(layout.cells)
+        cell = np.repeat(np.arange(batch.start, stop), layout.counts[batch.start:stop])
+        u = _generator(batch.seed).random((batch.count, d), out=out)
+        u *= scale
+        u += np.take(corners, cell, axis=0, out=scratch, mode="clip")  # "raise" buffers
         return u
     if layout.design == "qmc" and layout.base is not None:
         return _shifted_net(layout, batch)
@@ -291,6 +308,17 @@ def _corners(cells: tuple) -> np.ndarray:
     corners = np.stack(np.unravel_index(np.arange(math.prod(cells)), cells), axis=1)
     corners.flags.writeable = False
     return corners
+
+
+@lru_cache(maxsize=16)
+def _scaled_corners(cells: tuple):
+    """The lower corners of the strata in the unit cube ``(prod(cells), d)`` and the
+    cell widths ``1 / cells`` (read-only)."""
+    scale = 1.0 / np.asarray(cells, dtype=float)
+    corners = _corners(cells) * scale
+    corners.flags.writeable = False
+    scale.flags.writeable = False
+    return corners, scale
 
 
 def _split(total: int, size: int) -> list[int]:

@@ -19,9 +19,9 @@ axis, the best separable proposal.
 
 from __future__ import annotations
 
-import numpy as np
+from functools import lru_cache
 
-_FLAT_BINCOUNT = 2**15  # points x axes below which one flat bincount beats one per axis
+import numpy as np
 
 
 class AdaptiveMap:
@@ -80,31 +80,31 @@ class AdaptiveMap:
         by the inverse of their density, so each bin average still estimates the mean of
         ``(f J)^2`` over the bin.
         """
-        n_bins = self.n_bins
-        # bins per axis from the transposed points: contiguous rows, one bincount per
-        # axis on the same weights (no repeat of the weights d times)
-        index = (y.T * n_bins).astype(np.intp)  # y >= 0: truncation is the floor
-        np.minimum(index, n_bins - 1, out=index)
-        if weights is None:
-            squared, weights = values * values, None
-        else:
+        self.add_binned_data(bins_of(y, self.n_bins), values, weights)
+
+    def add_binned_data(self, bins: np.ndarray, values: np.ndarray, weights=None, *,
+                        work=None) -> None:
+        """:meth:`add_training_data` for points whose bins are known: ``bins`` of shape
+        ``(n, d)``, the flat bin ``n_bins * axis + i`` of each point on each axis, as
+        :func:`map_points` returns them with ``with_bins=True`` (one bin search for the
+        map and the training); ``work``: that call's :class:`MapWork` (buffers)."""
+        n_bins, d = self.n_bins, self.d
+        n = values.shape[0]
+        squared = values * values
+        # point after point: each point's d bins side by side, its values repeated d times
+        flat = bins.ravel()
+        size = d * n_bins
+        tiled = np.empty(n * d) if work is None else work.tiled(n, d)
+        view = tiled.reshape(n, d)
+        if weights is not None:
             weights = np.asarray(weights, dtype=float)
-            squared = weights * values * values
-        d = index.shape[0]
-        if index.size <= _FLAT_BINCOUNT:  # small batches: two calls, not 2 d
-            index += n_bins * np.arange(d)[:, None]
-            flat = index.ravel()
-            size = d * n_bins
-            tiled = np.broadcast_to(squared, (d, squared.size)).ravel()
-            self._sum += np.bincount(flat, weights=tiled, minlength=size).reshape(d, n_bins)
-            if weights is not None:
-                weights = np.broadcast_to(weights, (d, weights.size)).ravel()
-            counts = np.bincount(flat, weights=weights, minlength=size)
-            self._count += counts.reshape(d, n_bins)
-            return
-        for axis, bins in enumerate(index):
-            self._sum[axis] += np.bincount(bins, weights=squared, minlength=n_bins)
-            self._count[axis] += np.bincount(bins, weights=weights, minlength=n_bins)
+            view[...] = weights[:, None]
+            self._count += np.bincount(flat, weights=tiled, minlength=size).reshape(d, n_bins)
+            squared *= weights
+        else:
+            self._count += np.bincount(flat, minlength=size).reshape(d, n_bins)
+        view[...] = squared[:, None]
+        self._sum += np.bincount(flat, weights=tiled, minlength=size).reshape(d, n_bins)
 
     def adapt(self, alpha: float = 0.5) -> None:
         """Move the grid so each bin holds an equal share of the damped training data.
@@ -117,10 +117,12 @@ class AdaptiveMap:
         """
         if alpha > 0 and self.n_bins > 1:
             weight, valid = self._damped_weights(alpha)
-            if valid.any():
+            if valid.all():  # the usual case: no fancy indexing
+                self.grid[...] = _equal_share_edges(self.grid, weight)
+            elif valid.any():
                 self.grid[valid] = _equal_share_edges(self.grid[valid], weight[valid])
-        self._sum[:] = 0.0
-        self._count[:] = 0.0
+        self._sum.fill(0.0)
+        self._count.fill(0.0)
 
     def _damped_weights(self, alpha):
         """The damped bin weights ``(d, N)`` and which axes have usable data."""
@@ -128,20 +130,26 @@ class AdaptiveMap:
         mean = np.divide(self._sum, count, out=np.zeros_like(count), where=count > 0)
         # smoothing (1, 6, 1)/8 inside, (7, 1)/8 at the ends; the common 1/8 cancels in
         # the normalization below
-        smooth = 6.0 * mean
-        smooth[:, 1:] += mean[:, :-1]
-        smooth[:, :-1] += mean[:, 1:]
-        smooth[:, 0] += mean[:, 0]
-        smooth[:, -1] += mean[:, -1]
-        total = smooth.sum(axis=1)
+        share = 6.0 * mean
+        share[:, 1:] += mean[:, :-1]
+        share[:, :-1] += mean[:, 1:]
+        share[:, 0] += mean[:, 0]
+        share[:, -1] += mean[:, -1]
+        total = share.sum(axis=1)
         valid = np.isfinite(total) & (total > 0)
-        share = smooth / np.where(valid, total, 1.0)[:, None]
-        # (d - 1)/ln d -> 1 as d -> 1; 0 < d < 1 here (d = 0 gives 0, d = 1 gives 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            damped = ((share - 1.0) / np.log(share)) ** alpha
-        damped[share <= 0] = 0.0
-        damped[share >= 1] = 1.0
-        return damped, valid
+        share /= (total if valid.all() else np.where(valid, total, 1.0))[:, None]
+        # (d - 1)/ln d -> 1 as d -> 1, 0 at d = 0; 0 <= d <= 1 here: d = 0 gives
+        # (-1)/(-inf) = 0, and d = 1 (one bin holds everything) is moved below 1 (no 0/0)
+        np.minimum(share, 1.0 - 2.0**-52, out=share)
+        with np.errstate(divide="ignore"):
+            log = np.log(share)
+        share -= 1.0
+        share /= log
+        if alpha == 0.5:
+            np.sqrt(share, out=share)
+        else:
+            share **= alpha
+        return share, valid
 
 
 def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -151,42 +159,108 @@ def _equal_share_edges(edges: np.ndarray, weight: np.ndarray) -> np.ndarray:
     table and the targets of row ``j`` fall in its own stretch (measured faster than a
     call per row, and than ``searchsorted`` with the gathers it needs)."""
     m, n_bins = weight.shape
-    cumulative = np.zeros((m, n_bins + 1))
+    cumulative = np.empty((m, n_bins + 1))
+    cumulative[:, 0] = 0.0
     np.cumsum(weight, axis=1, out=cumulative[:, 1:])
     cumulative /= cumulative[:, -1:]
-    offset = 2.0 * np.arange(m)[:, None]
+    offset, targets = _interp_rows(m, n_bins)
     cumulative += offset
-    targets = np.arange(1, n_bins) / n_bins + offset
     new = np.empty((m, n_bins + 1))
     new[:, 0], new[:, -1] = 0.0, 1.0
-    new[:, 1:-1] = np.interp(targets.ravel(), cumulative.ravel(),
+    new[:, 1:-1] = np.interp(targets, cumulative.ravel(),
                              edges.ravel()).reshape(m, n_bins - 1)
     return new
 
 
-def map_points(grid: np.ndarray, y: np.ndarray, tables=None):
+@lru_cache(maxsize=32)
+def _interp_rows(m: int, n_bins: int):
+    """The row offsets ``2 j`` and the flat targets ``k / N + 2 j`` of
+    :func:`_equal_share_edges` (read-only)."""
+    offset = 2.0 * np.arange(m)[:, None]
+    targets = (np.arange(1, n_bins) / n_bins + offset).ravel()
+    offset.flags.writeable = False
+    targets.flags.writeable = False
+    return offset, targets
+
+
+def map_points(grid: np.ndarray, y: np.ndarray, tables=None, *, with_bins: bool = False,
+               overwrite: bool = False, work=None):
     """``x(y)`` and its Jacobian for the map with bin edges ``grid`` (d, N + 1).
 
     The bin of ``y`` is ``floor(N y)`` (no search); the left edges and the widths are
     gathered with one flat ``take`` each from ``tables`` (:func:`map_tables` of the
     grid, made here when not given); the Jacobian is a product over the columns.
+    ``with_bins``: also return the flat bins ``(n, d)`` (``N * axis + i``) for
+    :meth:`AdaptiveMap.add_binned_data`; ``overwrite``: ``x`` is written over ``y``;
+    ``work``: a :class:`MapWork` whose buffers hold the bins, the gathered edges and
+    widths and the Jacobian (reused from iteration to iteration: fresh arrays of this
+    size would cost a page fault per 4 kB, measured at a third of the map's time).
     """
     d, n_bins = grid.shape[0], grid.shape[1] - 1
+    n = y.shape[0]
     left_edges, widths = map_tables(grid) if tables is None else tables
-    scaled = y * n_bins
-    floor = np.floor(scaled)
-    np.minimum(floor, n_bins - 1, out=floor)
-    scaled -= floor
-    index = floor.astype(np.intp)
-    index += n_bins * np.arange(d)
-    left = np.take(left_edges, index)
-    width = np.take(widths, index)
+    if overwrite:
+        scaled = y
+        scaled *= n_bins
+    else:
+        scaled = y * n_bins
+    if work is None:
+        index = scaled.astype(np.intp)  # y >= 0: truncation is the floor
+        left = width = jacobian = None
+    else:
+        index, left, width, jacobian = work.views(n, d)
+        np.copyto(index, scaled, casting="unsafe")  # truncation is the floor
+    np.minimum(index, n_bins - 1, out=index)
+    scaled -= index
+    index += _axis_offsets(d, n_bins)
+    # mode="clip": with ``out``, the default "raise" buffers the whole gather (measured
+    # 1.6x slower); the bins are in range already
+    left = np.take(left_edges, index, out=left, mode="clip")
+    width = np.take(widths, index, out=width, mode="clip")
     scaled *= width
     scaled += left
-    jacobian = width[:, 0] * float(n_bins) ** d
+    jacobian = np.multiply(width[:, 0], float(n_bins) ** d, out=jacobian)
     for axis in range(1, d):  # a column product: ~5x faster than prod(axis=1)
         jacobian *= width[:, axis]
+    if with_bins:
+        return scaled, jacobian, index
     return scaled, jacobian
+
+
+class MapWork:
+    """Reusable buffers for :func:`map_points` (and the training's tiled values)."""
+
+    def __init__(self):
+        self._size = (0, 0)
+        self._buffers = None
+
+    def views(self, n, d):
+        """``(bins, left, width, jacobian)`` of shapes ``(n, d)`` x 3 and ``(n,)``."""
+        if self._buffers is None or self._size[0] < n or self._size[1] != d:
+            self._size = (n, d)
+            self._buffers = (np.empty((n, d), dtype=np.intp), np.empty((n, d)),
+                             np.empty((n, d)), np.empty(n), np.empty(n * d))
+        bins, left, width, jacobian, _ = self._buffers
+        return bins[:n], left[:n], width[:n], jacobian[:n]
+
+    def tiled(self, n, d):
+        """A buffer of ``n * d`` floats (the training values repeated per axis)."""
+        return self._buffers[4][:n * d]
+
+
+def bins_of(y: np.ndarray, n_bins: int) -> np.ndarray:
+    """The flat bins ``(n, d)`` of the points ``y`` (``n_bins * axis + floor(n_bins y)``)."""
+    index = (y * n_bins).astype(np.intp)
+    np.minimum(index, n_bins - 1, out=index)
+    index += _axis_offsets(y.shape[1], n_bins)
+    return index
+
+
+@lru_cache(maxsize=32)
+def _axis_offsets(d: int, n_bins: int) -> np.ndarray:
+    offsets = n_bins * np.arange(d, dtype=np.intp)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def map_tables(grid: np.ndarray):
