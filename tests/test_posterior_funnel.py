@@ -82,8 +82,8 @@ def test_flow_check_of_smc_on_the_funnel_is_honest(seed):
     for r in (smc, checked):
         assert abs(r.log_z - m.log_z_exact) <= 2 * r.error, (r.log_z, r.error)
     # the cheap refinement (auto's default where the check does not confirm): latent
-    # moves and a refitted flow; gradient-free, never confirms, its bar covers the truth
-    # and is never below the first check's
+    # moves and a refitted flow; gradient-free, one round never confirms (3 levels are
+    # needed), its bar covers the truth and is never below the first check's
     from bayescalc.posterior._flow_check import flow_refine
 
     if checked.success:
