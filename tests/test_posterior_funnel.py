@@ -89,7 +89,7 @@ def test_flow_check_of_smc_on_the_funnel_is_honest(seed):
     if checked.success:
         return
     refined = flow_refine(m, smc, checked, seed=seed, rounds=1)
-    assert refined.n_evals == 2048 * 20 + 8192 and refined.n_grad_evals == 0
+    assert refined.n_evals == 2048 * 21 + 8192 and refined.n_grad_evals == 0
     assert not refined.success and refined.error >= checked.diagnostics["flow_error"]
     assert abs(refined.log_z - m.log_z_exact) <= 2 * refined.error
 
@@ -104,7 +104,7 @@ def test_flow_walk_keeps_its_target():
     z = torch.randn(4000, 2, generator=g, dtype=torch.float64) * scale
     q = fit_flow_proposal(z[:1000], torch.zeros(1000), seed=0, max_iter=30)
     moved, n, rate = q.walk(lambda x: -0.5 * ((x / scale) ** 2).sum(1), z, 10, g)
-    assert n == 40_000 and 0.1 < rate < 0.9
+    assert n == 44_000 and 0.1 < rate < 0.9
     var = moved.var(0) / scale**2
     assert torch.all((var - 1.0).abs() < 0.1), var  # 4000 draws: sd of a variance ~0.03
     # a ceiling: moves may not climb more than `climb` above the starting draws' best

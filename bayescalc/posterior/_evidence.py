@@ -89,7 +89,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        draws (8,192 draws, PSIS), which confirms it only where the two agree within a
        combined bar of 0.025 nats. Where it does not, rounds of gradient-free moves in
        the flow's latent space and refitted flows (``refine="latent"``, up to
-       ``rechecks + 1`` rounds of ~49,000 evaluations, their levels pooled) or of HMC
+       ``rechecks + 1`` rounds of ~51,000 evaluations, their levels pooled) or of HMC
        moves (``refine="hmc"``, up to ``rechecks`` rounds of ~1.4 million on the 10-d
        funnel) refine the value; they confirm only with an error, never below the first
        check's, of at most 0.025 nats (the levels of refitted flows share a low bias on
@@ -175,7 +175,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
             return done(checked, checked.diagnostics["chosen"], note)
         if refine == "latent":
             # rounds of gradient-free moves in the flow's latent space and refitted flows,
-            # their levels pooled: ~49,000 evaluations a round instead of ~1.4 million,
+            # their levels pooled: ~51,000 evaluations a round instead of ~1.4 million,
             # flagged always (their levels share a low bias), see flow_refine
             refined = flow_refine(model, result, checked, seed=seeds[8], executor=executor,
                                   rounds=rechecks + 1) if rechecks > 0 else None

@@ -213,7 +213,7 @@ def flow_refine(model, result, checked, *, seed, executor=None, n=8192, rounds=4
     four levels within 0.007 of each other, first check 0.033), while where the first
     flow's weights were light (its error <= 0.025: the non-centred eight schools, the
     5-d funnel at scale 1.5) the pooled levels were within 0.005 of the truth. Each
-    round costs ~49,000 gradient-free evaluations, where :func:`flow_recheck` spends
+    round costs ~51,000 gradient-free evaluations, where :func:`flow_recheck` spends
     ~1.4 million (and as many gradients) per recheck on the 10-d funnel.
 
     Returns an :class:`EvidenceResult` (``n_evals``: the moves and the draws, no

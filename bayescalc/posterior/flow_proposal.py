@@ -76,8 +76,9 @@ class FlowProposal:
         10-d funnel, measured), where a log density summed from large cancelling terms
         (prior and likelihood apart) reads about 0 instead of -1e20.
 
-        Returns ``(z, n_evals, acceptance)``: the moved draws, the points evaluated and
-        the mean acceptance probability of the moves.
+        Returns ``(z, n_evals, acceptance)``: the moved draws, the points evaluated (the
+        starting draws and one batch per move) and the mean acceptance probability of
+        the moves.
         """
         n, d = z.shape
         with torch.no_grad():
@@ -111,7 +112,7 @@ class FlowProposal:
                 rate = float(torch.exp(log_a).mean())
                 rates.append(rate)
                 step = min(5.0, max(1e-3, step * math.exp(rate - target)))
-        return z, n * int(n_moves), float(np.mean(rates)) if rates else math.nan
+        return z, n * (int(n_moves) + 1), float(np.mean(rates)) if rates else math.nan
 
     def sample(self, n, generator):
         n_t = int(torch.binomial(torch.tensor(float(n)), torch.tensor(self.defensive),
