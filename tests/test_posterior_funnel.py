@@ -2,7 +2,8 @@
 ``evidence(method="auto")``, the Jacobi-scaled propriety test, the step-size mixture of
 the tempering kernel and the flow check of the tempering branch.
 
-Default run: the flow check flagging SMC on the funnel (d = 5), the centred eight
+Default run: the flow check flagging SMC on the funnel (d = 5) and one round of the
+latent refinement after it, the latent walk's invariance and ceiling, the centred eight
 schools' mode search (climbing, not flat), the kernel's invariance, the propriety test on a
 funnel, a banana with a saddle and a true improper posterior
 (tests/test_posterior_evidence.py keeps its own). The seed studies (the funnel through auto in
