@@ -2,7 +2,8 @@
 ``evidence(method="auto")``, the Jacobi-scaled propriety test, the step-size mixture of
 the tempering kernel and the flow check of the tempering branch.
 
-Default run: the flow check flagging SMC on the funnel (d = 5), the centred eight
+Default run: the flow check flagging SMC on the funnel (d = 5) and one round of the
+latent refinement after it, the latent walk's invariance and ceiling, the centred eight
 schools' mode search (climbing, not flat), the kernel's invariance, the propriety test on a
 funnel, a banana with a saddle and a true improper posterior
 (tests/test_posterior_evidence.py keeps its own). The seed studies (the funnel through auto in
@@ -82,6 +83,42 @@ def test_flow_check_of_smc_on_the_funnel_is_honest(seed):
     assert checked.n_evals == 8192 and checked.n_grad_evals == 0
     for r in (smc, checked):
         assert abs(r.log_z - m.log_z_exact) <= 2 * r.error, (r.log_z, r.error)
+    # the cheap refinement (auto's default where the check does not confirm): latent
+    # moves and a refitted flow; gradient-free, one round never confirms (3 levels are
+    # needed), its bar covers the truth and is never below the first check's
+    from bayescalc.posterior._flow_check import flow_refine
+
+    if checked.success:
+        return
+    refined = flow_refine(m, smc, checked, seed=seed, rounds=1)
+    assert refined.n_evals == 2048 * 21 + 8192 and refined.n_grad_evals == 0
+    assert not refined.success and refined.error >= checked.diagnostics["flow_error"]
+    assert abs(refined.log_z - m.log_z_exact) <= 2 * refined.error
+
+
+def test_flow_walk_keeps_its_target():
+    # random-walk Metropolis in a flow's latent space is exact for any flow: started from
+    # exact draws of N(0, diag(1, 9)) it keeps them there (a flow fitted only briefly)
+    from bayescalc.posterior.flow_proposal import fit_flow_proposal
+
+    g = torch.Generator().manual_seed(0)
+    scale = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    z = torch.randn(4000, 2, generator=g, dtype=torch.float64) * scale
+    q = fit_flow_proposal(z[:1000], torch.zeros(1000), seed=0, max_iter=30)
+    moved, n, rate = q.walk(lambda x: -0.5 * ((x / scale) ** 2).sum(1), z, 10, g)
+    assert n == 44_000 and 0.1 < rate < 0.9
+    var = moved.var(0) / scale**2
+    assert torch.all((var - 1.0).abs() < 0.1), var  # 4000 draws: sd of a variance ~0.03
+    # a ceiling: moves may not climb more than `climb` above the starting draws' best
+    moved, _, _ = q.walk(lambda x: -0.5 * ((x / scale) ** 2).sum(1), z[:100] + 20.0, 20, g,
+                         climb=0.0)
+    start = -0.5 * (((z[:100] + 20.0) / scale) ** 2).sum(1)
+    assert float((-0.5 * ((moved / scale) ** 2).sum(1)).max()) <= float(start.max()) + 1e-9
+
+
+def test_auto_refine_bad_input():
+    with pytest.raises(ValueError, match="refine"):
+        evidence(models.linear_regression(2), seed=0, refine="nuts")
 
 
 @pytest.mark.parametrize(("estimator", "d", "scale"), [
@@ -153,16 +190,12 @@ def test_step_decades_option_and_bad_input():
         smc_evidence(m, seed=0, n_particles=64, n_replicates=2, step_decades=-1.0)
 
 
-_RECHECK_BAR = pytest.mark.xfail(
-    strict=False, reason="10-d funnel, scale 3, after the frozen-schedule merge: a "
-    "recheck's levels (-0.0315, -0.0559, -0.050) all lie below the truth and their changes "
-    "give a bar of 0.019 for an error of 0.050 (one seed of three)")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("d", [5, pytest.param(10, marks=_RECHECK_BAR)])
+@pytest.mark.parametrize("d", [5, 10])
 @pytest.mark.parametrize("scale", [1.5, 3.0])
 def test_funnel_auto_over_seeds(d, scale):
+    # before issue 10's refinement pass the 10-d funnel at scale 3, seed 2, came back
+    # success=True 0.050 off with a bar of 0.019 (a recheck's levels agreeing, all low)
     m = models.funnel(d, scale=scale)
     for s in range(3):
         r = quiet(evidence, m, seed=s)

@@ -18,7 +18,7 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor, psis_khat
 from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, moment_matched_proposal
-from ._flow_check import flow_check, flow_recheck
+from ._flow_check import flow_check, flow_recheck, flow_refine
 from .bridge import bridge_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
@@ -60,7 +60,7 @@ def _quiet(fn, *args, **kwargs):
 
 
 def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.005,
-                  max_evals=60_000, n_check=1000, rechecks=3) -> EvidenceResult:
+                  max_evals=60_000, n_check=1000, rechecks=3, refine="latent") -> EvidenceResult:
     """log Z by the method that the model's own diagnostics point to.
 
     1. Modes by L-BFGS from several starts, each with its Laplace fit (a singular
@@ -86,11 +86,15 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        when the prior cannot be sampled), or bridge sampling without tempering; the
        result's own diagnostics decide ``success``. With zuko (the ``flows`` extra) SMC
        is checked by importance sampling from a normalizing flow fitted to its weighted
-       draws (8,192 draws, PSIS); where that does not confirm it, the draws are moved 40
-       more times at the posterior (HMC with a step-size mixture) and the flow refitted,
-       up to ``rechecks`` times, until two successive levels agree (error <= 0.025
-       nats); the bar is the largest of the flow's standard error and the changes of the
-       last levels (doubled where k-hat > 0.5).
+       draws (8,192 draws, PSIS), which confirms it only where the two agree within a
+       combined bar of 0.025 nats. Where it does not, rounds of gradient-free moves in
+       the flow's latent space and refitted flows (``refine="latent"``, up to
+       ``rechecks + 1`` rounds of ~51,000 evaluations, their levels pooled) or of HMC
+       moves (``refine="hmc"``, up to ``rechecks`` rounds of ~1.4 million on the 10-d
+       funnel) refine the value; they confirm only with an error, never below the first
+       check's, of at most 0.025 nats (the levels of refitted flows share a low bias on
+       hard posteriors, which the first check's error measures and their spread does
+       not).
 
     A mode search that climbs without reaching a stationary point (an unbounded but
     possibly integrable density, like the centred eight schools) goes straight to step 5
@@ -111,8 +115,16 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     n_check : int
         Draws of the importance-sampling check.
     rechecks : int
-        At most this many rounds of moves and flow refits after a flow check that does
-        not confirm SMC (each about 1.4 million evaluations on a 10-d funnel).
+        Rounds of moves and flow refits after a flow check that does not confirm SMC
+        (one more with ``refine="latent"``).
+    refine : {"latent", "hmc"}
+        How the rechecks move the draws: ``"latent"`` (default), rounds of gradient-free
+        random-walk moves in the flow's latent space and refitted flows
+        (:func:`bayescalc.posterior._flow_check.flow_refine`); ``"hmc"``, SMC's draws
+        moved 40 more times by HMC with the step-size mixture
+        (:func:`bayescalc.posterior._flow_check.flow_recheck`): 1-5 million evaluations
+        and as many gradients against 0.25-0.7 million on the funnels and eight schools
+        (see docs/posterior.md).
 
     Returns
     -------
@@ -133,6 +145,8 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     ('laplace', True)
     """
     check_executor(executor)
+    if refine not in ("latent", "hmc"):
+        raise ValueError(f"refine must be 'latent' or 'hmc', got {refine!r}")
     cm = counted(model)
     d = model.dim
     seeds = spawn_seeds(seed, 9)
@@ -159,13 +173,25 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                        checked.diagnostics["flow_error"], checked.diagnostics["khat"] < 0.7))
         if checked.success:
             return done(checked, checked.diagnostics["chosen"], note)
+        if refine == "latent":
+            # rounds of gradient-free moves in the flow's latent space and refitted flows,
+            # their levels pooled: ~51,000 evaluations a round instead of ~1.4 million,
+            # flagged always (their levels share a low bias), see flow_refine
+            refined = flow_refine(model, result, checked, seed=seeds[8], executor=executor,
+                                  rounds=rechecks + 1) if rechecks > 0 else None
+            if refined is None:
+                return done(checked, checked.diagnostics["chosen"], note)
+            cm.n_evals += refined.n_evals
+            stages.append(("flow-refined", refined.log_z, refined.error, refined.success))
+            return done(refined, "flow-importance", note)
         # not confirmed: move SMC's draws further at the posterior and look again, up
         # to `rechecks` times, until two successive looks agree within 0.025 nats
         draws, previous = None, checked
         history = [checked.diagnostics["flow_log_z"]]
         for recheck_seed in spawn_seeds(seeds[8], rechecks):
             again = flow_recheck(model, result, previous, seed=recheck_seed,
-                                 executor=executor, draws=draws, history=history)
+                                 executor=executor, draws=draws, history=history,
+                                 floor=checked.diagnostics["flow_error"])
             if again is None:
                 break
             cm.n_evals += again.n_evals
