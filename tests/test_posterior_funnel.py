@@ -145,8 +145,23 @@ def test_tempering_alone_on_funnels_is_never_confidently_wrong(estimator, d, sca
         # no tolerance: alone, success means the bar can be trusted
         assert honest(r, m.log_z_exact, tol=math.inf), _why(r, m.log_z_exact)
         k = np.nanmax(r.diagnostics["increment_khat"])
-        assert (k > 0.5) == (r.error == math.inf), (k, r.error)
-        assert k <= 0.5 or not r.success and "heavy-tailed" in r.message
+        assert k <= 0.5 or r.error == math.inf and not r.success and "heavy-tailed" in r.message
+        assert r.error < math.inf or not r.success
+
+
+def test_smc_alone_on_a_boxed_funnel_sees_the_particles_still_climbing():
+    # the bench's funnel: the whole funnel as the likelihood under a uniform box prior,
+    # so the likelihood is bounded and the increments' k-hat stays near 0.26; SMC was
+    # 0.88-1.29 nats low with bars of 0.2 and success=True on 2 of 3 seeds. The moves of
+    # the last rungs keep raising the particles' log likelihood (+0.19 sd, t = 7-10)
+    from bayescalc.posterior.tempering import smc_evidence
+    from bench._evidence_problems import funnel
+
+    p = funnel(10)
+    for seed in (0, 2):
+        r = quiet(smc_evidence, p.model, seed=seed)
+        assert r.log_z < p.log_z - 0.5  # still low: the check flags, it does not fix
+        assert r.error == math.inf and not r.success and "kept rising" in r.message
 
 
 @pytest.mark.slow
