@@ -323,13 +323,15 @@ def _agrees_with_check(bridge, check, khat_limit=0.9) -> bool:
     regression) it cost 50,000 of auto's 70,000 evaluations, where the importance check
     (1,000 draws) and the bridge (20,000) agreed on every seed measured."""
     khat = check.diagnostics.get("khat", math.inf)
-    if not (khat < khat_limit and math.isfinite(check.log_z) and math.isfinite(check.error)):
+    se = check.diagnostics.get("standard_error", check.error)  # the bar before k-hat's say
+    if not (khat < khat_limit and math.isfinite(check.log_z) and math.isfinite(se)):
         return False
-    return abs(bridge.log_z - check.log_z) <= 2 * math.hypot(bridge.error, check.error)
+    return abs(bridge.log_z - check.log_z) <= 2 * math.hypot(bridge.error, se)
 
 
 def _check_note(bridge, check):
-    return (f" (checked by the importance check: {check.log_z:.4f} +- {check.error:.2g}, "
+    se = check.diagnostics.get("standard_error", check.error)
+    return (f" (checked by the importance check: {check.log_z:.4f} +- {se:.2g}, "
             f"k-hat {check.diagnostics.get('khat', math.nan):.2f}, gap "
             f"{abs(bridge.log_z - check.log_z):.2g})")
 
