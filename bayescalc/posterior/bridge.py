@@ -169,17 +169,20 @@ def bridge_evidence(model, *, seed=None, executor=None, progress=False, n_chains
         is_log_z, is_se = log_mean_exp(l2)
         khat = float(psis_khat(l2))
         diagnostics["importance_log_z"], diagnostics["importance_khat"] = is_log_z, khat
-        if not (np.isfinite(is_log_z) and np.isfinite(is_se)) or not khat <= KHAT_THRESHOLD:
-            error = math.inf
-        else:
-            error = max(error, abs(log_z - is_log_z) + 2.0 * is_se)
+        if np.isfinite(is_log_z) and np.isfinite(is_se) and khat <= KHAT_THRESHOLD:
+            diagnostics["floored_error"] = max(error, abs(log_z - is_log_z) + 2.0 * is_se)
+        # and the proposal may miss what the chains miss (the bench's boxed funnel: 4.6
+        # nats off, a floored bar of 0.23): a flagged bridge promises no finite error
+        error = math.inf
     if success:
         message = (f"bridge sampling: {n1} MALA draws (acceptance {acceptance:.2f}, tau "
                    f"{tau:.1f}) and {n2} proposal draws; error = sqrt(relative MSE)")
     else:
         message = (f"bridge sampling is not reliable here (iteration converged: {converged}, "
-                   f"autocorrelation time {tau:.1f} of {n_steps} steps, relative error "
-                   f"{error:.3g}): the MALA chains mix poorly; try method='smc' or more steps")
+                   f"autocorrelation time {tau:.1f} of {n_steps} steps; the error is reported "
+                   f"as inf, its floor from the proposal's own draws is "
+                   f"diagnostics['floored_error']): the MALA chains mix poorly; try "
+                   "method='smc' or more steps")
         warnings.warn(message, ReliabilityWarning, stacklevel=2)
     return EvidenceResult(float(log_z), float(error), cm.n_evals, cm.n_grad_evals, "bridge",
                           success, message, diagnostics)
