@@ -68,9 +68,8 @@ _ORDER_GAIN = 2.0
 # that mass stays in the error until a later audit finds nothing (the children's nodes
 # may miss the feature again). Cost: 10% more evaluations on a converged run.
 _AUDIT_SHARE = 0.1
-_AUDIT_MIN = 256
+_AUDIT_MIN = 256        # also: fewer evaluations than this left, no audit
 _AUDIT_RISE = 2.0
-_AUDIT_LEAST = 256      # fewer probes than this left in the budget: no audit
 _MAX_AUDITS = 8
 
 
@@ -182,7 +181,7 @@ class GenzMalikRefinement:
         self.node_max = np.empty(0)
         self.parent_estimate = self.parent_error = np.empty(0)
         self.audit = None          # (points, region index) of a pending audit round
-        self.audit_evals = 0       # n_evals at the last audit that found nothing (0: none)
+        self.audited = False       # an audit found nothing since the last flag
         self.n_audits = 0
         self.n_evals = 0
         self.unresolved = 0.0      # mass an audit found and no later audit cleared
@@ -229,8 +228,8 @@ class GenzMalikRefinement:
         return float(self.estimates.sum()), float(self.errors.sum()) + self.unresolved
 
     def converged(self, total, error, allowed):
-        if (self.audit_evals == 0 and self.n_audits < _MAX_AUDITS
-                and self.max_evals - self.n_evals >= _AUDIT_LEAST):
+        if (not self.audited and self.n_audits < _MAX_AUDITS
+                and self.max_evals - self.n_evals >= _AUDIT_MIN):
             return ""  # refine() runs an audit round first
         return converged_message(error, allowed)
 
@@ -265,17 +264,17 @@ class GenzMalikRefinement:
             # the flagged regions' children may miss the feature again: what was found
             # stays in the error until an audit of the refined regions finds nothing
             self.unresolved = float(missed[flagged].sum())
-            self.audit_evals = 0
+            self.audited = False
         else:
             self.unresolved = 0.0
-            self.audit_evals = n_evals
+            self.audited = True
         self.parent_estimate = self.parent_error = np.empty(0)
         return float(self.estimates.sum()), float(self.errors.sum()) + self.unresolved
 
     def refine(self, total, error, allowed, evals_left):
-        if (self.errors.sum() <= allowed and self.audit_evals == 0
+        if (self.errors.sum() <= allowed and not self.audited
                 and self.n_audits < _MAX_AUDITS):
-            if evals_left >= _AUDIT_LEAST:  # the regions converged: audit them first
+            if evals_left >= _AUDIT_MIN:  # the regions converged: audit them first
                 self._plan_audit(evals_left)
                 return ""
             if self.unresolved > 0:
