@@ -228,7 +228,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     base = (cm.n_evals, cm.n_grad_evals)
     fit.cost = base
     if d <= TENSOR_MAX_DIM:
-        quad = spend(_quiet(quadrature_evidence, model, fit=fit, tol=1e-3,
+        quad = spend(_quiet(quadrature_evidence, model, fit=fit, tol=target,
                             max_evals=max_evals), base)
         if quad.success or quad.log_z == math.inf:  # converged, or found divergent
             return done(quad, "quadrature")
