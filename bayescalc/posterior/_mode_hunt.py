@@ -35,12 +35,16 @@ def _dispersed(cm, best, n, rng):
                 return z
         except Exception:  # a prior sampler that fails is no reason to stop
             pass
-    half = n // 2
-    wide = 2.0 * rng.standard_normal((half, d))
-    # a Student-t (3 degrees of freedom) at three times the mode's scale
+    # without a prior to say how far modes may lie: a third 2 N(0, I), then Student-t
+    # draws about the best mode at three times its scale, half with 3 degrees of freedom
+    # and half with 1 (Cauchy): with the t_3 half alone a second mode 3-16 sds away was
+    # missed on 17 of 40 random two-Gaussian mixtures (d = 2-8, flat prior)
+    wide = 2.0 * rng.standard_normal((n // 3, d))
     chol = np.linalg.cholesky(best.cov)
-    g = rng.chisquare(3.0, n - half) / 3.0
-    t = best.point + 3.0 * (rng.standard_normal((n - half, d)) @ chol.T) / np.sqrt(g)[:, None]
+    k = n - n // 3
+    df = np.where(np.arange(k) % 2 == 0, 3.0, 1.0)
+    g = rng.chisquare(df) / df
+    t = best.point + 3.0 * (rng.standard_normal((k, d)) @ chol.T) / np.sqrt(g)[:, None]
     return np.concatenate([wide, t])
 
 
