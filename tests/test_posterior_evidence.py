@@ -354,6 +354,19 @@ def test_auto_integrates_2d_shells_by_genz_malik_after_the_grids(width, radius, 
     assert delta <= min(2 * r.error, 0.01), (delta, r.error)
 
 
+@pytest.mark.parametrize("width", [0.05, 0.02])
+def test_auto_gives_2d_cubature_the_budget_to_resolve_thinner_rings(width):
+    """Shells of width 0.02-0.05 need 110,000-230,000 Genz-Malik points; auto's
+    quadrature stage may spend 250,000 for d <= 2 (SMC and the flow check took ~1.06
+    million for width 0.05 and 0.0017 nats)."""
+    from bayescalc.models import gaussian_shells
+    m = gaussian_shells(2, width=width)
+    r = quiet(evidence, m, seed=0)
+    delta = abs(r.log_z - m.log_z_exact)
+    assert r.success and r.diagnostics["chosen"] == "quadrature" and r.n_evals <= 255_000
+    assert delta <= min(2 * r.error, 0.01), (delta, r.error)
+
+
 @pytest.mark.parametrize("d,width", [(2, 0.03), (3, 0.1), (3, 0.3)])
 def test_unconverged_genz_malik_fallback_keeps_its_promise(d, width):
     """When the Genz-Malik fallback runs out of budget, its error is at least its gap to

@@ -39,6 +39,17 @@ from .result import EvidenceResult
 #: Largest dimension for the tensor rule and for the sparse rule.
 TENSOR_MAX_DIM = 3
 SPARSE_MAX_DIM = 10
+# the tensor Gauss-Hermite levels' share of a large budget (d <= 3): a Gaussian-like
+# posterior converges within a few hundred points; beyond a few thousand the others win
+GAUSS_HERMITE_EVALS = 3_000
+# the trapezoid grid's share of a large budget (new points): its levels grow 2^d-fold,
+# and a grid that has not resolved the integrand by then (thin shells in 2-D: levels of
+# 1,885 and 7,225 points, 0.2-0.4 nats off, the next one 28,273) leaves the rest to
+# Genz-Malik; the banana and the mixture converge within 10,000
+TRAPEZOID_EVALS = 20_000
+# a trapezoid level whose cosets agree within this many nats has resolved the integrand
+# and converges geometrically from there: it may go past the grid's share
+RESOLVED_SPREAD = 0.01
 # two Gauss-Hermite levels this close agree to rounding: the integrand is a polynomial
 # of their degree (a Gaussian posterior), not a chance agreement
 EXACT_AGREEMENT = 1e-10
@@ -120,7 +131,11 @@ def _box(lower, upper, h):
     return np.stack([g.ravel() for g in grids], axis=1)
 
 
-def _trapezoid(evaluate, d, log_det, tol, budget):
+def _trapezoid(evaluate, d, log_det, tol, budget, soft_budget=None):
+    """The trapezoid levels within ``budget`` points in all; beyond ``soft_budget`` only
+    while the grid has resolved the integrand (its last coset spread below
+    ``RESOLVED_SPREAD``, the geometric regime), so a grid that steps over thin shells
+    stops early and leaves the rest to Genz-Malik."""
     lower, upper = np.full(d, -6.0), np.full(d, 6.0)
     evaluate.escaped = False
     for _ in range(12):  # grow each face of the box until it holds negligible mass
@@ -148,7 +163,11 @@ def _trapezoid(evaluate, d, log_det, tol, budget):
     h = 1.0
     while True:
         x = _box(lower, upper, h)
-        if evaluate.used + len(x) - len(x) // 2**d > budget and len(estimates) >= 1:
+        total = evaluate.used + len(x) - len(x) // 2**d
+        if total > budget and len(estimates) >= 1:
+            break
+        if (soft_budget is not None and total > soft_budget and len(estimates) >= 1
+                and not spreads[-1] < RESOLVED_SPREAD):
             break
         f = evaluate(x)
         estimates.append(log_det + d * math.log(h) + _signed_log_sum(f, np.ones(len(x))))
@@ -294,7 +313,10 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
         Budget of log-joint evaluations for the rule's points.
     rule : {"tensor", "sparse"}, optional
         Default: tensor for ``d <= 3`` (then the trapezoid rule if Gauss-Hermite has not
-        converged within a twentieth of ``max_evals``), sparse for ``4 <= d <= 10``.
+        converged within a twentieth of ``max_evals``, at most 3,000 points, and then
+        Genz-Malik cubature over R^d if the trapezoid rule has not converged within half
+        of what is left, at most 20,000 points or a sixteenth of ``max_evals``), sparse for
+        ``4 <= d <= 10``.
     n_starts : int, optional
         Starting points of the mode search (default 8 for ``d <= 3``, as ``auto``, else
         4); with several modes the rule is centred on the moment-matched mixture of
@@ -355,15 +377,19 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     log_det = float(np.sum(np.log(np.diag(chol))))
     bar = progress_bar(None, enabled=progress, desc="quadrature")
     evaluate = _Cache(cm, mean, chol, bar)
-    budget = max_evals if rule == "sparse" or d > TENSOR_MAX_DIM else max_evals // 20
+    budget = max_evals if rule == "sparse" or d > TENSOR_MAX_DIM else min(
+        max_evals // 20, GAUSS_HERMITE_EVALS)
     estimates, sizes, converged = _gauss_hermite(evaluate, rule, d, log_det, tol, budget)
     cubature_result = None
     if not converged and rule == "tensor":
         rule = "trapezoid"
-        # half of what is left: a ring or a funnel defeats the grid, and Genz-Malik
-        # (below) needs the rest
+        # half of what is left, at most TRAPEZOID_EVALS new points or a sixteenth of the
+        # budget: a ring or a funnel defeats the grid, and Genz-Malik (below) needs the rest
+        left = max_evals - evaluate.used
+        share = min(left // 2, max(TRAPEZOID_EVALS, max_evals // 16))
         estimates, sizes, converged = _trapezoid(evaluate, d, log_det, tol,
-                                                 (max_evals - evaluate.used) // 2)
+                                                 evaluate.used + left // 2,
+                                                 soft_budget=evaluate.used + share)
         if not converged or getattr(evaluate, "escaped", False):
             cubature_result = _genz_malik(cm, mean, chol, log_det, tol,
                                           max_evals - evaluate.used)

@@ -12,7 +12,6 @@ from ...integrate import psis_khat
 from ..result import EvidenceResult
 from .replicates import common_diagnostics, run_replicates, status, t_factor
 
-
 # Above this Pareto k-hat the chains' weights have infinite variance (Vehtari et al.
 # 2024). Measured over 51 runs (the bench's problems, both eight schools and the 5-d
 # funnel, 3 seeds each): at k-hat <= 0.5, 30 of 30 bars covered; at 0.5-0.7, 5 of 9
