@@ -551,3 +551,20 @@ def test_compare_adds_the_vi_bounds_below_log_z():
     above = EvidenceResult(-0.5, 0.01, 1, 0, "vi-iwae", True, "", {"bound": "lower"})
     t = EvidenceTable([est, below, above], [0.0] * 3, exact=-1.0)
     assert t.disagreements == [("est", "vi-iwae")]
+
+
+def test_logaddexp_likelihood_is_not_improper():
+    """torch's logaddexp has a NaN second derivative where one argument lies far below
+    the other: the mode's Hessian was NaN and the posterior was reported improper. The
+    Hessian now falls back to differences of the gradient. Reference: the far component
+    carries e^-400 of the mass, so log Z = log N(0; 0, 1 + 0.1^2)."""
+    from torch.distributions import Normal
+
+    sd = torch.tensor(0.1, dtype=torch.float64)  # (a float 0.1 would be float32's)
+    m = bc.Model(lambda t: Normal(0.0, 1.0).log_prob(t[:, 0]),
+                 lambda t: torch.logaddexp(Normal(0.0, sd).log_prob(t[:, 0]),
+                                           Normal(30.0, sd).log_prob(t[:, 0])), 1)
+    exact = -0.5 * math.log(2 * math.pi * 1.01)
+    for method in ("laplace", "auto"):
+        r = quiet(evidence, m, method=method, seed=0)
+        assert r.success and abs(r.log_z - exact) < 1e-8, (method, r.message)

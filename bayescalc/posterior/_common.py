@@ -100,12 +100,31 @@ class LaplaceFit:
         return mean, cov, w
 
 
-def _hessian(cm, point: np.ndarray) -> np.ndarray:
+def log_joint_hessian(cm, point: np.ndarray) -> np.ndarray:
+    """The Hessian of the log joint at ``point``: reverse-over-reverse autodiff, or, where
+    that is not finite, Richardson differences of the autodiff gradient (the diff core).
+
+    torch's ``logaddexp`` has a NaN second derivative where one argument lies far below
+    the other (a two-spike mixture written with it: NaN at the mode, which was then
+    reported as an improper posterior); ``logsumexp`` of the same terms is finite."""
+    d = len(point)
     x = torch.as_tensor(point, dtype=torch.float64)
     h = torch.autograd.functional.hessian(lambda v: cm.model.log_joint(v[None])[0], x)
     cm.n_evals += 1
-    cm.n_grad_evals += 2 * len(point)  # reverse-over-reverse: about d gradient passes
-    return h.detach().numpy().reshape(len(point), len(point))
+    cm.n_grad_evals += 2 * d  # reverse-over-reverse: about d gradient passes
+    h = h.detach().numpy().reshape(d, d)
+    if np.all(np.isfinite(h)):
+        return h
+    from ..diff import jacobian_estimate
+
+    def gradient(p):
+        _, g = cm.log_joint_and_grad(torch.as_tensor(np.asarray(p)[None], dtype=torch.float64))
+        return g[0].detach().numpy()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimate = jacobian_estimate(gradient, np.asarray(point, dtype=float))
+    return np.asarray(estimate.value, dtype=float).reshape(d, d)
 
 
 def find_mode(cm, start: np.ndarray, max_steps: int = 500):
@@ -170,7 +189,7 @@ def _scaled_min_eigenvalue(h: np.ndarray) -> float:
 def laplace_at(cm, point, value, grad_norm, converged) -> Mode:
     """The Laplace approximation at a (putative) maximum ``point``."""
     d = len(point)
-    h = _hessian(cm, point)
+    h = log_joint_hessian(cm, point)
     h = 0.5 * (h + h.T)
     lam_min = _scaled_min_eigenvalue(h)
     if not np.isfinite(lam_min) or lam_min <= 1e-10:
@@ -214,7 +233,7 @@ def _saddle_escapes(cm, point):
     L-BFGS started on a symmetry line (the origin of a banana, the centre between two
     shells) stays on it and stops at the saddle there, which is no mode and says nothing
     about propriety; the step is one curvature length, ``1 / sqrt(lambda)``."""
-    h = _hessian(cm, point)
+    h = log_joint_hessian(cm, point)
     h = 0.5 * (h + h.T)
     if not np.all(np.isfinite(h)):
         return []

@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from .._common import log_joint_hessian
+
 
 @dataclass(frozen=True)
 class LaplaceFit:
@@ -124,14 +126,8 @@ def _climb(counted, x0, max_iter) -> _Climbed:
     opt = minimize(negative, x0, jac=True, method="L-BFGS-B",
                    options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 1e-15})
     mode = np.asarray(opt.x, dtype=np.float64)
-    point = torch.as_tensor(mode)
-
-    def log_joint_one(x):
-        return counted.model.log_joint(x.reshape(1, d))[0]
-
-    hessian = torch.autograd.functional.hessian(log_joint_one, point).detach().numpy()
-    counted.n_evals += 1
-    counted.n_grad_evals += d + 1  # reverse-over-reverse: about d gradients
+    # autodiff, or differences of the gradient where that is NaN (torch's logaddexp)
+    hessian = log_joint_hessian(counted, mode)
     precision = -0.5 * (hessian + hessian.T)
     eigval, eigvec = np.linalg.eigh(precision)
     floor = 1e-10 * max(float(np.abs(eigval).max()), 1e-300)
