@@ -377,8 +377,9 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     log_det = float(np.sum(np.log(np.diag(chol))))
     bar = progress_bar(None, enabled=progress, desc="quadrature")
     evaluate = _Cache(cm, mean, chol, bar)
-    budget = max_evals if rule == "sparse" or d > TENSOR_MAX_DIM else min(
-        max_evals // 20, GAUSS_HERMITE_EVALS)
+    # (at least three tensor levels, which convergence needs: 4,229 points in 3-D)
+    budget = max_evals if rule == "sparse" or d > TENSOR_MAX_DIM else min(max_evals, max(
+        min(max_evals // 20, GAUSS_HERMITE_EVALS), sum(o**d for o in _ORDERS[:3])))
     estimates, sizes, converged = _gauss_hermite(evaluate, rule, d, log_det, tol, budget)
     cubature_result = None
     if not converged and rule == "tensor":
