@@ -8,17 +8,22 @@ Laplace Gaussians when several modes are found), ``z = m + L x`` and
 a Gauss-Hermite rule in ``x`` (probabilists' weights) sums in log space with logsumexp.
 Tensor rules for ``d <= 3`` (orders 5, 9, 15, 21, 31, ... per axis), Smolyak sparse grids
 of Gauss-Hermite rules for ``4 <= d <= 10`` (signed weights, summed in log space with the
-sign kept). The error is the difference between the last two levels; ``success`` needs
-it below ``tol``. On a Gaussian posterior every level is exact.
+sign kept). The error is the larger of the last two level differences; ``success`` needs
+both below ``tol`` (or one at rounding level). On a Gaussian posterior every level is
+exact.
 
 When Gauss-Hermite does not converge within a share of the budget (curved or multimodal
 posteriors, where ``exp(f + |x|^2/2)`` is far from a polynomial), ``d <= 3`` switches to
+adaptive Genz-Malik cubature over the prior's box where the prior is a bounded box
+(:mod:`._quadrature_cubature`), else to
 the trapezoid rule on a uniform grid in the same standardized coordinates ``x``: on a box
 whose boundary holds negligible mass (each face pushed out by half until the log joint
 on it is 40 nats below its maximum) and steps ``h = 1, 1/2, 1/4, ...`` (nested
 grids), it converges geometrically for smooth, fast-decaying integrands. A level counts
 as converged when the ``2^d`` cosets of its grid (sub-grids of step ``2h``) agree within
 ``tol`` and the box's faces hold a negligible share of the sum at the new resolution.
+When the grid does not converge within its share, Genz-Malik cubature over R^d in the
+same coordinates decides (:mod:`._quadrature_cubature`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,13 @@ from numpy.polynomial.hermite_e import hermegauss
 from .._core.progress import progress_bar
 from .._core.warnings import IntegrationWarning, ReliabilityWarning
 from ..integrate.rules.smolyak import sparse_grid, tensor_grid
-from ._common import LOG_2PI, check_finite, counted, failed_fit, fit_laplace, log_joint
+from ._common import LOG_2PI, counted, failed_fit, fit_laplace, log_joint
+from ._quadrature_cubature import (
+    bounded_box,
+    cubature_evidence,
+    genz_malik_box,
+    genz_malik_whole_space,
+)
 from .result import EvidenceResult
 
 #: Largest dimension for the tensor rule and for the sparse rule.
@@ -232,65 +243,9 @@ def _geometric_error(spreads):
     return d2
 
 
-def _genz_malik(cm, mean, chol, log_det, tol, budget):
-    """Adaptive Genz-Malik cubature (:func:`bayescalc.integrate.cubature`) of the joint
-    over R^d in the standardized coordinates ``z = mean + chol x``, in log space.
-
-    Its regions follow a ring or a funnel's neck that the grids step over: on two thin
-    shells in 2-D (width 0.1) it is 3e-7 nats off after 30,000 points where the trapezoid
-    rule was 0.25 off after as many, and on the 2-D funnel (scale 3) 5e-5 where the grid
-    took the mass at 100 Laplace standard deviations for a divergence. ``log_det`` is
-    added to the value. Beyond 50 standard deviations a NaN or +inf (an overflowing
-    transform, ``exp(1e49)``) is read as zero density, since the rule's infinite-range
-    map and its divergence check probe out to ``|x| = 1e100``."""
-    from ..integrate import cubature  # the integrate layer's public entry point
-
-    def log_f(x):
-        z = torch.as_tensor(mean + x @ chol.T)
-        with torch.no_grad():
-            values = cm.log_joint(z).detach()
-        far = torch.as_tensor(np.abs(x).max(1) > 50.0)
-        values = torch.where(far & (torch.isnan(values) | (values == math.inf)),
-                             torch.full_like(values, -math.inf), values)
-        return check_finite(values, z).numpy()
-
-    d = mean.size
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = cubature(log_f, [-np.inf] * d, [np.inf] * d, log=True, rtol=tol,
-                          method="genz-malik", max_evals=max(int(budget), 1))
-    return result._replace(value=result.value + log_det)
-
-
-def _cubature_evidence(cm, result, trapezoid_log_z, evaluate, sizes, estimates, escaped,
-                       moments, max_evals):
-    """The evidence from the Genz-Malik fallback; unconverged, its error is at least its
-    gap to the trapezoid rule's estimate (two rules that have not converged can each
-    report a small error far from the truth: thin shells of width 0.03 in 2-D, Genz-Malik
-    1.09 nats off with an error of 0.02 after 20,000 points)."""
-    mean, cov, n_modes = moments
-    log_z, error = float(result.value), float(result.error)
-    if not result.success:
-        gap = abs(log_z - trapezoid_log_z) if math.isfinite(trapezoid_log_z) else math.inf
-        error = max(error, gap)
-    if not (math.isfinite(log_z) and math.isfinite(error)):
-        error = math.inf
-    error = max(error, 1e-15 * (1.0 + abs(log_z)))
-    diagnostics = {"levels": sizes, "n_points": evaluate.used + result.n_evals,
-                   "box": getattr(evaluate, "box", None), "estimates": estimates,
-                   "rule": "genz-malik", "cubature": result, "trapezoid_log_z":
-                   trapezoid_log_z, "trapezoid_escaped": escaped, "mean": mean, "cov": cov,
-                   "n_modes": n_modes}
-    if result.success:
-        message = (f"adapted quadrature (Genz-Malik cubature over R^d after the grids) "
-                   f"converged: error {error:.2e}")
-    else:
-        message = (f"adapted quadrature did not converge within max_evals = {max_evals}: "
-                   f"Genz-Malik cubature {result.message}; error {error:.3g} nats (at least "
-                   f"its gap to the trapezoid rule)")
-        warnings.warn(message, IntegrationWarning, stacklevel=3)
-    return EvidenceResult(log_z, error, cm.n_evals, cm.n_grad_evals, "quadrature",
-                          bool(result.success and math.isfinite(log_z)), message, diagnostics)
+def _diagnostics(evaluate, sizes, estimates, mean, cov, fit):
+    return {"levels": sizes, "n_points": evaluate.used, "box": getattr(evaluate, "box", None),
+            "estimates": estimates, "mean": mean, "cov": cov, "n_modes": len(fit.modes)}
 
 
 def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=1e-6,
@@ -312,7 +267,9 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     max_evals : int
         Budget of log-joint evaluations for the rule's points.
     rule : {"tensor", "sparse"}, optional
-        Default: tensor for ``d <= 3`` (then the trapezoid rule if Gauss-Hermite has not
+        Default: tensor for ``d <= 3`` (then, where the prior is a bounded box, Genz-Malik
+        cubature over the box with the rest of the budget; else the trapezoid rule if
+        Gauss-Hermite has not
         converged within a twentieth of ``max_evals``, at most 3,000 points, and then
         Genz-Malik cubature over R^d if the trapezoid rule has not converged within half
         of what is left, at most 20,000 points or a sixteenth of ``max_evals``), sparse for
@@ -382,6 +339,15 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
         min(max_evals // 20, GAUSS_HERMITE_EVALS), sum(o**d for o in _ORDERS[:3])))
     estimates, sizes, converged = _gauss_hermite(evaluate, rule, d, log_det, tol, budget)
     cubature_result = None
+    box = bounded_box(model) if not converged and rule == "tensor" else None
+    if box is not None:
+        # a bounded prior box: Genz-Malik over it, with what is left
+        cubature_result = genz_malik_box(cm, box, tol, max_evals - evaluate.used)
+        bar.update(cubature_result.n_evals)
+        bar.close()
+        return cubature_evidence(cm, cubature_result, float(estimates[-1]), "the prior box",
+                                 _diagnostics(evaluate, sizes, estimates, mean, cov, fit),
+                                 max_evals)
     if not converged and rule == "tensor":
         rule = "trapezoid"
         # half of what is left, at most TRAPEZOID_EVALS new points or a sixteenth of the
@@ -392,15 +358,16 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
                                                  evaluate.used + left // 2,
                                                  soft_budget=evaluate.used + share)
         if not converged or getattr(evaluate, "escaped", False):
-            cubature_result = _genz_malik(cm, mean, chol, log_det, tol,
-                                          max_evals - evaluate.used)
+            cubature_result = genz_malik_whole_space(cm, mean, chol, log_det, tol,
+                                                     max_evals - evaluate.used)
             bar.update(cubature_result.n_evals)
     bar.close()
     log_z = float(estimates[-1])
     escaped = getattr(evaluate, "escaped", False)
     if cubature_result is not None and (cubature_result.success or not escaped):
-        return _cubature_evidence(cm, cubature_result, log_z, evaluate, sizes, estimates,
-                                  escaped, (mean, cov, len(fit.modes)), max_evals)
+        diagnostics = _diagnostics(evaluate, sizes, estimates, mean, cov, fit)
+        diagnostics.update(trapezoid_log_z=log_z, trapezoid_escaped=escaped)
+        return cubature_evidence(cm, cubature_result, log_z, "R^d", diagnostics, max_evals)
     if escaped:
         message = ("adapted quadrature: the log joint is still within 40 nats of its maximum "
                    "60 Laplace standard deviations from the mode: the integral diverges (an "
@@ -416,9 +383,7 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     if not np.isfinite(error):
         error = math.inf
     error = max(error, 1e-15 * (1.0 + abs(log_z)))  # rounding: never claim exactly 0
-    diagnostics = {"levels": sizes, "n_points": evaluate.used,
-                   "box": getattr(evaluate, "box", None), "estimates": estimates,
-                   "rule": rule, "mean": mean, "cov": cov, "n_modes": len(fit.modes)}
+    diagnostics = dict(_diagnostics(evaluate, sizes, estimates, mean, cov, fit), rule=rule)
     success = bool(converged and np.isfinite(log_z))
     if success:
         message = f"adapted quadrature ({rule}) converged: last two levels differ by {error:.2e}"
