@@ -10,10 +10,13 @@ the CONSTRAINED space of the model's parameters (the transform's Jacobian handle
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
 from .._core.random import as_generator
+from .._core.warnings import ReliabilityWarning
 
 GRID_MAX_DIM = 2
 _GRID_POINTS = {1: 801, 2: 151}
@@ -137,10 +140,6 @@ class Posterior:
                 break
         self.grid_mass = mass
         if abs(mass - 1.0) > GRID_MASS_TOL:
-            import warnings
-
-            from .._core.warnings import ReliabilityWarning
-
             warnings.warn(
                 f"the posterior's density integrates to {mass:.6g} on its grid, not 1: "
                 "log Z is off, or the grid misses or under-resolves part of the mass; its "
@@ -206,6 +205,16 @@ class Posterior:
             raise ValueError(f"i must be in [0, {len(self.names)}), got {i}")
         return int(i)
 
+    def _cell_masses(self):
+        """The grid's nodes weighted by density times cell size (z space), summing to 1."""
+        g = self._grid
+        w = g["density_z"].copy()
+        for j in range(self.dim):
+            shape = [1] * self.dim
+            shape[j] = -1
+            w = w * np.gradient(g["z_axes"][j]).reshape(shape)
+        return w / w.sum()
+
     @property
     def mean(self):
         """Posterior mean of the constrained parameters, shape (d,)."""
@@ -221,12 +230,7 @@ class Posterior:
         if self._grid is not None:
             g = self._grid
             th = np.meshgrid(*g["theta_axes"], indexing="ij")
-            w = g["density_z"].copy()
-            for j in range(self.dim):  # integrate over z: weights of the z grid
-                shape = [1] * self.dim
-                shape[j] = -1
-                w = w * np.gradient(g["z_axes"][j]).reshape(shape)
-            w = w / w.sum()
+            w = self._cell_masses()
             flat = np.stack([t.ravel() for t in th], 1)
             mu = w.ravel() @ flat
             c = flat - mu
@@ -264,12 +268,7 @@ class Posterior:
         rng = as_generator(seed)
         if self._grid is not None:
             g = self._grid
-            w = g["density_z"].copy()
-            for j in range(self.dim):
-                shape = [1] * self.dim
-                shape[j] = -1
-                w = w * np.gradient(g["z_axes"][j]).reshape(shape)
-            w = w.ravel() / w.sum()
+            w = self._cell_masses().ravel()
             cells = np.unravel_index(rng.choice(w.size, size=int(n), p=w), g["density_z"].shape)
             z = np.empty((int(n), self.dim))
             for j in range(self.dim):

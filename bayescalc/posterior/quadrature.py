@@ -267,13 +267,13 @@ def quadrature_evidence(model, *, seed=None, executor=None, progress=False, tol=
     max_evals : int
         Budget of log-joint evaluations for the rule's points.
     rule : {"tensor", "sparse"}, optional
-        Default: tensor for ``d <= 3`` (then, where the prior is a bounded box, Genz-Malik
-        cubature over the box with the rest of the budget; else the trapezoid rule if
-        Gauss-Hermite has not
-        converged within a twentieth of ``max_evals``, at most 3,000 points, and then
-        Genz-Malik cubature over R^d if the trapezoid rule has not converged within half
-        of what is left, at most 20,000 points or a sixteenth of ``max_evals``), sparse for
-        ``4 <= d <= 10``.
+        Default: tensor for ``d <= 3``, sparse for ``4 <= d <= 10``. For ``d <= 3``, when
+        Gauss-Hermite has not converged within a twentieth of ``max_evals`` (at most
+        3,000 points, at least three levels): where the prior is a bounded box,
+        Genz-Malik cubature over the box with the rest of the budget; else the trapezoid
+        rule (half of what is left, at most 20,000 new points or a sixteenth of
+        ``max_evals`` unless its levels have resolved the integrand), then Genz-Malik
+        cubature over R^d.
     n_starts : int, optional
         Starting points of the mode search (default 8 for ``d <= 3``, as ``auto``, else
         4); with several modes the rule is centred on the moment-matched mixture of
