@@ -45,6 +45,17 @@ def plot_evidence(table, ax=None, linthresh=1e-3):
     return fig
 
 
+_VIEW_POINTS = 201
+
+
+def _view(posterior):
+    """Axis limits holding all but 1e-3 of each marginal, padded by 15%: the grid itself
+    reaches where the density is 1e-6 of its peak, far beyond what there is to see."""
+    lo, hi = posterior.quantiles([5e-4, 1 - 5e-4])
+    pad = 0.15 * (hi - lo)
+    return list(zip(lo - pad, hi + pad, strict=True))
+
+
 def plot_posterior(posterior, level=0.9, n_draws=2000, seed=0):
     """1-D: density with its ``level`` interval shaded; 2-D: density contours with the
     ``level`` region; d > 2: pairs of marginals (diagonal densities, scatter below).
@@ -69,22 +80,28 @@ def plot_posterior(posterior, level=0.9, n_draws=2000, seed=0):
         inside = (x >= lo) & (x <= hi)
         ax.fill_between(x[inside], p[inside], alpha=0.3, color="C0",
                         label=f"{int(level * 100)}% interval")
+        ax.set_xlim(*_view(posterior)[0])
         ax.set_xlabel(names[0])
         ax.set_ylabel("density")
         ax.legend(loc="best")
         return fig
     if d == 2 and posterior._grid is not None:
         fig, ax = new_figure(size=(5.0, 4.5))
+        # the density in theta on a grid of its own over the view (the posterior's grid
+        # spans the whole support it checked, too coarse to draw), clipped to the support
         g = posterior._grid
-        tx, ty = g["theta_axes"]
-        # density in theta: divide by the (elementwise) Jacobian
-        dens = g["density_z"] * np.exp(-g["log_jac"][0])[:, None] * \
-            np.exp(-g["log_jac"][1])[None, :]
-        mass = g["density_z"] / g["density_z"].sum()
-        order = np.sort(mass.ravel())[::-1]
-        cut = order[np.searchsorted(np.cumsum(order), level)]
+        (x0, x1), (y0, y1) = _view(posterior)
+        (x0, x1), (y0, y1) = [(max(a, np.min(t)), min(b, np.max(t)))
+                              for (a, b), t in zip(((x0, x1), (y0, y1)), g["theta_axes"],
+                                                   strict=True)]
+        tx, ty = np.linspace(x0, x1, _VIEW_POINTS), np.linspace(y0, y1, _VIEW_POINTS)
+        mx, my = np.meshgrid(tx, ty, indexing="ij")
+        dens = posterior.pdf(np.stack([mx.ravel(), my.ravel()], 1)).reshape(mx.shape)
+        dens = np.where(np.isfinite(dens), dens, 0.0)
+        order = np.sort(dens.ravel())[::-1]  # equal cells in theta: density ~ mass
+        cut = order[min(np.searchsorted(np.cumsum(order) / order.sum(), level), order.size - 1)]
         ax.contourf(tx, ty, dens.T, levels=12, cmap="Blues")
-        ax.contour(tx, ty, mass.T, levels=[cut], colors="C3")
+        ax.contour(tx, ty, dens.T, levels=[cut], colors="C3")
         ax.set_title(f"posterior density; red: {int(level * 100)}% highest-density region")
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
