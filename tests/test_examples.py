@@ -43,6 +43,18 @@ TOLERANCES = {
     # the reference's own standard error (~0.04 sd), ELBOs by ~0.1 nat, k-hat by ~0.2
     "vi_logistic_regression": "rtol=0.3 atol=0.25",
 }
+# Lines whose numbers depend on the CPU's floating-point kernels beyond the file's
+# tolerance (a regex on the expected line -> its own tolerance). Measured on an AVX-512
+# EPYC against the AVX2 machine that wrote the files (same seed, same torch):
+LINE_TOLERANCES = {
+    # float32 GAN training is chaotic: mid-training rows moved by 2 modes and 9 points
+    # (900: 6/8 32.9% -> 4/8 29.3%; 1200: 5/8 31.9% -> 7/8 40.6%); the last row, the
+    # demo's claim, stays within the file's tolerance
+    "gan_ring": {r"^\s+(300|600|900|1200)\s": "rtol=0.4 atol=3"},
+    # the k-hat of a near-exact full-rank fit is noise near 0 (0.130 -> 0.069); the
+    # demo's point is that it is far below 0.5 while mean-field's is above 0.7
+    "meanfield_vs_fullrank": {r"fullrank_khat": "rtol=0 atol=0.2"},
+}
 
 
 @pytest.fixture(scope="session")
@@ -134,20 +146,25 @@ def _tolerance(header: str) -> tuple[float, float]:
     return float(found["rtol"]), float(found["atol"])
 
 
-def compare_output(expected: str, actual: str) -> list[str]:
+def compare_output(expected: str, actual: str, lines=None) -> list[str]:
     """The differences between two printed outputs: text must match exactly, numbers
-    within the tolerances on the expected text's first line. Empty when they agree."""
+    within the tolerances on the expected text's first line, or those of ``lines``
+    (``{regex: "rtol=.. atol=.."}``) on the expected lines that match. Empty when they
+    agree."""
     header, *expected_lines = expected.splitlines()
-    rtol, atol = _tolerance(header)
+    default = _tolerance(header)
     actual_lines = [line for line in actual.splitlines() if not TIMING.match(line)]
     expected_lines = [line for line in expected_lines if not TIMING.match(line)]
     problems = []
     if len(actual_lines) != len(expected_lines):
         problems.append(f"{len(actual_lines)} lines printed, {len(expected_lines)} expected")
     for number, (want, got) in enumerate(zip(expected_lines, actual_lines, strict=False), 2):
-        if NUMBER.sub("#", want) != NUMBER.sub("#", got):
+        # aligned columns pad by the width of their numbers: whitespace runs are one
+        if NUMBER.sub("#", want).split() != NUMBER.sub("#", got).split():
             problems.append(f"line {number}: text differs\n  expected: {want}\n  got:      {got}")
             continue
+        rtol, atol = next((_tolerance(tol) for pattern, tol in (lines or {}).items()
+                           if re.search(pattern, want)), default)
         for a, b in zip(NUMBER.findall(want), NUMBER.findall(got), strict=True):
             if abs(float(a) - float(b)) > atol + rtol * abs(float(a)):
                 problems.append(f"line {number}: {b} where {a} was expected "
@@ -161,7 +178,8 @@ def test_printed_numbers_match_expected(name, quick_tour):
     (run,) = [run for leg in legs for run in leg.runs if run.name == name]
     path = EXPECTED / f"{name}.txt"
     assert path.is_file(), f"no expected output for {name}: run tests/test_examples.py --update"
-    problems = compare_output(path.read_text(encoding="utf-8"), run.log)
+    problems = compare_output(path.read_text(encoding="utf-8"), run.log,
+                              LINE_TOLERANCES.get(name))
     assert not problems, f"{name} drifted from {path.name}:\n" + "\n".join(problems)
 
 
@@ -170,7 +188,11 @@ def test_compare_output_catches_drift():
     assert compare_output(expected, "error 1.0004e-05 in 10 steps\n  (40 s)\n") == []
     assert compare_output(expected, "error 2.0e-05 in 10 steps\n")           # a number
     assert compare_output(expected, "error 1.0e-05 in 10 laps\n")            # the text
+    assert compare_output(expected, "error   1.0e-05 in 10 steps\n") == []  # padding
     assert compare_output(expected, "error 1.0e-05 in 10 steps\nmore\n")     # a line
+    loose = {r"^error": "rtol=1.5 atol=0"}                                   # one line's own
+    assert compare_output(expected, "error 2.0e-05 in 10 steps\n", loose) == []
+    assert compare_output(expected, "error 2.0e-05 in 11 steps\n", {r"^x": "rtol=1.5 atol=0"})
 
 
 def _update():
