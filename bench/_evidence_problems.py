@@ -166,8 +166,9 @@ def mixture(prior_scale=3.0, width=0.5) -> Problem:
         comp = -0.5 * (r * r).sum(-1) / width ** 2 - LOG2PI - 2 * math.log(width)
         return torch.logsumexp(comp + logw, -1)
     s = math.hypot(prior_scale, width)
-    log_z = float(special.logsumexp([math.log(p) + stats.multivariate_normal(
-        np.zeros(2), s * s * np.eye(2)).logpdf(m) for p, m in zip((0.7, 0.3), mus.numpy())]))
+    marginal = stats.multivariate_normal(np.zeros(2), s * s * np.eye(2))
+    log_z = float(special.logsumexp([math.log(p) + marginal.logpdf(m)
+                                     for p, m in zip((0.7, 0.3), mus.numpy(), strict=True)]))
     lp, sample, transform = _normal_prior(2, prior_scale)
     return Problem("mixture", Model(lp, loglike, 2, prior_sample=sample, log_z_exact=log_z),
                    log_z, transform, _np_loglike(loglike), 2, [stats.norm(0, prior_scale)] * 2)
@@ -182,7 +183,8 @@ def funnel(d=10, half=10.0, v_scale=3.0) -> Problem:
                 - 0.5 * (x * x).sum(-1) * torch.exp(-v) - (d - 1) * (0.5 * LOG2PI + 0.5 * v))
 
     def mass(v):
-        return stats.norm.pdf(v, 0, v_scale) * (2 * special.ndtr(half * math.exp(-v / 2)) - 1) ** (d - 1)
+        inside = 2 * special.ndtr(half * math.exp(-v / 2)) - 1  # P(|x_i| < half | v)
+        return stats.norm.pdf(v, 0, v_scale) * inside ** (d - 1)
     value, _ = integrate.quad(mass, -half, half, epsabs=0, epsrel=1e-13, limit=500)
     lp, sample, transform, interval = _box_prior(d, half)
     log_z = math.log(value) - d * math.log(2 * half)

@@ -103,8 +103,10 @@ def methods(slow_peers: bool, only_slow: bool = False) -> dict:
         "bayescalc stepping-stone": _tempering("stepping_stone"),
     }
     try:  # the evidence dispatcher, where it has been merged
-        from bayescalc.posterior import evidence  # noqa: F401
-        from bayescalc.posterior import METHODS
+        from bayescalc.posterior import (
+            METHODS,
+            evidence,  # noqa: F401
+        )
 
         for name in ("laplace", "importance", "bridge", "auto"):
             if name in METHODS or name == "auto":
@@ -169,10 +171,10 @@ def run_all(quick: bool, slow_peers: bool, only_slow: bool = False, methods_filt
             if not rows:
                 table.add(problem.name, name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "no")
                 continue
-            errors, bars, n, ng, ok, seconds = zip(*rows)
+            errors, bars, n, ng, ok, seconds = zip(*rows, strict=True)
             t = statistics.median(seconds)
             base_time = t if name == "bayescalc smc" else base_time
-            covers = sum(e <= 2 * b for e, b in zip(errors, bars))
+            covers = sum(e <= 2 * b for e, b in zip(errors, bars, strict=True))
             table.add(problem.name, name, float(statistics.median(errors)),
                       float(statistics.median(bars)), f"{covers}/{len(rows)}",
                       int(statistics.median(n)), int(statistics.median(ng)),

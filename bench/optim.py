@@ -22,8 +22,7 @@ import numpy as np
 import scipy.optimize as so
 from scipy.stats import ortho_group, qmc
 
-from bayescalc.optim import critical_points, minimize
-from bayescalc.optim import kind_from_eigenvalues
+from bayescalc.optim import critical_points, kind_from_eigenvalues, minimize
 from bayescalc.optim.surfaces import (
     HILLS_BOUNDS,
     hills,

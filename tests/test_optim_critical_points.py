@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from bayescalc.optim import classify, critical_points
-from bayescalc.optim import kind_from_eigenvalues
+from bayescalc.optim import classify, critical_points, kind_from_eigenvalues
 from bayescalc.optim.surfaces import (
     HILLS_BOUNDS,
     hills,

@@ -4,6 +4,7 @@ inner Gaussian integral in closed form) and a bimodal mixture (closed form, chec
 2-D quadrature). Tolerances are the estimators' own error bars (3 errors: a false alarm
 about 1 time in 300 per check) with a floor for the bias of log of a mean."""
 
+import itertools
 import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,7 @@ def mixture():
         return torch.logsumexp(-2.0 * (r * r).sum(-1) - LOG2PI - 2 * math.log(0.5) + logw, -1)
     s2 = 9.0 + 0.25
     log_z = np.logaddexp(*(math.log(p) + stats.multivariate_normal(np.zeros(2), s2 * np.eye(2))
-                           .logpdf(m) for p, m in zip((0.7, 0.3), MUS)))
+                           .logpdf(m) for p, m in zip((0.7, 0.3), MUS, strict=True)))
     return Model(lambda t: -0.5 * (t * t).sum(-1) / 9 - LOG2PI - 2 * math.log(3), loglike, 2,
                  prior_sample=_normal_prior_sampler(2, 3.0), log_z_exact=float(log_z))
 
@@ -236,7 +237,7 @@ def test_cess_and_bisection():
     u = torch.randn(500, generator=g, dtype=torch.float64) * 10
     lw = torch.zeros(500, dtype=torch.float64)
     values = [cess(lw, u, d) for d in (0.0, 0.01, 0.05, 0.2)]
-    assert values[0] == 1.0 and all(a > b for a, b in zip(values, values[1:]))
+    assert values[0] == 1.0 and all(a > b for a, b in itertools.pairwise(values))
     b = next_beta(lw, u, 0.3, 0.8)
     assert 0.3 < b < 1 and abs(cess(lw, u, b - 0.3) - 0.8) < 1e-6
     assert next_beta(lw, torch.zeros(500, dtype=torch.float64), 0.3, 0.8) == 1.0

@@ -1,8 +1,9 @@
 """Slow study: the tempering estimators' error bars are promises.
 
-Over 20 seeds per model (2048 particles, the default: 8 runs of 256), each estimator's reported error must cover the exact log Z at
-+-2 errors in >= 90% of runs, and must not be wider than needed: the median of
-|error| / reported >= 0.3 (a Gaussian error with an honest bar has median 0.67).
+Over 20 seeds per model (2048 particles, the default: 8 runs of 256), each estimator's
+reported error must cover the exact log Z at +-2 errors in >= 90% of runs, and must not
+be wider than needed: the median of |error| / reported >= 0.3 (a Gaussian error with an
+honest bar has median 0.67).
 A run the estimator itself flags (``success=False``, e.g. AIS's k-hat > 0.7) makes no
 promise: coverage is judged on the runs it vouches for, and at least half must be.
 Run with ``pytest -m slow tests/test_posterior_tempering_coverage.py``.
