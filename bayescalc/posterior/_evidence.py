@@ -20,6 +20,7 @@ from ..integrate.sampling import check_executor, psis_khat
 from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, moment_matched_proposal
 from ._flow_check import flow_check, flow_recheck, flow_refine
 from .bridge import bridge_evidence
+from .conditional import conditional_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
 from .harmonic_mean import harmonic_mean_evidence
@@ -34,6 +35,7 @@ METHODS = {
     "quadrature": quadrature_evidence,
     "importance": importance_evidence,
     "bridge": bridge_evidence,
+    "conditional": conditional_evidence,
     "nested": nested_evidence,
     "harmonic-mean": harmonic_mean_evidence,
 }
@@ -150,7 +152,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         raise ValueError(f"refine must be 'latent' or 'hmc', got {refine!r}")
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 9)
+    seeds = spawn_seeds(seed, 10)
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0], hunt=HUNT)
     stages = []
 
@@ -206,6 +208,20 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                 "moved_samples"])))
         return done(previous, previous.diagnostics["chosen"], note)
 
+    def conditional_stage(note="", points=()):
+        # one coordinate by quadrature, the others by conditional Laplace-importance
+        # sampling: hierarchical posteriors (the funnels, the centred eight schools) in
+        # 15,000-70,000 evaluations, where SMC and the flow checks took 0.3-0.9 million
+        # and stayed flagged; kept only where its own diagnostics vouch for it and
+        # every mode the search found is matched by a conditional mode (a second
+        # conditional mode would be mass its proposals never draw)
+        if d < 2:
+            return None
+        result = spend(_quiet(conditional_evidence, model, seed=seeds[9], target=0.01,
+                              points=points),
+                       (0, 0))
+        return done(result, "conditional", note) if result.success else None
+
     def spend(result, base):
         cm.n_evals += result.n_evals - base[0]
         cm.n_grad_evals += result.n_grad_evals - base[1]
@@ -219,6 +235,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         # it decides (no Laplace-based stage applies without a mode)
         stages.append(("laplace", math.inf, math.inf, False))
         note = f" (no mode: {fit.problem})"
+        found = conditional_stage(note)
+        if found is not None:
+            return found
         result = spend(_quiet(smc_evidence, model, seed=seeds[3], executor=executor,
                               progress=progress), (0, 0))
         return _checked_by_flow(result, note)
@@ -290,6 +309,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                 return done(bridge, "bridge",
                             f" (checked by SMC from a Student-t reference: "
                             f"{second.log_z:.4f} +- {second.error:.2g}, gap {gap:.2g})")
+        found = conditional_stage(points=[mode.point for mode in fit.modes])
+        if found is not None:
+            return found
         base = (cm.n_evals, cm.n_grad_evals)
         # Without a prior sampler SMC starts from a Laplace-centred reference; the heavier
         # tailed Student-t one with more particles is the less biased there (measured on
