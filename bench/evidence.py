@@ -108,7 +108,7 @@ def methods(slow_peers: bool, only_slow: bool = False) -> dict:
             evidence,  # noqa: F401
         )
 
-        for name in ("laplace", "importance", "bridge", "auto"):
+        for name in ("laplace", "importance", "bridge", "conditional", "auto"):
             if name in METHODS or name == "auto":
                 out[f"bayescalc {name}"] = _bc_evidence(name)
     except ImportError:
@@ -128,7 +128,8 @@ def repeats_for(name: str, quick: bool) -> int:
         return 1
     if name == "dynesty (500 live)":
         return int((_flag("--dynesty-repeats") or [2])[0])
-    return 3 if name in ("bayescalc smc", "bayescalc smc, Laplace ref.", "bayescalc auto") else 2
+    return 3 if name in ("bayescalc smc", "bayescalc smc, Laplace ref.", "bayescalc auto",
+                         "bayescalc conditional") else 2
 
 
 def _selected(name: str, wanted) -> bool:

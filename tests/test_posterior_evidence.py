@@ -391,8 +391,9 @@ def test_auto_unknown_noise_regression_refits_its_proposal():
     # near-Gaussian but skewed in (beta, log sigma): Laplace is 0.08 nats off; auto refits
     # the importance proposal to the check's weighted draws and adds control variates
     # (measured: ~3,000 evaluations instead of 12,600 at d = 5)
+    # (the path where `conditional`, step 4, is off or does not apply)
     m = bc.models.linear_regression(5, noise="unknown")
-    r = quiet(evidence, m, seed=0)
+    r = quiet(evidence, m, seed=0, conditional=False)
     assert r.success and r.diagnostics["chosen"] == "importance"
     assert abs(r.log_z - m.log_z_exact) <= min(0.01, 3 * r.error)  # target 0.005 nats
     assert r.n_evals <= 5000 and r.diagnostics["control_variates"]
@@ -420,16 +421,28 @@ def test_auto_bridge_checked_by_tempering_on_unknown_noise(d, n):
     # where the two disagree), is returned (measured at d = 25: 0.008-0.031 nats off with
     # bars 0.015-0.021 in ~20,500 evaluations; SMC from the prior was 0.27-0.36 off in
     # 470,000)
+    # (the path where `conditional`, step 4, is off or does not apply)
     m = bc.models.linear_regression(d, n=n, noise="unknown")
-    r = quiet(evidence, m, seed=1)
+    r = quiet(evidence, m, seed=1, conditional=False)
     assert r.success and r.diagnostics["chosen"] == "bridge"
     assert abs(r.log_z - m.log_z_exact) <= min(0.05, 3 * r.error)
+
+
+@pytest.mark.parametrize("d", [5, 10, 25])
+def test_auto_unknown_noise_is_exact_by_conditional(d):
+    """Gaussian given sigma: `conditional` along log sigma is exact up to the grid (the
+    refitted importance sampling was 0.002-0.009 nats off, the bridge up to 0.03)."""
+    m = bc.models.linear_regression(d, noise="unknown")
+    r = quiet(evidence, m, seed=1)
+    assert r.success and r.diagnostics["chosen"] == "conditional"
+    assert abs(r.log_z - m.log_z_exact) <= min(1e-8, 2 * r.error + 1e-12)
+    assert r.n_evals <= 12_000 and r.error <= 1e-3
 
 
 @pytest.mark.slow
 def test_auto_bridge_path_error_bar_over_seeds():
     m = bc.models.linear_regression(25, noise="unknown")
-    runs = [quiet(evidence, m, seed=400 + s) for s in range(20)]
+    runs = [quiet(evidence, m, seed=400 + s, conditional=False) for s in range(20)]
     ratios = np.array([abs(r.log_z - m.log_z_exact) / r.error for r in runs])
     chosen = [r.diagnostics["chosen"] for r in runs]
     evals = [r.n_evals for r in runs]
@@ -453,11 +466,13 @@ def test_auto_unknown_noise_d25_budget():
     # SMC check that took 50,000 of auto's 70,000 evaluations runs only where the
     # importance check and the bridge disagree
     m = bc.models.linear_regression(25, noise="unknown")
-    r = quiet(evidence, m, seed=1)
+    r = quiet(evidence, m, seed=1, conditional=False)
     assert r.success and r.diagnostics["chosen"] == "bridge"
     assert abs(r.log_z - m.log_z_exact) <= min(0.05, 3 * r.error)
     assert r.n_evals <= DYNESTY_DEFAULT_CALLS_D25 / 10
     assert [s[0] for s in r.diagnostics["stages"]] == ["laplace", "importance", "bridge"]
+    r = quiet(evidence, m, seed=1)  # the default: conditional along log sigma
+    assert r.diagnostics["chosen"] == "conditional" and r.n_evals <= DYNESTY_DEFAULT_CALLS_D25 / 10
 
 
 @pytest.mark.parametrize("d, seed", [(3, 0), (3, 1), (5, 0), (5, 1)])

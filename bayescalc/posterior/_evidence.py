@@ -62,7 +62,8 @@ def _quiet(fn, *args, **kwargs):
 
 
 def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.005,
-                  max_evals=60_000, n_check=1000, rechecks=3, refine="latent") -> EvidenceResult:
+                  max_evals=60_000, n_check=1000, rechecks=3, refine="latent",
+                  conditional=True) -> EvidenceResult:
     """log Z by the method that the model's own diagnostics point to.
 
     1. Modes by L-BFGS from several starts, each with its Laplace fit (a singular
@@ -73,19 +74,25 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
     3. Importance sampling from the Laplace mixture (``n_check`` draws) beside the
        Laplace value with its measured non-Gaussian correction: when k-hat < 0.5, the
        correction is below 1e-3 and the two agree within their errors, the posterior is
-       Gaussian to that precision and Laplace is returned; when only k-hat is good, the
+       Gaussian to that precision and Laplace is returned.
+    4. Otherwise, for d >= 2, ``conditional`` (one coordinate by quadrature, the others
+       by conditional Laplace-importance sampling), kept where it succeeds and matches
+       every mode found: the hierarchical posteriors (funnels, eight schools) and the
+       regressions with an unknown noise scale end here, exact where the conditionals
+       are Gaussian.
+    5. When the check's k-hat is good, the
        proposal is refitted to the check's weighted draws (their mean and covariance:
        80% Gaussian, 20% Student-t with 8 degrees of freedom), a pilot of ``n_check``
        fresh draws measures its error, and draws are added until ``target`` nats (k-hat
        checked again); the estimate uses regression control variates (the whitened
        coordinates and their products, whose means under the proposal are known). Where
        the refit does not help, the Laplace mixture is rerun with enough draws instead.
-    4. Otherwise (heavy-tailed weights, disagreement), where tempering is available:
+    6. Otherwise (heavy-tailed weights, disagreement), where tempering is available:
        bridge sampling; when the importance check has k-hat < 0.9 and agrees with it
        within 2 combined errors, the bridge value; else the bridge checked by SMC from a
        Student-t reference at the Laplace mode: when the two succeed and agree within 2
        combined errors, the bridge value.
-    5. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
+    7. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
        when the prior cannot be sampled), or bridge sampling without tempering; the
        result's own diagnostics decide ``success``. With zuko (the ``flows`` extra) SMC
        is checked by importance sampling from a normalizing flow fitted to its weighted
@@ -100,8 +107,8 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        not).
 
     A mode search that climbs without reaching a stationary point (an unbounded but
-    possibly integrable density, like the centred eight schools) goes straight to step 5
-    where the prior can be sampled; a flat direction at a stationary point is reported
+    possibly integrable density, like the centred eight schools) goes straight to
+    ``conditional``, then step 7, where the prior can be sampled; a flat direction at a stationary point is reported
     as an improper posterior.
 
     Parameters
@@ -128,6 +135,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         (:func:`bayescalc.posterior._flow_check.flow_recheck`): 1-5 million evaluations
         and as many gradients against 0.25-0.7 million on the funnels and eight schools
         (see docs/posterior.md).
+    conditional : bool
+        Whether step 4 (``conditional``) is tried; False gives the path of the steps
+        after it (the refitted importance sampling, the bridge, SMC).
 
     Returns
     -------
@@ -215,7 +225,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         # and stayed flagged; kept only where its own diagnostics vouch for it and
         # every mode the search found is matched by a conditional mode (a second
         # conditional mode would be mass its proposals never draw)
-        if d < 2:
+        if d < 2 or not conditional:
             return None
         result = spend(_quiet(conditional_evidence, model, seed=seeds[9], target=0.01,
                               points=points),
@@ -271,6 +281,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                               "samples": check.diagnostics["samples"],
                               "log_weights": check.diagnostics["log_weights"]})
         return done(lap, "laplace")
+    found = conditional_stage(points=[mode.point for mode in fit.modes])
+    if found is not None:
+        return found
     if good_weights:
         refined = moment_matched_proposal(check.diagnostics["samples"],
                                           check.diagnostics["log_weights"], df=8.0)
@@ -309,9 +322,6 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                 return done(bridge, "bridge",
                             f" (checked by SMC from a Student-t reference: "
                             f"{second.log_z:.4f} +- {second.error:.2g}, gap {gap:.2g})")
-        found = conditional_stage(points=[mode.point for mode in fit.modes])
-        if found is not None:
-            return found
         base = (cm.n_evals, cm.n_grad_evals)
         # Without a prior sampler SMC starts from a Laplace-centred reference; the heavier
         # tailed Student-t one with more particles is the less biased there (measured on
@@ -441,6 +451,8 @@ def evidence(model, *, method="auto", seed=None, executor=None, progress=False,
     method : str
         One of ``METHODS``: ``"auto"`` (default: chosen by dimension and diagnostics),
         ``"laplace"``, ``"quadrature"`` (d <= 10), ``"importance"``, ``"bridge"``,
+        ``"conditional"`` (one coordinate by quadrature, the others by conditional
+        Laplace-importance sampling: hierarchical posteriors, d >= 2),
         ``"nested"`` (dynesty), ``"harmonic-mean"`` (cautionary), and the tempering
         methods ``"smc"``, ``"ais"``, ``"thermodynamic"``, ``"stepping-stone"`` when
         present.
