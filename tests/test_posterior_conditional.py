@@ -184,3 +184,16 @@ def test_error_bars_cover_over_seeds(d):
     assert len(vouched) >= 10
     assert np.mean(ratios <= 2) >= 0.9 and np.median(ratios) >= 0.3
     assert all(abs(r.log_z - m.log_z_exact) <= 2 * r.error for r in runs if not r.success)
+
+
+def test_weighted_draws_give_the_posterior_moments():
+    """The funnel's v ~ N(0, 3^2) and x_i | v ~ N(0, e^v): E[v] = 0, sd(v) = 3, and
+    E[x_i^2] = E[e^v] = e^{4.5} (from the grid's weighted draws, through normalize)."""
+    from bayescalc.posterior import normalize
+
+    m = models.funnel(4)
+    post = quiet(normalize, m, seed=0)
+    assert post.evidence.diagnostics["chosen"] == "conditional"
+    mean, cov = np.asarray(post.mean), np.asarray(post.cov)
+    assert abs(mean[0]) < 0.05 and abs(math.sqrt(cov[0, 0]) - 3.0) < 0.05
+    assert abs(cov[1, 1] / math.exp(4.5) - 1.0) < 0.15  # heavy: e^v has a long tail

@@ -114,7 +114,9 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
     EvidenceResult
         ``method="conditional"``; ``diagnostics``: ``coordinate``, ``scores`` (the
         log-determinant variation per coordinate), ``levels`` (the trapezoid values),
-        ``max_khat`` (over nodes carrying mass), ``nodes``, ``grid`` (h, log Z(h)).
+        ``max_khat`` (over nodes carrying mass), ``nodes``, ``grid`` (h, log Z(h)),
+        ``samples`` and ``log_weights``: weighted posterior draws (the finest grid's
+        importance draws; h takes the grid's values), which :func:`normalize` uses.
 
     Examples
     --------
@@ -167,6 +169,9 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
     diagnostics = {"coordinate": j, "scores": scores, "levels": [v for v, _ in levels],
                    "max_khat": max_khat, "nodes": len(grid.nodes),
                    "grid": [(h, node.log_z) for h, node in sorted(grid.nodes.items())]}
+    weighted = grid.weighted_draws(step)
+    if weighted is not None:
+        diagnostics["samples"], diagnostics["log_weights"] = weighted
     if unbounded:
         message = (f"conditional: the profile log Z(h) along {where} does not decay "
                    f"within {MAX_NODES} nodes: improper along it; no finite log Z")
@@ -313,10 +318,11 @@ def _conditional_mode(cm, j, h, x0, fallback=True):
 
 
 class _Node:
-    __slots__ = ("x", "log_z", "rel_se", "khat", "ok")
+    __slots__ = ("x", "log_z", "rel_se", "khat", "ok", "z", "log_w")
 
-    def __init__(self, x, log_z, rel_se, khat, ok):
+    def __init__(self, x, log_z, rel_se, khat, ok, z=None, log_w=None):
         self.x, self.log_z, self.rel_se, self.khat, self.ok = x, log_z, rel_se, khat, ok
+        self.z, self.log_w = z, log_w  # the importance draws (full rows) and log weights
 
 
 class _Grid:
@@ -349,16 +355,17 @@ class _Grid:
             # error is low: MORE times the draws settle both
             more = self._draw(h, x, logdet, chol_cov, MORE * self.n)
             if more is not None:
-                draws = tuple(np.concatenate(pair) for pair in zip(draws, more, strict=True))
+                draws = (np.concatenate([draws[0], more[0]]),
+                         np.concatenate([draws[1], more[1]]), torch.cat([draws[2], more[2]]))
                 khat = float(psis_khat(draws[0]))
-        lw, control = draws
+        lw, control, _ = draws
         fitted = cv_log_mean(lw - laplace, control[:, None])
         if fitted is None:
             return _Node(x, laplace, math.inf, math.inf, False)
         log_ratio, rel_se = fitted
         if khat > 0.5:  # infinite variance: the delta-method error is too small
             rel_se *= 2.0
-        return _Node(x, laplace + log_ratio, rel_se, khat, True)
+        return _Node(x, laplace + log_ratio, rel_se, khat, True, draws[2], lw)
 
     def _draw(self, h, x, logdet, chol_cov, n):
         """``n`` Student-t draws at ``x``: their log weights and the control variate
@@ -377,7 +384,7 @@ class _Grid:
         lw = log_joint(self.cm, z).numpy() - log_q
         if not np.isfinite(lw).any():
             return None
-        return lw, np.exp(log_g - log_q) - 1.0
+        return lw, np.exp(log_g - log_q) - 1.0, z
 
     def walk(self, start, step) -> bool:
         """Nodes from ``start`` outwards by ``step`` until log Z(h) is DROP below its
@@ -442,6 +449,22 @@ class _Grid:
             if float(np.linalg.norm(away)) > 3.0 and value > fit[1] - 10.0:
                 count += 1
         return count
+
+    def weighted_draws(self, step):
+        """The importance draws of the nodes on the grid of spacing ``step``, weighted as
+        the trapezoid rule over h and self-normalized importance sampling within a node
+        (h on the grid's nodes: quantiles of h to within ``step / 2``); None without."""
+        zs, lws = [], []
+        for h in sorted(self.nodes):
+            node = self.nodes[h]
+            if node.z is not None and self._on_grid(h, step):
+                zs.append(node.z)
+                lws.append(node.log_w - math.log(len(node.log_w)))
+        if not zs:
+            return None
+        log_w = np.concatenate(lws)
+        log_w = np.where(np.isfinite(log_w), log_w, -np.inf)
+        return torch.cat(zs), log_w - np.logaddexp.reduce(log_w)
 
     def mass_diagnostics(self, log_total, step):
         """The largest k-hat over nodes holding at least NEGLIGIBLE of the integral, and
