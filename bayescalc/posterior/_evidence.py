@@ -108,8 +108,8 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
 
     A mode search that climbs without reaching a stationary point (an unbounded but
     possibly integrable density, like the centred eight schools) goes straight to
-    ``conditional``, then step 7, where the prior can be sampled; a flat direction at a stationary point is reported
-    as an improper posterior.
+    ``conditional``, then step 7, where the prior can be sampled; a flat direction at a
+    stationary point is reported as an improper posterior.
 
     Parameters
     ----------
