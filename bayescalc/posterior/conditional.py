@@ -28,6 +28,7 @@ from scipy import special
 
 from .._core.random import as_generator
 from .._core.warnings import ReliabilityWarning
+from ..integrate import psis_smooth
 from ..integrate.sampling import KHAT_THRESHOLD, check_executor, psis_khat
 from ._common import LOG_2PI, counted, log_joint
 from .control_variates import cv_log_mean
@@ -317,6 +318,21 @@ def _conditional_mode(cm, j, h, x0, fallback=True):
     return x, -value, logdet, chol_cov
 
 
+def _moment_matched(z, log_w):
+    """``(mean, Cholesky factor of the covariance)`` of draws ``z`` (torch, n x k) under
+    their PSIS-smoothed self-normalized weights; None where degenerate."""
+    smoothed = np.asarray(psis_smooth(log_w)[0], dtype=float)
+    w = np.exp(smoothed - np.max(smoothed))
+    w /= w.sum()
+    x = z.numpy()
+    mean = w @ x
+    cov = (x - mean).T @ ((x - mean) * w[:, None])
+    try:
+        return mean, np.linalg.cholesky(cov + 1e-12 * np.eye(len(mean)))
+    except np.linalg.LinAlgError:
+        return None
+
+
 class _Node:
     __slots__ = ("x", "log_z", "rel_se", "khat", "ok", "z", "log_w")
 
@@ -346,18 +362,23 @@ class _Grid:
         x, value, logdet, chol_cov = fit
         k = len(x)
         laplace = value + 0.5 * k * LOG_2PI - 0.5 * logdet
-        draws = self._draw(h, x, logdet, chol_cov, self.n)
+        gauss = (x, chol_cov)
+        draws = self._draw(h, x, WIDEN * chol_cov, gauss, self.n)
         if draws is None:
             return _Node(x, -math.inf, math.inf, math.inf, False)
         khat = float(psis_khat(draws[0]))
         if khat > 0.5:
-            # k-hat from a few hundred draws is noisy (+-0.2) and a heavy node's standard
-            # error is low: MORE times the draws settle both
-            more = self._draw(h, x, logdet, chol_cov, MORE * self.n)
-            if more is not None:
-                draws = (np.concatenate([draws[0], more[0]]),
-                         np.concatenate([draws[1], more[1]]), torch.cat([draws[2], more[2]]))
-                khat = float(psis_khat(draws[0]))
+            # the conditional is wider than its Laplace curvature says in some directions
+            # (a box prior's logistic shoulders): the proposal is refitted to the weighted
+            # draws (their mean and covariance, widened) and MORE times the draws taken
+            # from it; k-hat from a few hundred draws is noisy (+-0.2), so the refit is
+            # kept only where its own k-hat is lower
+            refit = _moment_matched(draws[2][:, np.arange(draws[2].shape[1]) != self.j],
+                                    draws[0])
+            if refit is not None:
+                more = self._draw(h, refit[0], WIDEN * refit[1], gauss, MORE * self.n)
+                if more is not None and float(psis_khat(more[0])) < khat:
+                    draws, khat = more, float(psis_khat(more[0]))
         lw, control, _ = draws
         fitted = cv_log_mean(lw - laplace, control[:, None])
         if fitted is None:
@@ -367,19 +388,19 @@ class _Grid:
             rel_se *= 2.0
         return _Node(x, laplace + log_ratio, rel_se, khat, True, draws[2], lw)
 
-    def _draw(self, h, x, logdet, chol_cov, n):
-        """``n`` Student-t draws at ``x``: their log weights and the control variate
-        (the Laplace Gaussian's density over the proposal's, less 1: mean 0)."""
-        k, df = len(x), self.df
+    def _draw(self, h, centre, chol, gauss, n):
+        """``n`` Student-t draws at ``centre`` with scale ``chol``: their log weights, the
+        control variate (the Laplace Gaussian ``gauss = (mode, chol of its covariance)``
+        over the proposal, less 1: mean 0 under the proposal) and the full rows."""
+        k, df = len(centre), self.df
         y = self.rng.standard_normal((n, k)) / np.sqrt(self.rng.chisquare(df, n) / df)[:, None]
-        xs = x + WIDEN * y @ chol_cov.T
-        r2 = (y * y).sum(1)
-        log_det_cov = -logdet
-        log_g = -0.5 * k * LOG_2PI - 0.5 * log_det_cov - 0.5 * WIDEN ** 2 * r2
-        log_det_cov += 2 * k * math.log(WIDEN)
+        xs = centre + y @ chol.T
         log_q = (special.gammaln((df + k) / 2) - special.gammaln(df / 2)
-                 - 0.5 * k * math.log(df * math.pi) - 0.5 * log_det_cov
-                 - 0.5 * (df + k) * np.log1p(r2 / df))
+                 - 0.5 * k * math.log(df * math.pi) - float(np.log(np.diag(chol)).sum())
+                 - 0.5 * (df + k) * np.log1p((y * y).sum(1) / df))
+        white = np.linalg.solve(gauss[1], (xs - gauss[0]).T).T
+        log_g = (-0.5 * k * LOG_2PI - float(np.log(np.diag(gauss[1])).sum())
+                 - 0.5 * (white * white).sum(1))
         z = _insert(torch.as_tensor(xs), self.j, torch.full((n,), h, dtype=torch.float64))
         lw = log_joint(self.cm, z).numpy() - log_q
         if not np.isfinite(lw).any():
