@@ -165,19 +165,22 @@ def test_auto_chooses_it_on_hierarchical_posteriors(make):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("d", [5, 10])
-def test_error_bars_cover_over_seeds(d):
+@pytest.mark.parametrize("d,v_scale,half", [(5, 3.0, 10.0), (10, 3.0, 10.0), (7, 2.0, 10.0),
+                                            (15, 3.0, 10.0), (10, 3.0, 5.0)])
+def test_error_bars_cover_over_seeds(d, v_scale, half):
     """Issue 10's promise over 20 seeds, where the importance part of the bar matters (the
     box funnel: non-Gaussian conditionals): coverage at 2 errors >= 90% of the runs it
     vouches for, median |error| / bar >= 0.3. On Gaussian conditionals (the funnels with
     a Gaussian prior, the eight schools, the unknown-noise regressions) the bar is the
     change between two grid levels, 1e-12 to 1e-4 where the error is at round-off: the
-    trapezoid rule converges geometrically there, and the bar does not claim it."""
-    m = box_funnel(d)
+    trapezoid rule converges geometrically there, and the bar does not claim it.
+    Measured over 30 seeds (target 0.01, as auto runs it): coverage 93-97%, median ratio
+    0.63-0.86, max |error| 0.0175 (d = 15)."""
+    m = box_funnel(d, half=half, v_scale=v_scale)
     runs = [quiet(conditional_evidence, m, seed=100 + s) for s in range(20)]
     vouched = [r for r in runs if r.success]
     ratios = np.array([abs(r.log_z - m.log_z_exact) / r.error for r in vouched])
-    print(f"conditional, box funnel d={d}: {len(vouched)}/20 vouched for, coverage "
+    print(f"conditional, box funnel d={d}, v_scale={v_scale}, half={half}: {len(vouched)}/20 vouched for, coverage "
           f"{np.mean(ratios <= 2):.0%}, median ratio {np.median(ratios):.2f}, errors "
           f"{[round(r.log_z - m.log_z_exact, 4) for r in runs]}, bars "
           f"{[round(r.error, 4) for r in runs]}")
