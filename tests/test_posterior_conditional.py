@@ -180,7 +180,8 @@ def test_error_bars_cover_over_seeds(d, v_scale, half):
     runs = [quiet(conditional_evidence, m, seed=100 + s) for s in range(20)]
     vouched = [r for r in runs if r.success]
     ratios = np.array([abs(r.log_z - m.log_z_exact) / r.error for r in vouched])
-    print(f"conditional, box funnel d={d}, v_scale={v_scale}, half={half}: {len(vouched)}/20 vouched for, coverage "
+    print(f"conditional, box funnel d={d}, v_scale={v_scale}, half={half}: "
+          f"{len(vouched)}/20 vouched for, coverage "
           f"{np.mean(ratios <= 2):.0%}, median ratio {np.median(ratios):.2f}, errors "
           f"{[round(r.log_z - m.log_z_exact, 4) for r in runs]}, bars "
           f"{[round(r.error, 4) for r in runs]}")
