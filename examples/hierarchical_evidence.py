@@ -1,6 +1,6 @@
 """
 The evidence of hierarchical posteriors: one coordinate by quadrature, the rest by Laplace
-=========================================================================================
+==========================================================================================
 
 
 Neal's funnel and the centred eight schools defeat every joint approximation: the
