@@ -143,6 +143,12 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
     scores = None
     if coordinate is None:
         coordinate, scores = _choose_coordinate(cm, centre, spread)
+        if not np.isfinite(max(scores)):
+            return _finish(cm, math.inf, math.inf, False,
+                           "conditional: no coordinate has a proper conditional mode of the "
+                           "others at its centre and +-2 spreads: not applicable",
+                           {"coordinate": None, "scores": scores, "levels": [],
+                            "max_khat": math.inf, "nodes": 0, "grid": []})
     j = int(coordinate)
     if not 0 <= j < d:
         raise ValueError(f"coordinate must be in [0, {d}), got {coordinate!r}")
@@ -154,9 +160,13 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
         return _finish(cm, math.inf, math.inf, False,
                        f"conditional: no proper conditional mode along {where} (a saddle or "
                        "an unbounded conditional at every node): not applicable",
-                       {"coordinate": j, "scores": scores, "nodes": len(grid.nodes)})
+                       {"coordinate": j, "scores": scores, "levels": [], "max_khat": math.inf,
+                        "nodes": len(grid.nodes), "grid": []})
     levels = [grid.trapezoid(step)]
     for _ in range(int(max_levels)):
+        khat, bad = grid.mass_diagnostics(levels[-1][0], step)
+        if bad or khat > KHAT_THRESHOLD:
+            break  # a node with mass is already unusable: finer grids cannot vouch for it
         step /= 2.0
         grid.fill(step)
         levels.append(grid.trapezoid(step))
