@@ -13,12 +13,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from scipy import integrate, special, stats
 
 from bayescalc import models
 from bayescalc.model import Model
 from bayescalc.posterior import evidence
 from bayescalc.posterior.conditional import conditional_evidence
+from bench._evidence_problems import funnel as bench_funnel
 
 LOG2PI = math.log(2 * math.pi)
 
@@ -33,27 +33,7 @@ def box_funnel(d, half=10.0, v_scale=3.0):
     """The bench's funnel: v ~ N(0, 3^2), x_i | v ~ N(0, e^v) as the likelihood under a
     uniform prior on [-half, half]^d (a sigmoid transform: conditionals with exponential
     shoulders, not Gaussian); log Z by 1-D quadrature to ~1e-13."""
-    interval = torch.distributions.transforms.ComposeTransform([
-        torch.distributions.transforms.SigmoidTransform(),
-        torch.distributions.transforms.AffineTransform(-half, 2 * half)])
-
-    def log_prior(t):
-        inside = (t.abs() <= half).all(-1)
-        value = torch.full(t.shape[:1], -d * math.log(2 * half), dtype=torch.float64)
-        return torch.where(inside, value, torch.full_like(value, -math.inf))
-
-    def loglike(t):
-        v, x = t[:, 0], t[:, 1:]
-        return (-0.5 * (v / v_scale) ** 2 - 0.5 * LOG2PI - math.log(v_scale)
-                - 0.5 * (x * x).sum(-1) * torch.exp(-v) - (d - 1) * (0.5 * LOG2PI + 0.5 * v))
-
-    def mass(v):
-        inside = 2 * special.ndtr(half * math.exp(-v / 2)) - 1
-        return stats.norm.pdf(v, 0, v_scale) * inside ** (d - 1)
-
-    value, _ = integrate.quad(mass, -half, half, epsabs=0, epsrel=1e-13, limit=500)
-    return Model(log_prior, loglike, d, transform=interval,
-                 log_z_exact=math.log(value) - d * math.log(2 * half))
+    return bench_funnel(d, half=half, v_scale=v_scale).model
 
 
 @pytest.mark.parametrize("d,scale", [(3, 1.5), (10, 3.0)])
