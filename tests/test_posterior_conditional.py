@@ -181,3 +181,26 @@ def test_weighted_draws_give_the_posterior_moments():
     mean, cov = np.asarray(post.mean), np.asarray(post.cov)
     assert abs(mean[0]) < 0.05 and abs(math.sqrt(cov[0, 0]) - 3.0) < 0.05
     assert abs(cov[1, 1] / math.exp(4.5) - 1.0) < 0.15  # heavy: e^v has a long tail
+
+
+def test_auto_holds_a_wide_conditional_bar_for_a_finer_stage():
+    """A 10-d logistic regression: conditional succeeds with a bar of ~0.02, the refitted
+    importance sampling reaches ~0.005; auto keeps the finer one, and both agree."""
+    m = models.logistic_regression(100, 10, seed=1)
+    r = quiet(evidence, m, seed=0)
+    direct = quiet(conditional_evidence, m, seed=0)
+    assert r.diagnostics["chosen"] == "importance" and r.success and r.error <= 0.01
+    assert abs(r.log_z - direct.log_z) <= 2 * math.hypot(r.error, direct.error)
+
+
+def test_auto_returns_the_held_conditional_where_the_later_stages_fail(monkeypatch):
+    """With every conditional bar counted as wide, the 5-d funnel's later stages (bridge,
+    SMC and the flow checks) do not succeed, and auto returns the held result."""
+    import bayescalc.posterior._evidence as ev
+
+    monkeypatch.setattr(ev, "CONDITIONAL_BAR", 0.0)
+    m = models.funnel(5)
+    r = quiet(evidence, m, seed=0)
+    assert r.diagnostics["chosen"] == "conditional" and r.success, r.message
+    assert "kept over the later stages" in r.message
+    assert abs(r.log_z - m.log_z_exact) <= 1e-9
