@@ -403,8 +403,13 @@ def test_auto_unknown_noise_regression_refits_its_proposal():
 @pytest.mark.slow
 @pytest.mark.parametrize("d", [5, 10])
 def test_auto_unknown_noise_error_bar_over_seeds(d):
+    # the refitted importance sampling's bars (the stochastic path, `conditional` off);
+    # with it on (the default) the value is exact to round-off and its bar, a grid-level
+    # change, is conservative by orders of magnitude: checked for coverage only
     m = bc.models.linear_regression(d, noise="unknown")
-    runs = [quiet(evidence, m, seed=300 + s) for s in range(20)]
+    default = [quiet(evidence, m, seed=300 + s) for s in range(20)]
+    assert all(abs(r.log_z - m.log_z_exact) <= min(1e-8, 2 * r.error) for r in default)
+    runs = [quiet(evidence, m, seed=300 + s, conditional=False) for s in range(20)]
     ratios = np.array([abs(r.log_z - m.log_z_exact) / r.error for r in runs])
     errors = [abs(r.log_z - m.log_z_exact) for r in runs]
     print(f"auto, unknown-noise regression d={d}: coverage at 2 errors "
