@@ -457,6 +457,19 @@ def laplace_proposal(fit: LaplaceFit, kind: str = "mixture", df: float = 4.0, wi
     return comps[0] if len(comps) == 1 else MixtureProposal(comps, weights)
 
 
+def weighted_mean_chol(z: np.ndarray, w: np.ndarray, jitter: float = 0.0):
+    """``(mean, Cholesky factor of the covariance)`` of draws ``z`` (n, k) under
+    normalized weights ``w``, the covariance symmetrized and ``jitter * I`` added; None
+    where it is not positive definite."""
+    mean = w @ z
+    x = z - mean
+    cov = (x * w[:, None]).T @ x
+    try:
+        return mean, np.linalg.cholesky(0.5 * (cov + cov.T) + jitter * np.eye(len(mean)))
+    except np.linalg.LinAlgError:
+        return None
+
+
 def moment_matched_proposal(z, log_weights, gaussian_share=0.8, df=4.0):
     """A defensive proposal refitted to weighted draws: ``gaussian_share`` of a Gaussian
     with their weighted mean and covariance, the rest a Student-t (``df``) with the same
@@ -476,13 +489,10 @@ def moment_matched_proposal(z, log_weights, gaussian_share=0.8, df=4.0):
     ess = 1.0 / float(np.sum(w * w))
     if ess < 4 * z.shape[1] + 10:
         return None
-    mean = w @ z
-    x = z - mean
-    cov = (x * w[:, None]).T @ x
-    try:
-        chol = np.linalg.cholesky(0.5 * (cov + cov.T))
-    except np.linalg.LinAlgError:
+    fitted = weighted_mean_chol(z, w)
+    if fitted is None:
         return None
+    mean, chol = fitted
     q = MixtureProposal([GaussianProposal(mean, chol), StudentTProposal(mean, chol, df)],
                         [gaussian_share, 1.0 - gaussian_share])
     # what regression control variates need: the shared centre and scale, and the

@@ -30,7 +30,7 @@ from .._core.random import as_generator
 from .._core.warnings import ReliabilityWarning
 from ..integrate import psis_smooth
 from ..integrate.sampling import KHAT_THRESHOLD, check_executor, psis_khat
-from ._common import LOG_2PI, counted, log_joint
+from ._common import LOG_2PI, counted, log_joint, log_joint_hessian, weighted_mean_chol
 from .control_variates import cv_log_mean
 from .result import EvidenceResult
 
@@ -66,10 +66,12 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
        points (the centre and +-2 spreads of ``draws``, else of prior draws) per
        coordinate; the scale parameter of a hierarchical model.
     2. At each node ``h_k`` of a grid: the conditional mode ``x*`` of the others
-       (L-BFGS, warm-started at the neighbouring node) and the Hessian there (autodiff),
-       the Laplace value, and ``n_draws`` importance draws from a Student-t (``df``) at
-       ``x*`` with covariance ``H^-1``; ``Z(h_k)`` is the regression estimate with the
-       Laplace Gaussian's density ratio as control variate.
+       (damped Newton with the autodiff Hessian, warm-started at the neighbouring node;
+       L-BFGS where Newton stalls), the Laplace value, and ``n_draws`` importance draws
+       from a Student-t (``df``) at ``x*`` with scale ``WIDEN`` (1.3) times the Laplace
+       one; ``Z(h_k)`` is the regression estimate with the Laplace Gaussian's density
+       ratio as control variate. Where the weights' k-hat exceeds 0.5 the proposal is
+       refitted to the weighted draws and ``MORE`` (4) times the draws taken from it.
     3. The grid starts at the centre with half a spread as step, walks out until
        ``log Z(h)`` is ``DROP`` below its maximum, and is halved until two successive
        trapezoid values agree within ``target`` (at most ``max_levels`` halvings).
@@ -144,11 +146,8 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
     if coordinate is None:
         coordinate, scores = _choose_coordinate(cm, centre, spread)
         if not np.isfinite(max(scores)):
-            return _finish(cm, math.inf, math.inf, False,
-                           "conditional: no coordinate has a proper conditional mode of the "
-                           "others at its centre and +-2 spreads: not applicable",
-                           {"coordinate": None, "scores": scores, "levels": [],
-                            "max_khat": math.inf, "nodes": 0, "grid": []})
+            return _not_applicable(cm, "no coordinate has a proper conditional mode of the "
+                                   "others at its centre and +-2 spreads", None, scores, 0)
     j = int(coordinate)
     if not 0 <= j < d:
         raise ValueError(f"coordinate must be in [0, {d}), got {coordinate!r}")
@@ -157,11 +156,9 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
     unbounded = grid.walk(float(centre[j]), step)
     where = f"coordinate {j} ({(model.names or [None] * d)[j] or j})"
     if not any(math.isfinite(node.log_z) for node in grid.nodes.values()):
-        return _finish(cm, math.inf, math.inf, False,
-                       f"conditional: no proper conditional mode along {where} (a saddle or "
-                       "an unbounded conditional at every node): not applicable",
-                       {"coordinate": j, "scores": scores, "levels": [], "max_khat": math.inf,
-                        "nodes": len(grid.nodes), "grid": []})
+        return _not_applicable(cm, f"no proper conditional mode along {where} (a saddle or "
+                               "an unbounded conditional at every node)", j, scores,
+                               len(grid.nodes))
     levels = [grid.trapezoid(step)]
     for _ in range(int(max_levels)):
         khat, bad = grid.mass_diagnostics(levels[-1][0], step)
@@ -195,13 +192,19 @@ def conditional_evidence(model, *, seed=None, executor=None, progress=False, coo
     if bad_modes:
         message += f"; {bad_modes} node(s) with mass have no proper conditional mode"
     if missed:
-        message += (f"; {missed} known high point(s) lie above the conditional mode at "
-                    "their h: a second conditional mode the proposals miss")
+        message += (f"; {missed} known high point(s) not matched by the conditional mode "
+                    "at their h: a second conditional mode the proposals miss")
     if not ok:
         message += "; not converged or unreliable (see diagnostics)"
         if bad_modes or missed or max_khat > KHAT_THRESHOLD:
             error = math.inf
     return _finish(cm, value, error, ok, message, diagnostics)
+
+
+def _not_applicable(cm, why, coordinate, scores, nodes):
+    return _finish(cm, math.inf, math.inf, False, f"conditional: {why}: not applicable",
+                   {"coordinate": coordinate, "scores": scores, "levels": [],
+                    "max_khat": math.inf, "nodes": nodes, "grid": []})
 
 
 def _finish(cm, value, error, ok, message, diagnostics):
@@ -283,11 +286,10 @@ def _conditional_mode(cm, j, h, x0, fallback=True):
         return -value, -np.delete(g[0].numpy(), j)
 
     def precision_at(x):
-        hess = torch.autograd.functional.hessian(
-            lambda v: cm.model.log_joint(_insert(v[None], j, ht))[0], torch.as_tensor(x))
-        cm.n_evals += 1
-        cm.n_grad_evals += 2 * len(x)
-        return -hess.detach().numpy()
+        # the joint's Hessian without h's row and column: the shared helper, with its
+        # Richardson fallback where autodiff is not finite (logaddexp's NaN curvature)
+        full = log_joint_hessian(cm, np.insert(x, j, h))
+        return -np.delete(np.delete(full, j, 0), j, 1)
 
     x = np.asarray(x0, dtype=float)
     value, grad = fun(x)
@@ -333,14 +335,7 @@ def _moment_matched(z, log_w):
     their PSIS-smoothed self-normalized weights; None where degenerate."""
     smoothed = np.asarray(psis_smooth(log_w)[0], dtype=float)
     w = np.exp(smoothed - np.max(smoothed))
-    w /= w.sum()
-    x = z.numpy()
-    mean = w @ x
-    cov = (x - mean).T @ ((x - mean) * w[:, None])
-    try:
-        return mean, np.linalg.cholesky(cov + 1e-12 * np.eye(len(mean)))
-    except np.linalg.LinAlgError:
-        return None
+    return weighted_mean_chol(z.numpy(), w / w.sum(), jitter=1e-12)
 
 
 class _Node:
