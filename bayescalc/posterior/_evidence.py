@@ -226,16 +226,11 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         return done(previous, previous.diagnostics["chosen"], note)
 
     def conditional_stage(note="", points=()):
-        # one coordinate by quadrature, the others by conditional Laplace-importance
-        # sampling: hierarchical posteriors (the funnels, the centred eight schools) in
-        # 15,000-70,000 evaluations, where SMC and the flow checks took 0.3-0.9 million
-        # and stayed flagged; kept only where its own diagnostics vouch for it and
-        # every mode the search found is matched by a conditional mode (a second
-        # conditional mode would be mass its proposals never draw)
-        # (d <= CONDITIONAL_MAX_DIM: its coordinate scan costs d^3 gradients); a
-        # success with a bar above CONDITIONAL_BAR is held while the later stages try
-        # for a finer one (a logistic regression, d = 10: 0.02 here, 0.005 by the
-        # refitted importance sampling)
+        # hierarchical posteriors (funnels, eight schools) in 15,000-70,000 evaluations,
+        # where SMC and the flow checks took 0.3-0.9 million and stayed flagged; its
+        # diagnostics vouch for it, and the modes found must match conditional ones
+        # (a second conditional mode is mass its proposals never draw). A success with
+        # a bar above CONDITIONAL_BAR is held while the later stages try for a finer one
         if not (2 <= d <= CONDITIONAL_MAX_DIM and conditional):
             return None
         result = spend(_quiet(conditional_evidence, model, seed=seeds[9], target=0.01,
@@ -356,7 +351,8 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
 # auto's conditional stage: up to this dimension (the coordinate scan's Newton solves cost
 # ~d^3 gradients: at d = 60, 16 s and 160,000 gradients more than without it on a logistic
 # regression it did not resolve), and kept at once only with a bar up to CONDITIONAL_BAR
-# (2 x the importance target); otherwise held as the fallback of the later stages
+# (a 10-d logistic regression: 0.02 there, 0.005 by the refitted importance sampling);
+# otherwise held as the fallback of the later stages
 CONDITIONAL_MAX_DIM = 32
 CONDITIONAL_BAR = 0.01
 
