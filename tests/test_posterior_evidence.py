@@ -494,28 +494,31 @@ def test_auto_laplace_bar_covers_a_skewed_posterior(d, seed):
     assert result.error < 0.02   # still a useful bar (1e-3 to 7e-3 measured)
 
 
-def _two_gaussians(d, sep, sd, w0, rng):
-    """A two-component Gaussian-mixture likelihood under a N(0, 9 I) prior, modes ``2 sep``
-    apart along a random direction; exact log Z in closed form."""
+def _two_gaussians(d, sep, sd, w0, rng, prior_var=9.0):
+    """A two-component Gaussian-mixture likelihood under a N(0, prior_var I) prior, modes
+    ``2 sep`` apart along a random direction, component sds ``sd`` (one number, or one
+    per component); exact log Z in closed form."""
     from scipy.stats import multivariate_normal as mvn
 
     direction = rng.standard_normal(d)
     direction /= np.linalg.norm(direction)
     shift = rng.uniform(-1, 1, d)
     mus = np.stack([shift - sep * direction, shift + sep * direction])
-    means, s2 = torch.tensor(mus), sd * sd
+    means = torch.tensor(mus)
+    s2 = torch.tensor(np.broadcast_to(np.asarray(sd, dtype=float) ** 2, (2,)).copy())
     weights = torch.tensor([w0, 1 - w0], dtype=torch.float64)
 
     def log_prior(t):
-        return (-0.5 * t * t / 9 - 0.5 * math.log(2 * math.pi * 9)).sum(-1)
+        return (-0.5 * t * t / prior_var - 0.5 * math.log(2 * math.pi * prior_var)).sum(-1)
 
     def log_likelihood(t):
         q = ((t[:, None, :] - means) ** 2).sum(-1) / s2
         return torch.logsumexp(torch.log(weights) - 0.5 * q
-                               - 0.5 * d * math.log(2 * math.pi * s2), -1)
+                               - 0.5 * d * torch.log(2 * math.pi * s2), -1)
 
-    exact = float(np.logaddexp(*[math.log(w) + mvn(np.zeros(d), (9 + s2) * np.eye(d)).logpdf(m)
-                                 for w, m in zip((w0, 1 - w0), mus, strict=True)]))
+    exact = float(np.logaddexp(*[
+        math.log(w) + mvn(np.zeros(d), (prior_var + v) * np.eye(d)).logpdf(m)
+        for w, v, m in zip((w0, 1 - w0), s2.tolist(), mus, strict=True)]))
     return bc.Model(log_prior, log_likelihood, d), exact
 
 
@@ -536,6 +539,25 @@ def test_auto_finds_a_mode_its_first_starts_miss(trial):
         r = evidence(m, seed=s)
         assert abs(r.log_z - exact) <= 2 * r.error + 1e-9, (r.log_z - exact, r.error, r.message)
         assert r.success and abs(r.log_z - exact) < 0.01
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (session 20): a narrow dominant mode "
+                   "whose basin the wide mode's far field hides is not found")
+@pytest.mark.parametrize("geometry", [1, 3])
+def test_auto_misses_a_narrow_mode_hidden_by_a_wide_one(geometry):
+    # A documented failure, kept visible: two Gaussians 5 apart in d = 5, the narrow one
+    # (sd 0.3, weight 0.86) 8 nats higher at its peak, the wide one (sd 0.9) dominating
+    # everywhere outside a ball of radius ~1.5-2 about the narrow one. That ball holds
+    # ~1e-3 of the prior's mass: the L-BFGS starts and the dispersed climb all reach the
+    # wide mode, Laplace and its importance check agree there, and auto returns log Z
+    # about log 0.14 = -1.97 nats low with a bar of 1e-6 and success=True (10 of 16
+    # geometries of this class at d = 5-6). Annealed Langevin hunts (32-128 points,
+    # 1,500-3,200 evaluations) found the ball on 20-90% of seeds, SMC with 64-256
+    # particles on 0-40%: no probe within the conjugate models' budget finds it reliably.
+    # strict: when a fix lands, this test fails and must become a plain check.
+    m, exact = _two_gaussians(5, 2.5, (0.3, 0.9), 0.86, np.random.default_rng(geometry))
+    r = evidence(m, seed=0)
+    assert abs(r.log_z - exact) <= 2 * r.error or not r.success, (r.log_z - exact, r.error)
 
 
 def test_mode_hunt_costs_little_on_a_unimodal_posterior():
