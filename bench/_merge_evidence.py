@@ -19,7 +19,7 @@ from bench._harness import RESULTS
 ORDER_METHODS = ["bayescalc auto", "bayescalc smc", "bayescalc smc, Laplace ref.", "bayescalc ais",
                  "bayescalc thermodynamic", "bayescalc stepping-stone", "bayescalc laplace",
                  "bayescalc importance", "bayescalc bridge", "bayescalc conditional",
-                 "dynesty (500 live)",
+                 "bayescalc flow", "dynesty (500 live)",
                  "dynesty (2000 live)", "nautilus", "pocoMC"]
 
 

@@ -108,7 +108,7 @@ def methods(slow_peers: bool, only_slow: bool = False) -> dict:
             evidence,  # noqa: F401
         )
 
-        for name in ("laplace", "importance", "bridge", "conditional", "auto"):
+        for name in ("laplace", "importance", "bridge", "conditional", "flow", "auto"):
             if name in METHODS or name == "auto":
                 out[f"bayescalc {name}"] = _bc_evidence(name)
     except ImportError:
@@ -129,7 +129,7 @@ def repeats_for(name: str, quick: bool) -> int:
     if name == "dynesty (500 live)":
         return int((_flag("--dynesty-repeats") or [2])[0])
     return 3 if name in ("bayescalc smc", "bayescalc smc, Laplace ref.", "bayescalc auto",
-                         "bayescalc conditional") else 2
+                         "bayescalc conditional") else 5 if name == "bayescalc flow" else 2
 
 
 def _selected(name: str, wanted) -> bool:

@@ -21,6 +21,7 @@ from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, momen
 from ._flow_check import flow_check, flow_recheck, flow_refine
 from .bridge import bridge_evidence
 from .conditional import conditional_evidence
+from .flow_importance import flow_importance_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
 from .harmonic_mean import harmonic_mean_evidence
@@ -52,7 +53,8 @@ except ImportError:  # pragma: no cover - depends on the merge
 else:  # pragma: no cover - depends on the merge
     METHODS.update({"smc": smc_evidence, "ais": ais_evidence,
                     "thermodynamic": thermodynamic_evidence,
-                    "stepping-stone": stepping_stone_evidence})
+                    "stepping-stone": stepping_stone_evidence,
+                    "flow": flow_importance_evidence})
 
 
 def _quiet(fn, *args, **kwargs):
@@ -472,8 +474,9 @@ def evidence(model, *, method="auto", seed=None, executor=None, progress=False,
         ``"conditional"`` (one coordinate by quadrature, the others by conditional
         Laplace-importance sampling: hierarchical posteriors, d >= 2),
         ``"nested"`` (dynesty), ``"harmonic-mean"`` (cautionary), and the tempering
-        methods ``"smc"``, ``"ais"``, ``"thermodynamic"``, ``"stepping-stone"`` when
-        present.
+        methods ``"smc"``, ``"ais"``, ``"thermodynamic"``, ``"stepping-stone"`` and
+        ``"flow"`` (importance sampling from a flow fitted to a short SMC run; zuko)
+        when present.
     seed : int, numpy Generator or SeedSequence, optional
         The only source of randomness: the same seed gives the same answer.
     executor : concurrent.futures.Executor or dask Client, optional
