@@ -182,7 +182,7 @@ def test_funnel_auto_is_honest(seed):
     m = models.funnel(5)
     r = quiet(evidence, m, seed=seed, conditional=False)
     assert honest(r, m.log_z_exact), _why(r, m.log_z_exact)
-    assert r.diagnostics["chosen"] in ("smc", "flow-importance")
+    assert r.diagnostics["chosen"] in ("smc", "flow-importance", "flow")
     assert r.n_evals > r.n_grad_evals > 0  # the importance draws need no gradients
 
 
@@ -206,7 +206,7 @@ def test_centred_eight_schools_auto_is_not_improper(seed):
     m = models.eight_schools(centered=True)
     r = quiet(evidence, m, seed=seed, conditional=False)
     assert honest(r, m.log_z_exact), _why(r, m.log_z_exact)
-    assert r.diagnostics["chosen"] in ("smc", "flow-importance")
+    assert r.diagnostics["chosen"] in ("smc", "flow-importance", "flow")
 
 
 def test_step_decades_option_and_bad_input():

@@ -18,12 +18,13 @@ from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor, psis_khat
 from ._common import counted, fit_laplace, laplace_proposal, log_mean_exp, moment_matched_proposal
-from ._flow_check import flow_check, flow_recheck, flow_refine
+from ._flow_check import CONFIRM_TOL, flow_check, flow_recheck, flow_refine
 from .bridge import bridge_evidence
 from .conditional import conditional_evidence
-from .flow_importance import flow_importance_evidence
 from .control_variates import controls as cv_controls
 from .control_variates import cv_log_mean
+from .flow_importance import KHAT_FLOW, flow_importance_evidence
+from .flow_proposal import flows_available
 from .harmonic_mean import harmonic_mean_evidence
 from .importance import draw_weighted, importance_evidence
 from .laplace import laplace_evidence, laplace_from_fit
@@ -95,7 +96,12 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        within 2 combined errors, the bridge value; else the bridge checked by SMC from a
        Student-t reference at the Laplace mode: when the two succeed and agree within 2
        combined errors, the bridge value.
-    7. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
+    7. Otherwise, where the prior can be sampled and zuko is present, two independent
+       ``flow`` runs (importance sampling from flows fitted to a short SMC run each,
+       65,536 draws and ~88,000 evaluations apiece on the 10-d shells): where both have k-hat <= 0.5 and
+       agree within 2 combined errors and a combined bar of at most 0.025 nats, their
+       pooled value (:func:`agreeing_flows`).
+    8. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
        when the prior cannot be sampled), or bridge sampling without tempering; the
        result's own diagnostics decide ``success``. With zuko (the ``flows`` extra) SMC
        is checked by importance sampling from a normalizing flow fitted to its weighted
@@ -111,7 +117,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
 
     A mode search that climbs without reaching a stationary point (an unbounded but
     possibly integrable density, like the centred eight schools) goes straight to
-    ``conditional``, then step 7, where the prior can be sampled; a flat direction at a
+    ``conditional``, then step 8, where the prior can be sampled; a flat direction at a
     stationary point is reported as an improper posterior.
 
     Parameters
@@ -165,7 +171,7 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         raise ValueError(f"refine must be 'latent' or 'hmc', got {refine!r}")
     cm = counted(model)
     d = model.dim
-    seeds = spawn_seeds(seed, 10)
+    seeds = spawn_seeds(seed, 12)  # the first 10 as before 12 were spawned
     fit = fit_laplace(cm, n_starts=8 if d <= 3 else 4, seed=seeds[0], hunt=HUNT)
     stages = []
 
@@ -243,6 +249,20 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
         if result.success:
             held.append(result)
         return None
+
+    def flow_pair_stage():
+        # two independent `flow` runs (each its own short SMC from the prior): where both
+        # weights are light-tailed and the two agree to CONFIRM_TOL, a full SMC run and
+        # its flow check (~600,000 evaluations on the 10-d shells) would add nothing they
+        # can see; where either does not (funnels, eight schools: k-hat 0.53-1.03), the
+        # SMC path below runs as before
+        if not (model.can_sample_prior and flows_available()):
+            return None
+        runs = [spend(_quiet(flow_importance_evidence, model, seed=s, executor=executor,
+                             progress=progress, n=FLOW_PAIR_DRAWS), (0, 0))
+                for s in seeds[10:12]]
+        agreed = agreeing_flows(runs)
+        return None if agreed is None else done(agreed, "flow")
 
     def spend(result, base):
         cm.n_evals += result.n_evals - base[0]
@@ -335,6 +355,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                             f" (checked by SMC from a Student-t reference: "
                             f"{second.log_z:.4f} +- {second.error:.2g}, gap {gap:.2g})")
         base = (cm.n_evals, cm.n_grad_evals)
+        found = flow_pair_stage()
+        if found is not None:
+            return found
         # Without a prior sampler SMC starts from a Laplace-centred reference; the heavier
         # tailed Student-t one with more particles is the less biased there (measured on
         # a 5-d banana: -0.03 to -0.06 nats against -0.09 to -0.12 for the Gaussian).
@@ -349,6 +372,10 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                 f" (importance check: k-hat {khat:.2f}, |IS - Laplace| = "
                 f"{abs(check.log_z - lap_log_z):.3g})")
 
+
+# auto's pair of flow runs: draws each (32,768, the method's default, gave bars of ~0.019
+# on the 10-d shells, whose combined 0.027 never resolves to CONFIRM_TOL)
+FLOW_PAIR_DRAWS = 65_536
 
 # auto's conditional stage: up to this dimension (the coordinate scan's Newton solves cost
 # ~d^3 gradients: at d = 60, 16 s and 160,000 gradients more than without it on a logistic
@@ -373,6 +400,51 @@ HUNT = 16
 # of ~20,500 evaluations at d = 25 (20 seeds: coverage and max error unchanged, see
 # docs/posterior.md)
 BRIDGE_WARMUP = 100
+
+
+def agreeing_flows(runs, tol=None):
+    """Two ``flow`` results pooled where both vouch for themselves and agree, else None.
+
+    Both must succeed with k-hat <= ``KHAT_FLOW``, differ by at most 2 combined errors,
+    and the combined error must be at most ``tol`` (``CONFIRM_TOL``, 0.025 nats: the
+    resolution at which ``auto`` confirms a flow check). The value is their
+    inverse-variance mean; the error the larger of its standard error and half their
+    gap; the draws, both runs' weighted draws with half the weight each.
+
+    Examples
+    --------
+    >>> from bayescalc.posterior.result import EvidenceResult
+    >>> a = EvidenceResult(-3.00, 0.010, 0, 0, "flow", True, "", {"khat": 0.2})
+    >>> b = EvidenceResult(-3.01, 0.010, 0, 0, "flow", True, "", {"khat": 0.3})
+    >>> r = agreeing_flows([a, b])
+    >>> round(r.log_z, 3), round(r.error, 4)
+    (-3.005, 0.0071)
+    >>> agreeing_flows([a, b._replace(log_z=-3.1)]) is None
+    True
+    """
+    tol = CONFIRM_TOL if tol is None else tol
+    if len(runs) != 2 or not all(r.success and math.isfinite(r.error) and r.error > 0
+                                 and r.diagnostics.get("khat", math.inf) <= KHAT_FLOW
+                                 for r in runs):
+        return None
+    a, b = runs
+    gap, combined = abs(a.log_z - b.log_z), math.hypot(a.error, b.error)
+    if gap > 2.0 * combined or combined > tol:
+        return None
+    wa, wb = a.error ** -2, b.error ** -2
+    value = (wa * a.log_z + wb * b.log_z) / (wa + wb)
+    error = max((wa + wb) ** -0.5, gap / 2)
+    diagnostics = {"khat": max(a.diagnostics["khat"], b.diagnostics["khat"]),
+                   "runs": [(r.log_z, r.error) for r in runs]}
+    if all("samples" in r.diagnostics for r in runs):
+        diagnostics["samples"] = torch.cat([r.diagnostics["samples"] for r in runs])
+        diagnostics["log_weights"] = np.concatenate(
+            [np.asarray(r.diagnostics["log_weights"]) - math.log(2) for r in runs])
+    message = (f"two independent flow runs agree: {a.log_z:.4f} +- {a.error:.2g} and "
+               f"{b.log_z:.4f} +- {b.error:.2g} (gap {gap:.2g}, k-hat <= {KHAT_FLOW}); "
+               "error = the larger of their pooled standard error and half their gap")
+    return EvidenceResult(value, error, a.n_evals + b.n_evals,
+                          a.n_grad_evals + b.n_grad_evals, "flow", True, message, diagnostics)
 
 
 def _agrees_with_check(bridge, check, khat_limit=0.9) -> bool:
