@@ -98,9 +98,9 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
        combined errors, the bridge value.
     7. Otherwise, where the prior can be sampled and zuko is present, two independent
        ``flow`` runs (importance sampling from flows fitted to a short SMC run each,
-       65,536 draws and ~88,000 evaluations apiece on the 10-d shells): where both have k-hat <= 0.5 and
-       agree within 2 combined errors and a combined bar of at most 0.025 nats, their
-       pooled value (:func:`agreeing_flows`).
+       65,536 draws and ~88,000 evaluations apiece on the 10-d shells): where both have
+       k-hat <= 0.5 and agree within 2 combined errors and a combined bar of at most
+       0.025 nats, their pooled value (:func:`agreeing_flows`).
     8. Otherwise SMC from the prior (from the Student-t reference with 8,192 particles
        when the prior cannot be sampled), or bridge sampling without tempering; the
        result's own diagnostics decide ``success``. With zuko (the ``flows`` extra) SMC
