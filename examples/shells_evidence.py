@@ -1,6 +1,6 @@
 """
 Two thin shells in ten dimensions: explore by tempering, estimate with a flow
-============================================================================
+=============================================================================
 
 
 The nested-sampling classic (Feroz & Hobson 2008): the likelihood is two Gaussian
