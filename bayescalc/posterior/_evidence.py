@@ -357,7 +357,6 @@ def auto_evidence(model, *, seed=None, executor=None, progress=False, target=0.0
                 return done(bridge, "bridge",
                             f" (checked by SMC from a Student-t reference: "
                             f"{second.log_z:.4f} +- {second.error:.2g}, gap {gap:.2g})")
-        base = (cm.n_evals, cm.n_grad_evals)
         found = flow_pair_stage()
         if found is not None:
             return found
@@ -405,7 +404,7 @@ HUNT = 16
 BRIDGE_WARMUP = 100
 
 
-def agreeing_flows(runs, tol=None):
+def agreeing_flows(runs, tol=CONFIRM_TOL):
     """Two ``flow`` results pooled where both vouch for themselves and agree, else None.
 
     Both must succeed with k-hat <= ``KHAT_FLOW``, differ by at most 2 combined errors,
@@ -425,7 +424,6 @@ def agreeing_flows(runs, tol=None):
     >>> agreeing_flows([a, b._replace(log_z=-3.1)]) is None
     True
     """
-    tol = CONFIRM_TOL if tol is None else tol
     if len(runs) != 2 or not all(r.success and math.isfinite(r.error) and r.error > 0
                                  and r.diagnostics.get("khat", math.inf) <= KHAT_FLOW
                                  for r in runs):

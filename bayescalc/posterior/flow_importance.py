@@ -32,7 +32,7 @@ import torch
 from .._core.random import spawn_seeds
 from .._core.warnings import ReliabilityWarning
 from ..integrate.sampling import check_executor
-from ._common import counted
+from ._common import MixtureProposal, counted
 from .flow_proposal import fit_flow_proposal, flows_available
 from .importance import _finish, draw_weighted
 from .result import EvidenceResult
@@ -159,12 +159,11 @@ def flow_importance_evidence(model, *, seed=None, executor=None, progress=False,
                             progress=progress)
     cm.n_evals += len(lw1) + len(lw2)
     zz = torch.cat([z1, z2])
-    with torch.no_grad():
-        log_q1, log_q2 = first.log_prob(zz).numpy(), second.log_prob(zz).numpy()
-    log_p = np.concatenate([lw1, lw2]) + np.concatenate([log_q1[:len(lw1)],
-                                                         log_q2[len(lw1):]])
-    a1 = len(lw1) / len(zz)
-    lw = log_p - np.logaddexp(math.log(a1) + log_q1, math.log1p(-a1) + log_q2)
+    both = MixtureProposal([first, second], [len(lw1), len(lw2)])
+    with torch.no_grad():  # log p = log w + log q of each draw's own flow
+        log_p = np.concatenate([lw1 + first.log_prob(z1).numpy(),
+                                lw2 + second.log_prob(z2).numpy()])
+        lw = log_p - both.log_prob(zz).numpy()
     extra = dict(smc, flow=second, first_flow=first, pilot_log_z=pilot.log_z,
                  pilot_error=pilot.error, pilot_khat=float(pilot.diagnostics["khat"]))
     result = _finish(cm, zz, lw, True, "flow", extra=extra)
